@@ -1,0 +1,3 @@
+module github.com/sessionseal/session
+
+go 1.26
