@@ -1,0 +1,126 @@
+package keyrotation
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"encoding/binary"
+	"strconv"
+	"sync/atomic"
+)
+
+// Purpose selects the subkey a Cipher uses. Each key in a ring has one
+// subkey per purpose, so a value sealed for one purpose never opens under
+// another.
+type Purpose uint8
+
+// The purposes. The zero Purpose is invalid.
+const (
+	PurposeCookie Purpose = iota + 1 // sealing whole sessions into cookies
+	PurposeRecord                    // sealing session records stored on a server
+	PurposeJWT                       // signing reference tokens
+)
+
+// numPurposes is the number of valid purposes, PurposeCookie..PurposeJWT.
+const numPurposes = 3
+
+// String returns "cookie", "record" or "jwt". These names are part of the
+// subkey derivation (see "File format" in the package documentation) and
+// never change.
+func (p Purpose) String() string {
+	switch p {
+	case PurposeCookie:
+		return "cookie"
+	case PurposeRecord:
+		return "record"
+	case PurposeJWT:
+		return "jwt"
+	}
+	return "Purpose(" + strconv.Itoa(int(p)) + ")"
+}
+
+func (p Purpose) valid() bool { return p >= PurposeCookie && p <= PurposeJWT }
+
+// Cipher is the AES-256-GCM of one key for one purpose, with a 96-bit nonce
+// and a 128-bit tag. It is safe for concurrent use.
+//
+// A Cipher stays usable after its key changes state or leaves the ring, so
+// look one up with Keyring.Primary or Keyring.Cipher for each value rather
+// than keeping it.
+type Cipher struct {
+	id    uint32
+	aead  cipher.AEAD
+	seals *atomic.Uint64 // shared by every purpose of the key, and across snapshots
+}
+
+// subkeyLabel starts the HKDF info of every subkey. It is versioned with the
+// derivation: changing it, or anything else in deriveCipher, makes every
+// sealed value unreadable.
+const subkeyLabel = "sessionseal/v1 "
+
+// deriveCipher derives the subkey of secret for purpose p and key id, and
+// builds its AES-256-GCM. The derivation is part of the format:
+//
+//	subkey = HKDF-SHA256(secret, salt = nil,
+//	                     info = "sessionseal/v1 " || p.String() || " " || uint32 BE id,
+//	                     length = 32)
+//
+// Binding the key ID as well as the purpose means that two ring entries
+// holding the same secret (a file edited by hand) still get distinct
+// subkeys.
+func deriveCipher(secret *[secretSize]byte, id uint32, p Purpose, seals *atomic.Uint64) (*Cipher, error) {
+	var kid [4]byte
+	binary.BigEndian.PutUint32(kid[:], id)
+	info := subkeyLabel + p.String() + " " + string(kid[:])
+	subkey, err := hkdf.Key(sha256.New, secret[:], nil, info, 32)
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(subkey)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &Cipher{id: id, aead: aead, seals: seals}, nil
+}
+
+// ID returns the ID of the key in the ring, the value a sealed format
+// records so that Keyring.Cipher can find the key again.
+func (c *Cipher) ID() uint32 { return c.id }
+
+// NonceSize returns 12, the size of the nonce that Seal and Open take.
+func (c *Cipher) NonceSize() int { return c.aead.NonceSize() }
+
+// Overhead returns 16, the size of the tag Seal appends.
+func (c *Cipher) Overhead() int { return c.aead.Overhead() }
+
+// Seal encrypts and authenticates plaintext and additionalData, appends the
+// result to dst and returns it, with the contract of cipher.AEAD.Seal: the
+// nonce must never repeat under this key, to encrypt in place pass
+// plaintext[:0] as dst, and a nonce that is not NonceSize bytes panics.
+//
+// Use a fresh random nonce from crypto/rand for every call. NIST SP 800-38D
+// bounds random 96-bit nonces to 2^32 invocations per key, beyond which a
+// repeated nonce (which reveals the XOR of two plaintexts and lets an
+// attacker forge tags) becomes too likely. Every Seal adds one to the key's
+// count, reported by Keyring.Keys as KeyInfo.Seals; rotating to a new key
+// well before the bound is the operator's job. The count covers this
+// process only, so sum it across the fleet.
+func (c *Cipher) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
+	c.seals.Add(1)
+	return c.aead.Seal(dst, nonce, plaintext, additionalData)
+}
+
+// Open authenticates and decrypts ciphertext and additionalData, appends
+// the plaintext to dst and returns it, with the contract of
+// cipher.AEAD.Open: to decrypt in place pass ciphertext[:0] as dst, on
+// error the contents of dst up to its capacity are undefined, and a nonce
+// that is not NonceSize bytes panics. Every failure is one opaque error,
+// whatever was wrong.
+func (c *Cipher) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error) {
+	return c.aead.Open(dst, nonce, ciphertext, additionalData)
+}

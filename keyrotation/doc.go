@@ -1,0 +1,141 @@
+// Package keyrotation is the key ring that seals session data: keys with
+// IDs and states, one AES-256-GCM cipher per key and purpose, a file format
+// and the rules for rotating keys across a fleet of servers without
+// logging anyone out.
+//
+// Create a ring once, keep it in a file readable by the servers only, and
+// load it at start-up:
+//
+//	keys, err := keyrotation.Generate()
+//	if err != nil { ... }
+//	if err := keys.WriteFile("/etc/myapp/session-keys.json"); err != nil { ... }
+//
+//	// On every server:
+//	keys, err := keyrotation.LoadFile("/etc/myapp/session-keys.json")
+//	if err != nil { ... }
+//	store, err := cookiestore.New(keys, cookiestore.Options{})
+//
+// Stores seal with the primary key's cipher and record its ID beside the
+// sealed value; they open with the cipher of the key that ID names:
+//
+//	c, err := keys.Primary(keyrotation.PurposeCookie)
+//	sealed := c.Seal(dst, nonce, plaintext, aad) // stores c.ID() and nonce too
+//	...
+//	c, err = keys.Cipher(keyrotation.PurposeCookie, id)
+//	if errors.Is(err, keyrotation.ErrUnknownKey) { ... reject ... }
+//	plaintext, err := c.Open(dst, nonce, sealed, aad)
+//
+// # Key rotation
+//
+// A key is in one of three states. The primary key seals and opens; there
+// is exactly one. An active key opens only: it is either a new key on its
+// way to every server, or a former primary key whose values are still out
+// there. A disabled key opens nothing but stays in the ring, so that
+// disabling can be undone with Enable. Remove deletes a key for good.
+//
+// Servers that share sessions must all open what any of them seals, so a
+// rotation goes in stages, writing the ring (WriteFile) and deploying it to
+// every server after each one:
+//
+//  1. Add a key. It is active: servers can open with it, none seals.
+//  2. Wait until every server has loaded the ring with the new key.
+//  3. Promote the new key. Servers seal with it; the old primary key
+//     becomes active, so the values it sealed still open.
+//  4. Wait for the longest lifetime of a sealed value (the absolute
+//     session lifetime, or the longest cookie Max-Age). The stores of this
+//     module re-seal sessions in use with the new key meanwhile.
+//  5. Disable the old key. Values it sealed are now rejected. If that was
+//     premature, Enable it again.
+//  6. Remove the old key.
+//
+// The ring refuses the steps that would lose data or break the ring, with
+// an error matching ErrUnsafe that says why: disabling the primary key
+// (promote another first), removing a key that is not disabled (disable it
+// first), and promoting a disabled key (enable it, and let it propagate,
+// first). Since the primary key can be neither disabled nor removed, a ring
+// never becomes empty and always has exactly one primary key. An ID that is
+// not in the ring gives an error matching ErrUnknownKey.
+//
+// The ring cannot know when a stage has reached every server: waiting in
+// steps 2 and 4 is the operator's part. Promoting too early makes the other
+// servers reject new sessions until they load the ring; disabling too early
+// logs out the users whose sessions the key sealed.
+//
+// # Security model
+//
+// A key is a 32-byte random secret and a random 32-bit ID, never 0 and
+// unique in the ring. The secret is never used directly: each purpose
+// (PurposeCookie, PurposeRecord, PurposeJWT) has its own AES-256 subkey
+// derived with HKDF-SHA256, with the purpose's name and the key ID in the
+// HKDF info, so a value sealed for one purpose or key opens under no other.
+// Subkeys and their ciphers are derived once per key and purpose, when the
+// key enters the ring; sealing and opening do no key derivation.
+//
+// Sealed values record the ID of their key, and opening one is a single
+// lookup by that ID (Keyring.Cipher): no trial decryption with every key,
+// which would multiply both the cost of a forged value and its chance of
+// opening. A disabled or unknown ID is ErrUnknownKey.
+//
+// Cipher.Seal takes a nonce from the caller, who must draw a fresh one from
+// crypto/rand for every seal. With random 96-bit nonces, NIST SP 800-38D
+// limits a key to 2^32 seals; beyond that a repeated nonce becomes likely
+// enough to matter, and a repeated nonce under AES-GCM exposes plaintexts
+// and allows forgeries. Each key counts the seals this process made with
+// it (KeyInfo.Seals from Keyring.Keys). Rotating well before the bound,
+// counting every server, is the operator's job; a server that seals a
+// million sessions a day reaches it in more than ten years.
+//
+// Error messages and String never contain secrets. The key ring file does:
+// WriteFile writes it with mode 0600, and a copy of it can open every value
+// its keys sealed.
+//
+// # File format
+//
+// The key ring file, version 1, is a JSON object:
+//
+//	{
+//	  "version": 1,
+//	  "keys": [
+//	    {
+//	      "id": 2847392011,
+//	      "state": "primary",
+//	      "created": "2026-11-25T20:00:00Z",
+//	      "promoted": "2026-11-25T20:00:00Z",
+//	      "secret": "<32 random bytes in standard base64, 44 characters>"
+//	    }
+//	  ]
+//	}
+//
+// Its fields:
+//
+//   - version: the integer 1. Another version is an error: a later format
+//     needs a later version of this package.
+//   - keys: an array of at least one key, exactly one of them primary.
+//   - id: the key ID, an integer from 1 to 4294967295, unique in the ring.
+//     Sealed values record it.
+//   - state: "primary", "active" or "disabled".
+//   - created: when the key was made, an RFC 3339 time.
+//   - promoted: when the key last became primary, an RFC 3339 time; absent
+//     if never.
+//   - secret: the key's 32 secret bytes in standard base64 with padding
+//     (44 characters).
+//
+// Each key's subkey for a purpose is
+//
+//	HKDF-SHA256(secret, salt = none,
+//	            info = "sessionseal/v1 " || purpose || " " || uint32 big-endian id,
+//	            length = 32 bytes)
+//
+// where purpose is "cookie", "record" or "jwt", and the subkey is an
+// AES-256-GCM key with 96-bit nonces and 128-bit tags. The derivation is
+// part of the format: changing it would make every sealed value unreadable.
+//
+// Parse is strict: unknown and repeated fields, missing fields, values of
+// the wrong type or range, a file larger than MaxFileSize (1 MiB) and data
+// after the object are errors, reported as a *ParseError that names the key
+// (by its index in keys) and the field. Field order does not matter. Times
+// may carry any UTC offset and fractions of a second; they are kept, and
+// written back, in UTC. Times this package creates are in whole seconds.
+// Marshal and WriteFile write keys in the order of Keyring.Keys, indented by
+// two spaces.
+package keyrotation

@@ -1,0 +1,426 @@
+package keyrotation
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// fileVersion is the version of the key ring file this package reads and
+// writes.
+const fileVersion = 1
+
+// MaxFileSize is the size of the largest key ring file that Parse and
+// LoadFile accept, 1 MiB: thousands of keys, far more than a ring needs.
+const MaxFileSize = 1 << 20
+
+// secretEncoding is the encoding of a secret in the file: standard base64
+// with padding, one encoding per secret.
+var secretEncoding = base64.StdEncoding.Strict()
+
+// ParseError says what is wrong with a key ring file. It matches
+// ErrInvalidKeyring. Its text names the key, the field and the problem, and
+// never contains secrets or the file's content: a JSON syntax error is
+// reported by byte offset only.
+type ParseError struct {
+	Key     int    // index in "keys", or -1 when the problem is not in one key
+	Field   string // the JSON field at fault, or "" when the problem is not in one field
+	Problem string
+
+	path string // the file, when LoadFile read it
+}
+
+// Error returns a description such as
+// `keyrotation: key 2: field "secret": must be 32 bytes in standard base64`.
+func (e *ParseError) Error() string {
+	b := []byte("keyrotation: ")
+	if e.path != "" {
+		b = append(b, e.path...)
+		b = append(b, ": "...)
+	}
+	if e.Key >= 0 {
+		b = append(b, "key "...)
+		b = strconv.AppendInt(b, int64(e.Key), 10)
+		b = append(b, ": "...)
+	}
+	if e.Field != "" {
+		b = append(b, "field "...)
+		b = strconv.AppendQuote(b, e.Field)
+		b = append(b, ": "...)
+	}
+	return string(append(b, e.Problem...))
+}
+
+// Is reports whether target is ErrInvalidKeyring.
+func (e *ParseError) Is(target error) bool { return target == ErrInvalidKeyring }
+
+// Marshal returns the ring in the key ring file format (see "File format"
+// in the package documentation), keys in the order of Keys. The result
+// contains every secret of the ring: store it as WriteFile does, readable
+// by its owner only.
+func (k *Keyring) Marshal() ([]byte, error) {
+	return marshal(k.snap.Load())
+}
+
+func marshal(s *snapshot) ([]byte, error) {
+	type key struct {
+		ID       uint32 `json:"id"`
+		State    State  `json:"state"`
+		Created  string `json:"created"`
+		Promoted string `json:"promoted,omitempty"`
+		Secret   string `json:"secret"`
+	}
+	type file struct {
+		Version int   `json:"version"`
+		Keys    []key `json:"keys"`
+	}
+	f := file{Version: fileVersion, Keys: make([]key, len(s.keys))}
+	for i, e := range s.keys {
+		f.Keys[i] = key{
+			ID:      e.id,
+			State:   e.state,
+			Created: e.created.Format(time.RFC3339Nano),
+			Secret:  secretEncoding.EncodeToString(e.m.secret[:]),
+		}
+		if !e.promoted.IsZero() {
+			f.Keys[i].Promoted = e.promoted.Format(time.RFC3339Nano)
+		}
+	}
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("keyrotation: encoding key ring: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// WriteFile writes the ring to path in the format of Marshal, atomically:
+// it writes a temporary file in the same directory with mode 0600 (read and
+// write for the owner only), syncs it, renames it over path and syncs the
+// directory. A reader of path, such as another process loading the ring,
+// sees the old ring or the new one, never a part; after a crash, path holds
+// one of them.
+//
+// Changes to the ring wait while WriteFile runs, so that of several calls
+// for one path, the last to finish writes the ring as the last change left
+// it.
+func (k *Keyring) WriteFile(path string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	b, err := marshal(k.snap.Load())
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("keyrotation: %w", err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if tmp != "" { // not renamed: remove the partial file
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	// CreateTemp already uses 0600 less the umask; set it exactly.
+	if err := f.Chmod(0o600); err != nil {
+		return fmt.Errorf("keyrotation: %w", err)
+	}
+	if _, err := f.Write(b); err != nil {
+		return fmt.Errorf("keyrotation: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("keyrotation: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("keyrotation: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("keyrotation: %w", err)
+	}
+	tmp = ""
+	// The rename is durable only once the directory is synced.
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("keyrotation: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("keyrotation: syncing directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// LoadFile reads the key ring file at path and parses it as Parse does.
+// An error names path but never the file's content; a *ParseError matches
+// ErrInvalidKeyring. LoadFile does not check the file's mode; WriteFile
+// writes 0600.
+func LoadFile(path string) (*Keyring, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("keyrotation: %w", err)
+	}
+	defer f.Close()
+	// One byte over the limit is enough for Parse to refuse the file.
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("keyrotation: %w", err)
+	}
+	k, err := Parse(data)
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		pe.path = path
+	}
+	return k, err
+}
+
+// Parse parses a key ring file (see "File format" in the package
+// documentation). It is strict: unknown or repeated fields, a version other
+// than 1, missing or malformed fields, a ring without exactly one primary
+// key, an ID that is 0 or repeated and input larger than MaxFileSize are
+// errors. Every error is a *ParseError, which matches ErrInvalidKeyring.
+func Parse(data []byte) (*Keyring, error) {
+	if len(data) > MaxFileSize {
+		return nil, &ParseError{Key: -1, Problem: "larger than " + strconv.Itoa(MaxFileSize) + " bytes"}
+	}
+	// A first pass finds syntax errors, and reports them by offset only:
+	// encoding/json's messages quote the input, and a Decoder's offsets
+	// are not reliable. The parser below then meets valid JSON only.
+	if err := json.Unmarshal(data, new(json.RawMessage)); err != nil {
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			return nil, &ParseError{Key: -1, Problem: "invalid JSON at byte offset " + strconv.FormatInt(syntax.Offset, 10)}
+		}
+		return nil, &ParseError{Key: -1, Problem: "invalid JSON"}
+	}
+	// The version decides how to read the keys, so they are read after
+	// it, wherever it appears.
+	var version int
+	var raw json.RawMessage
+	p := newParser(data)
+	err := p.object("", []string{"version", "keys"}, nil, func(name string) error {
+		if name == "version" {
+			return p.value(name, &version, "an integer")
+		}
+		return p.value(name, &raw, "an array")
+	})
+	if err != nil {
+		return nil, err
+	}
+	if version != fileVersion {
+		return nil, &ParseError{Key: -1, Field: "version", Problem: fmt.Sprintf("unsupported version %d, want %d", version, fileVersion)}
+	}
+	keys, err := newParser(raw).keys()
+	if err != nil {
+		return nil, err
+	}
+	return newKeyring(keys), nil
+}
+
+// parser reads a key ring file token by token, so that it can name the
+// field at fault and never has to show encoding/json's messages, which may
+// quote the input.
+type parser struct {
+	dec *json.Decoder
+	key int // index of the key being read, -1 outside "keys"
+}
+
+func newParser(data []byte) *parser {
+	return &parser{dec: json.NewDecoder(bytes.NewReader(data)), key: -1}
+}
+
+func (p *parser) errorf(field, format string, args ...any) *ParseError {
+	return &ParseError{Key: p.key, Field: field, Problem: fmt.Sprintf(format, args...)}
+}
+
+// typeError reports that field does not hold want, a value of the right
+// type and range. On valid JSON, the decoder fails only for such values.
+func (p *parser) typeError(field, want string) *ParseError {
+	return p.errorf(field, "must be %s", want)
+}
+
+// value decodes the value of field into v, which must hold want.
+func (p *parser) value(field string, v any, want string) error {
+	if err := p.dec.Decode(v); err != nil {
+		return p.typeError(field, want)
+	}
+	return nil
+}
+
+// delim reads the delimiter ('{' or '[') that opens the value of field,
+// which must hold want.
+func (p *parser) delim(field string, d json.Delim, want string) error {
+	if t, err := p.dec.Token(); err != nil || t != d {
+		return p.typeError(field, want)
+	}
+	return nil
+}
+
+// object reads the JSON object that is the value of field, calling member
+// for each of its fields with the decoder at the field's value. It refuses
+// fields neither required nor optional, repeated fields and missing
+// required fields.
+func (p *parser) object(field string, required, optional []string, member func(name string) error) error {
+	const want = "a JSON object"
+	if err := p.delim(field, '{', want); err != nil {
+		return err
+	}
+	seen := make(map[string]bool, len(required)+len(optional))
+	for p.dec.More() {
+		t, err := p.dec.Token()
+		if err != nil {
+			return p.typeError(field, want)
+		}
+		name := t.(string) // inside an object, the decoder yields names here
+		switch {
+		case !slices.Contains(required, name) && !slices.Contains(optional, name):
+			return p.unknownField(name)
+		case seen[name]:
+			return p.errorf(name, "appears twice")
+		}
+		seen[name] = true
+		if err := member(name); err != nil {
+			return err
+		}
+	}
+	if _, err := p.dec.Token(); err != nil { // the closing '}'
+		return p.typeError(field, want)
+	}
+	for _, name := range required {
+		if !seen[name] {
+			return p.errorf(name, "missing")
+		}
+	}
+	return nil
+}
+
+// unknownField reports an unknown field. A name is input, and might be a
+// secret pasted in the wrong place, so the error shows it only when it looks
+// like a field name: up to 32 ASCII letters, digits, '_' and '-'.
+func (p *parser) unknownField(name string) *ParseError {
+	const hidden = "unknown field (name not shown)"
+	if len(name) > 32 {
+		return p.errorf("", hidden)
+	}
+	for _, c := range []byte(name) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return p.errorf("", hidden)
+		}
+	}
+	return p.errorf(name, "unknown field")
+}
+
+// keys reads the array of keys and checks the ring's invariants: at least
+// one key, exactly one primary key, IDs not 0 and unique.
+func (p *parser) keys() ([]entry, error) {
+	if err := p.delim("keys", '[', "an array"); err != nil {
+		return nil, err
+	}
+	var keys []entry
+	index := make(map[uint32]int)
+	primary := -1
+	for p.dec.More() {
+		p.key = len(keys)
+		e, err := p.entry()
+		if err != nil {
+			return nil, err
+		}
+		if prev, ok := index[e.id]; ok {
+			return nil, p.errorf("id", "same id as key %d", prev)
+		}
+		if e.state == Primary {
+			if primary >= 0 {
+				return nil, p.errorf("state", "second primary key, after key %d", primary)
+			}
+			primary = p.key
+		}
+		index[e.id] = p.key
+		keys = append(keys, e)
+	}
+	p.key = -1
+	switch {
+	case len(keys) == 0:
+		return nil, p.errorf("keys", "no keys")
+	case primary < 0:
+		return nil, p.errorf("keys", "no primary key")
+	}
+	return keys, nil
+}
+
+// entry reads one element of "keys".
+func (p *parser) entry() (entry, error) {
+	var e entry
+	// Room for DecodedLen of a 44-character secret, 33 bytes, which is
+	// what Decode may write.
+	var secret [secretSize + 1]byte
+	defer clear(secret[:])
+	err := p.object("", []string{"id", "state", "created", "secret"}, []string{"promoted"}, func(name string) error {
+		switch name {
+		case "id":
+			const want = "an integer from 1 to 4294967295"
+			if err := p.value(name, &e.id, want); err != nil {
+				return err
+			}
+			if e.id == 0 {
+				return p.typeError(name, want)
+			}
+		case "state":
+			var s string
+			if err := p.value(name, &s, "a string"); err != nil {
+				return err
+			}
+			if e.state.UnmarshalText([]byte(s)) != nil {
+				return p.errorf(name, `must be "primary", "active" or "disabled"`)
+			}
+		case "created":
+			return p.time(name, &e.created)
+		case "promoted":
+			return p.time(name, &e.promoted)
+		case "secret":
+			const want = "32 bytes in standard base64"
+			var s string
+			if err := p.value(name, &s, want); err != nil {
+				return err
+			}
+			// The length is checked before decoding, which then cannot
+			// overflow secret.
+			if len(s) != secretEncoding.EncodedLen(secretSize) {
+				return p.typeError(name, want)
+			}
+			if n, err := secretEncoding.Decode(secret[:], []byte(s)); err != nil || n != secretSize {
+				return p.typeError(name, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return entry{}, err
+	}
+	if e.m, err = newMaterial(e.id, (*[secretSize]byte)(secret[:secretSize])); err != nil {
+		return entry{}, err
+	}
+	return e, nil
+}
+
+// time reads the RFC 3339 time of field into t, in UTC.
+func (p *parser) time(field string, t *time.Time) error {
+	const want = "an RFC 3339 time such as 2026-11-25T20:00:00Z"
+	var s string
+	if err := p.value(field, &s, want); err != nil {
+		return err
+	}
+	parsed, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return p.typeError(field, want)
+	}
+	*t = parsed.UTC()
+	return nil
+}

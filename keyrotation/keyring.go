@@ -1,0 +1,393 @@
+package keyrotation
+
+import (
+	"cmp"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// State is the state of a key in a ring.
+type State int
+
+// The states. The zero State is invalid.
+const (
+	Primary  State = iota + 1 // seals and opens; exactly one per ring
+	Active                    // opens only (new key being propagated, or old one draining)
+	Disabled                  // kept, opens nothing, can be re-enabled
+)
+
+// String returns "primary", "active" or "disabled", the names used in the
+// key ring file.
+func (s State) String() string {
+	switch s {
+	case Primary:
+		return "primary"
+	case Active:
+		return "active"
+	case Disabled:
+		return "disabled"
+	}
+	return "State(" + strconv.Itoa(int(s)) + ")"
+}
+
+func (s State) valid() bool { return s >= Primary && s <= Disabled }
+
+var errInvalidState = errors.New("keyrotation: invalid state: want primary, active or disabled")
+
+// MarshalText returns the name of s, as String does. It fails for a State
+// that is not one of the constants.
+func (s State) MarshalText() ([]byte, error) {
+	if !s.valid() {
+		return nil, errInvalidState
+	}
+	return []byte(s.String()), nil
+}
+
+// UnmarshalText sets s from its name: "primary", "active" or "disabled",
+// exactly. The error does not repeat the text.
+func (s *State) UnmarshalText(text []byte) error {
+	for st := Primary; st <= Disabled; st++ {
+		if string(text) == st.String() {
+			*s = st
+			return nil
+		}
+	}
+	return errInvalidState
+}
+
+// Errors a caller acts on, matched with errors.Is.
+var (
+	// ErrUnknownKey means that the ring has no key with the ID, or, from
+	// Keyring.Cipher, that the key is disabled.
+	ErrUnknownKey = errors.New("keyrotation: unknown key id")
+	// ErrUnsafe means that a change was refused because it would break
+	// the ring or values sealed under it. The error says why.
+	ErrUnsafe = errors.New("keyrotation: unsafe operation")
+	// ErrInvalidKeyring means that a key ring file could not be used. The
+	// error is a *ParseError that says where and why.
+	ErrInvalidKeyring = errors.New("keyrotation: invalid key ring")
+)
+
+var errInvalidPurpose = errors.New("keyrotation: invalid purpose")
+
+// KeyInfo describes one key of a ring, without its secret.
+type KeyInfo struct {
+	ID       uint32
+	State    State
+	Created  time.Time // UTC
+	Promoted time.Time // UTC; the last time the key became primary, zero if never
+	// Seals counts the Cipher.Seal calls this process made with the key,
+	// for all purposes, since the ring was loaded or generated. Keep it,
+	// summed over every process that seals, well under 2^32 (see
+	// Cipher.Seal).
+	Seals uint64
+}
+
+// secretSize is the size of a key's secret, the HKDF input keying material.
+const secretSize = 32
+
+// material is what a key ID owns for as long as it is in the ring: its
+// secret, its ciphers (derived once) and its seal counter. Snapshots share
+// it, so that a change to one key costs no cryptographic work for the
+// others and counts survive every change.
+type material struct {
+	secret  [secretSize]byte
+	ciphers [numPurposes]*Cipher
+	seals   atomic.Uint64
+}
+
+func newMaterial(id uint32, secret *[secretSize]byte) (*material, error) {
+	m := &material{secret: *secret}
+	for p := PurposeCookie; p <= PurposeJWT; p++ {
+		c, err := deriveCipher(&m.secret, id, p, &m.seals)
+		if err != nil {
+			return nil, fmt.Errorf("keyrotation: deriving subkey: %w", err)
+		}
+		m.ciphers[p-1] = c
+	}
+	return m, nil
+}
+
+// entry is one key in a snapshot.
+type entry struct {
+	id       uint32
+	state    State
+	created  time.Time
+	promoted time.Time
+	m        *material
+}
+
+// snapshot is an immutable view of the ring. Readers load it without a
+// lock; writers build a new one and swap it in.
+type snapshot struct {
+	keys []entry // in Keys order: the primary first
+	byID map[uint32]*entry
+}
+
+func newSnapshot(keys []entry) *snapshot {
+	slices.SortFunc(keys, func(a, b entry) int {
+		return cmp.Or(
+			cmp.Compare(a.state, b.state),
+			a.created.Compare(b.created),
+			cmp.Compare(a.id, b.id),
+		)
+	})
+	s := &snapshot{keys: keys, byID: make(map[uint32]*entry, len(keys))}
+	for i := range keys {
+		s.byID[keys[i].id] = &keys[i]
+	}
+	return s
+}
+
+// Keyring is a set of keys for sealing session data, one of them primary.
+// Create one with Generate, Parse or LoadFile; the zero Keyring is not
+// usable.
+//
+// A Keyring is safe for concurrent use. Primary and Cipher, called for every
+// request, take no lock and allocate nothing; changes (Add, Promote,
+// Disable, Enable, Remove) are serialised and replace the ring's contents
+// atomically, so a reader sees the ring either before or after a change.
+type Keyring struct {
+	snap atomic.Pointer[snapshot]
+
+	mu  sync.Mutex
+	mat map[uint32]*material // every key in the ring; guarded by mu
+}
+
+// newKeyring returns a Keyring of keys, whose materials it keeps.
+func newKeyring(keys []entry) *Keyring {
+	k := &Keyring{mat: make(map[uint32]*material, len(keys))}
+	for _, e := range keys {
+		k.mat[e.id] = e.m
+	}
+	k.snap.Store(newSnapshot(keys))
+	return k
+}
+
+// now is the time recorded for a new or promoted key: UTC, in whole seconds
+// as the file stores it.
+func now() time.Time { return time.Now().UTC().Truncate(time.Second) }
+
+// Generate returns a Keyring of one new primary key, with a random secret
+// and a random ID. Save it with WriteFile.
+func Generate() (*Keyring, error) {
+	e, err := newKey(nil)
+	if err != nil {
+		return nil, err
+	}
+	e.state = Primary
+	e.promoted = e.created
+	return newKeyring([]entry{e}), nil
+}
+
+// newKey returns a new key in no state, with a random secret and a random
+// ID that is not 0 and not in taken.
+func newKey(taken map[uint32]*material) (entry, error) {
+	var b [4]byte
+	id := uint32(0)
+	for id == 0 || taken[id] != nil {
+		if _, err := rand.Read(b[:]); err != nil {
+			return entry{}, fmt.Errorf("keyrotation: reading random key id: %w", err)
+		}
+		id = binary.BigEndian.Uint32(b[:])
+	}
+	var secret [secretSize]byte
+	if _, err := rand.Read(secret[:]); err != nil {
+		return entry{}, fmt.Errorf("keyrotation: reading random secret: %w", err)
+	}
+	m, err := newMaterial(id, &secret)
+	clear(secret[:])
+	if err != nil {
+		return entry{}, err
+	}
+	return entry{id: id, created: now(), m: m}, nil
+}
+
+// Add adds a new key with a random secret in state Active and returns its
+// ID. An active key opens but does not seal: copy the ring to every server
+// before promoting it (see "Key rotation" in the package documentation).
+func (k *Keyring) Add() (uint32, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	e, err := newKey(k.mat)
+	if err != nil {
+		return 0, err
+	}
+	e.state = Active
+	k.mat[e.id] = e.m
+	k.snap.Store(newSnapshot(append(k.clone(), e)))
+	return e.id, nil
+}
+
+// clone returns a copy of the current keys for a change. k.mu must be held.
+func (k *Keyring) clone() []entry {
+	return slices.Clone(k.snap.Load().keys)
+}
+
+// find returns the index of id in keys, or an error that matches
+// ErrUnknownKey.
+func find(keys []entry, id uint32) (int, error) {
+	i := slices.IndexFunc(keys, func(e entry) bool { return e.id == id })
+	if i < 0 {
+		return -1, fmt.Errorf("%w %d", ErrUnknownKey, id)
+	}
+	return i, nil
+}
+
+// Promote makes the active key id the primary key, which seals from now
+// on, and makes the previous primary key active, so that values it sealed
+// still open. Promoting the primary key does nothing. It returns an error
+// matching ErrUnsafe for a disabled key (Enable it first, and let it
+// propagate), and one matching ErrUnknownKey for an ID not in the ring.
+//
+// Promote a key only once every server that opens values has it, or those
+// servers will reject what this one seals.
+func (k *Keyring) Promote(id uint32) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	keys := k.clone()
+	i, err := find(keys, id)
+	if err != nil {
+		return err
+	}
+	switch keys[i].state {
+	case Primary:
+		return nil
+	case Disabled:
+		return fmt.Errorf("%w: cannot promote the disabled key %d: enable it first", ErrUnsafe, id)
+	}
+	// keys[0] is the primary: snapshots keep the primary first.
+	keys[0].state = Active
+	keys[i].state = Primary
+	keys[i].promoted = now()
+	k.snap.Store(newSnapshot(keys))
+	return nil
+}
+
+// Disable disables the active key id: it stays in the ring but opens
+// nothing, so values it sealed are rejected. Disabling a disabled key does
+// nothing. It returns an error matching ErrUnsafe for the primary key
+// (promote another key first), and one matching ErrUnknownKey for an ID not
+// in the ring.
+//
+// Disable a former primary key only after the longest lifetime of the
+// values it sealed, or their holders lose them.
+func (k *Keyring) Disable(id uint32) error {
+	return k.setState(id, Disabled)
+}
+
+// Enable makes the disabled key id active again, so that it opens values.
+// Enabling an active or primary key does nothing. It returns an error
+// matching ErrUnknownKey for an ID not in the ring.
+func (k *Keyring) Enable(id uint32) error {
+	return k.setState(id, Active)
+}
+
+// setState moves key id between Active and Disabled.
+func (k *Keyring) setState(id uint32, to State) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	keys := k.clone()
+	i, err := find(keys, id)
+	if err != nil {
+		return err
+	}
+	switch keys[i].state {
+	case to:
+		return nil
+	case Primary:
+		if to == Disabled {
+			return fmt.Errorf("%w: cannot disable the primary key %d", ErrUnsafe, id)
+		}
+		return nil
+	}
+	keys[i].state = to
+	k.snap.Store(newSnapshot(keys))
+	return nil
+}
+
+// Remove deletes the disabled key id, and its secret, from the ring, for
+// good: once the ring is written and deployed, values the key sealed can be
+// opened only with an older copy of the ring file. It returns an error matching ErrUnsafe for a key that is not
+// disabled (disable it first: the step can be undone, this one cannot),
+// and one matching ErrUnknownKey for an ID not in the ring.
+func (k *Keyring) Remove(id uint32) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	keys := k.clone()
+	i, err := find(keys, id)
+	if err != nil {
+		return err
+	}
+	if st := keys[i].state; st != Disabled {
+		return fmt.Errorf("%w: cannot remove the %s key %d: disable it first", ErrUnsafe, st, id)
+	}
+	delete(k.mat, id)
+	k.snap.Store(newSnapshot(slices.Delete(keys, i, i+1)))
+	return nil
+}
+
+// Keys describes the keys of the ring: the primary key first, then the
+// active keys, then the disabled keys, each group by creation time and
+// then ID.
+func (k *Keyring) Keys() []KeyInfo {
+	s := k.snap.Load()
+	infos := make([]KeyInfo, len(s.keys))
+	for i, e := range s.keys {
+		infos[i] = KeyInfo{
+			ID:       e.id,
+			State:    e.state,
+			Created:  e.created,
+			Promoted: e.promoted,
+			Seals:    e.m.seals.Load(),
+		}
+	}
+	return infos
+}
+
+// PrimaryID returns the ID of the primary key.
+func (k *Keyring) PrimaryID() uint32 {
+	return k.snap.Load().keys[0].id
+}
+
+// String returns a summary without secrets, such as
+// "keyrotation.Keyring{primary: 123, keys: 3}".
+func (k *Keyring) String() string {
+	s := k.snap.Load()
+	return fmt.Sprintf("keyrotation.Keyring{primary: %d, keys: %d}", s.keys[0].id, len(s.keys))
+}
+
+// GoString returns the same summary as String, so that %#v prints no
+// secrets either.
+func (k *Keyring) GoString() string { return k.String() }
+
+// Primary returns the cipher of the primary key for p, the one to seal
+// with. Look it up for each value sealed, so that a promotion takes effect
+// at once. The only error is for an invalid p.
+func (k *Keyring) Primary(p Purpose) (*Cipher, error) {
+	if !p.valid() {
+		return nil, errInvalidPurpose
+	}
+	return k.snap.Load().keys[0].m.ciphers[p-1], nil
+}
+
+// Cipher returns the cipher of key id for p, to open a value whose format
+// recorded id. It returns ErrUnknownKey when the ring has no such key or the
+// key is disabled: the value cannot be opened, and no other key is tried.
+func (k *Keyring) Cipher(p Purpose, id uint32) (*Cipher, error) {
+	if !p.valid() {
+		return nil, errInvalidPurpose
+	}
+	e := k.snap.Load().byID[id]
+	if e == nil || e.state == Disabled {
+		return nil, ErrUnknownKey
+	}
+	return e.m.ciphers[p-1], nil
+}

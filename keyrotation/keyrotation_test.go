@@ -1,0 +1,1026 @@
+package keyrotation_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sessionseal/session/keyrotation"
+)
+
+var purposes = []keyrotation.Purpose{keyrotation.PurposeCookie, keyrotation.PurposeRecord, keyrotation.PurposeJWT}
+
+// checkRing fails t unless k keeps the ring's invariants: at least one key,
+// exactly one primary key listed first and reported by PrimaryID, IDs not
+// 0 and unique, and Keys in order.
+func checkRing(t *testing.T, k *keyrotation.Keyring) {
+	t.Helper()
+	if err := ringError(k); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ringError is checkRing for goroutines that cannot call t.Fatal.
+func ringError(k *keyrotation.Keyring) error {
+	keys := k.Keys()
+	if len(keys) == 0 {
+		return errors.New("ring has no keys")
+	}
+	if got, want := keys[0].State, keyrotation.Primary; got != want {
+		return fmt.Errorf("first key is %v, want %v", got, want)
+	}
+	if got, want := k.PrimaryID(), keys[0].ID; got != want {
+		return fmt.Errorf("PrimaryID() = %d, want %d (first of Keys)", got, want)
+	}
+	seen := make(map[uint32]bool)
+	for i, key := range keys {
+		if key.ID == 0 || seen[key.ID] {
+			return fmt.Errorf("key %d: id %d is 0 or repeated", i, key.ID)
+		}
+		seen[key.ID] = true
+		if i == 0 {
+			continue
+		}
+		prev := keys[i-1]
+		if key.State == keyrotation.Primary {
+			return fmt.Errorf("key %d: second primary key", i)
+		}
+		if key.State < prev.State || key.State == prev.State &&
+			(key.Created.Before(prev.Created) || key.Created.Equal(prev.Created) && key.ID < prev.ID) {
+			return fmt.Errorf("key %d (%v, %v, %d) listed after key %d (%v, %v, %d)",
+				i, key.State, key.Created, key.ID, i-1, prev.State, prev.Created, prev.ID)
+		}
+	}
+	return nil
+}
+
+// states returns the state of each key of k by ID.
+func states(k *keyrotation.Keyring) map[uint32]keyrotation.State {
+	m := make(map[uint32]keyrotation.State)
+	for _, key := range k.Keys() {
+		m[key.ID] = key.State
+	}
+	return m
+}
+
+// sameKeys reports whether a and b describe the same keys, ignoring seal
+// counts.
+func sameKeys(a, b []keyrotation.KeyInfo) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].ID != b[i].ID || a[i].State != b[i].State ||
+			!a[i].Created.Equal(b[i].Created) || !a[i].Promoted.Equal(b[i].Promoted) {
+			return false
+		}
+	}
+	return true
+}
+
+func nonce(t testing.TB) []byte {
+	t.Helper()
+	n := make([]byte, 12)
+	if _, err := rand.Read(n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestGenerate(t *testing.T) {
+	k, err := keyrotation.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRing(t, k)
+	keys := k.Keys()
+	if got, want := len(keys), 1; got != want {
+		t.Fatalf("len(Keys()) = %d, want %d", got, want)
+	}
+	key := keys[0]
+	if key.Created.IsZero() || key.Created.Location() != time.UTC || key.Created.Nanosecond() != 0 {
+		t.Errorf("Created = %v, want a UTC time in whole seconds", key.Created)
+	}
+	if !key.Promoted.Equal(key.Created) {
+		t.Errorf("Promoted = %v, want Created %v", key.Promoted, key.Created)
+	}
+	if got, want := k.String(), fmt.Sprintf("keyrotation.Keyring{primary: %d, keys: 1}", key.ID); got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	if got, want := fmt.Sprintf("%#v", k), k.String(); got != want {
+		t.Errorf("%%#v = %q, want %q", got, want)
+	}
+	for _, p := range purposes {
+		c, err := k.Primary(p)
+		if err != nil {
+			t.Fatalf("Primary(%v): %v", p, err)
+		}
+		if got, want := c.ID(), key.ID; got != want {
+			t.Errorf("Primary(%v).ID() = %d, want %d", p, got, want)
+		}
+		if got, want := c.NonceSize(), 12; got != want {
+			t.Errorf("NonceSize() = %d, want %d", got, want)
+		}
+		if got, want := c.Overhead(), 16; got != want {
+			t.Errorf("Overhead() = %d, want %d", got, want)
+		}
+	}
+}
+
+// ring returns a ring with a primary, an active and a disabled key, and
+// their IDs.
+func ring(t *testing.T) (k *keyrotation.Keyring, primary, active, disabled uint32) {
+	t.Helper()
+	k, err := keyrotation.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	active, err = k.Add()
+	if err != nil {
+		t.Fatal(err)
+	}
+	disabled, err = k.Add()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Disable(disabled); err != nil {
+		t.Fatal(err)
+	}
+	checkRing(t, k)
+	return k, k.PrimaryID(), active, disabled
+}
+
+func TestAdd(t *testing.T) {
+	k, err := keyrotation.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	primary := k.PrimaryID()
+	id, err := k.Add()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRing(t, k)
+	if got, want := states(k), map[uint32]keyrotation.State{primary: keyrotation.Primary, id: keyrotation.Active}; !maps.Equal(got, want) {
+		t.Errorf("states after Add = %v, want %v", got, want)
+	}
+	if got, want := k.PrimaryID(), primary; got != want {
+		t.Errorf("PrimaryID() after Add = %d, want %d", got, want)
+	}
+}
+
+func TestOperations(t *testing.T) {
+	const (
+		P = keyrotation.Primary
+		A = keyrotation.Active
+		D = keyrotation.Disabled
+		X = keyrotation.State(0) // removed
+	)
+	tests := []struct {
+		name string
+		op   func(k *keyrotation.Keyring, id uint32) error
+		key  string // "primary", "active", "disabled" or "missing"
+		err  error
+		want [3]keyrotation.State // of the primary, active and disabled keys
+	}{
+		{"promote active", (*keyrotation.Keyring).Promote, "active", nil, [3]keyrotation.State{A, P, D}},
+		{"promote primary", (*keyrotation.Keyring).Promote, "primary", nil, [3]keyrotation.State{P, A, D}},
+		{"promote disabled", (*keyrotation.Keyring).Promote, "disabled", keyrotation.ErrUnsafe, [3]keyrotation.State{P, A, D}},
+		{"promote missing", (*keyrotation.Keyring).Promote, "missing", keyrotation.ErrUnknownKey, [3]keyrotation.State{P, A, D}},
+		{"disable active", (*keyrotation.Keyring).Disable, "active", nil, [3]keyrotation.State{P, D, D}},
+		{"disable primary", (*keyrotation.Keyring).Disable, "primary", keyrotation.ErrUnsafe, [3]keyrotation.State{P, A, D}},
+		{"disable disabled", (*keyrotation.Keyring).Disable, "disabled", nil, [3]keyrotation.State{P, A, D}},
+		{"disable missing", (*keyrotation.Keyring).Disable, "missing", keyrotation.ErrUnknownKey, [3]keyrotation.State{P, A, D}},
+		{"enable disabled", (*keyrotation.Keyring).Enable, "disabled", nil, [3]keyrotation.State{P, A, A}},
+		{"enable active", (*keyrotation.Keyring).Enable, "active", nil, [3]keyrotation.State{P, A, D}},
+		{"enable primary", (*keyrotation.Keyring).Enable, "primary", nil, [3]keyrotation.State{P, A, D}},
+		{"enable missing", (*keyrotation.Keyring).Enable, "missing", keyrotation.ErrUnknownKey, [3]keyrotation.State{P, A, D}},
+		{"remove disabled", (*keyrotation.Keyring).Remove, "disabled", nil, [3]keyrotation.State{P, A, X}},
+		{"remove active", (*keyrotation.Keyring).Remove, "active", keyrotation.ErrUnsafe, [3]keyrotation.State{P, A, D}},
+		{"remove primary", (*keyrotation.Keyring).Remove, "primary", keyrotation.ErrUnsafe, [3]keyrotation.State{P, A, D}},
+		{"remove missing", (*keyrotation.Keyring).Remove, "missing", keyrotation.ErrUnknownKey, [3]keyrotation.State{P, A, D}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k, primary, active, disabled := ring(t)
+			id := map[string]uint32{"primary": primary, "active": active, "disabled": disabled, "missing": 0}[tt.key]
+			err := tt.op(k, id)
+			if !errors.Is(err, tt.err) || (err == nil) != (tt.err == nil) {
+				t.Fatalf("error = %v, want %v", err, tt.err)
+			}
+			if err != nil {
+				if msg := err.Error(); !strings.HasPrefix(msg, "keyrotation: ") || !strings.Contains(msg, fmt.Sprint(id)) {
+					t.Errorf("error %q does not start with keyrotation: and name key %d", msg, id)
+				}
+			}
+			checkRing(t, k)
+			got := states(k)
+			for i, id := range []uint32{primary, active, disabled} {
+				if got[id] != tt.want[i] {
+					t.Errorf("states = %v, want %v for %d, %d, %d", got, tt.want, primary, active, disabled)
+					break
+				}
+			}
+			wantLen := 0
+			for _, s := range tt.want {
+				if s != X {
+					wantLen++
+				}
+			}
+			if len(got) != wantLen {
+				t.Errorf("ring has %d keys, want %d", len(got), wantLen)
+			}
+		})
+	}
+}
+
+func TestPromoteTimes(t *testing.T) {
+	k, primary, active, _ := ring(t)
+	before := k.Keys()
+	start := time.Now().Truncate(time.Second)
+	if err := k.Promote(active); err != nil {
+		t.Fatal(err)
+	}
+	after := make(map[uint32]keyrotation.KeyInfo)
+	for _, key := range k.Keys() {
+		after[key.ID] = key
+	}
+	if got := after[active].Promoted; got.Before(start) || got.Nanosecond() != 0 || got.Location() != time.UTC {
+		t.Errorf("promoted key's Promoted = %v, want a UTC time in whole seconds from %v", got, start)
+	}
+	if got, want := after[primary].Promoted, before[0].Promoted; !got.Equal(want) {
+		t.Errorf("former primary's Promoted = %v, want %v unchanged", got, want)
+	}
+}
+
+func TestKeysOrder(t *testing.T) {
+	const secret = `"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="`
+	data := `{"version": 1, "keys": [
+		{"id": 7, "state": "disabled", "created": "2025-01-01T00:00:00Z", "secret": ` + secret + `},
+		{"id": 9, "state": "active", "created": "2026-03-01T00:00:00Z", "secret": ` + secret + `},
+		{"id": 8, "state": "active", "created": "2026-03-01T00:00:00Z", "secret": ` + secret + `},
+		{"id": 6, "state": "disabled", "created": "2024-01-01T00:00:00+02:00", "secret": ` + secret + `},
+		{"id": 5, "state": "active", "created": "2025-01-01T00:00:00Z", "secret": ` + secret + `},
+		{"id": 1, "state": "primary", "created": "2026-06-01T00:00:00Z", "secret": ` + secret + `}
+	]}`
+	k, err := keyrotation.Parse([]byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRing(t, k)
+	var got []uint32
+	for _, key := range k.Keys() {
+		got = append(got, key.ID)
+	}
+	if want := []uint32{1, 5, 8, 9, 6, 7}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Keys() IDs = %v, want %v", got, want)
+	}
+	if got, want := k.Keys()[4].Created, time.Date(2023, 12, 31, 22, 0, 0, 0, time.UTC); got != want {
+		t.Errorf("Created = %v, want %v", got, want)
+	}
+}
+
+func TestCipher(t *testing.T) {
+	k, primary, active, disabled := ring(t)
+	tests := []struct {
+		name    string
+		purpose keyrotation.Purpose
+		id      uint32
+		err     error
+	}{
+		{"primary", keyrotation.PurposeCookie, primary, nil},
+		{"active", keyrotation.PurposeRecord, active, nil},
+		{"disabled", keyrotation.PurposeCookie, disabled, keyrotation.ErrUnknownKey},
+		{"missing", keyrotation.PurposeCookie, 0, keyrotation.ErrUnknownKey},
+		{"purpose 0", 0, primary, nil},
+		{"purpose 4", keyrotation.PurposeJWT + 1, primary, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := k.Cipher(tt.purpose, tt.id)
+			switch {
+			case tt.purpose < keyrotation.PurposeCookie || tt.purpose > keyrotation.PurposeJWT:
+				if err == nil || errors.Is(err, keyrotation.ErrUnknownKey) {
+					t.Fatalf("error = %v, want an invalid purpose error", err)
+				}
+				if _, err := k.Primary(tt.purpose); err == nil {
+					t.Errorf("Primary(%v) error = nil, want an invalid purpose error", tt.purpose)
+				}
+			case tt.err != nil:
+				if !errors.Is(err, tt.err) || c != nil {
+					t.Fatalf("Cipher = %v, %v, want nil, %v", c, err, tt.err)
+				}
+			default:
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, want := c.ID(), tt.id; got != want {
+					t.Errorf("ID() = %d, want %d", got, want)
+				}
+			}
+		})
+	}
+}
+
+// A Cipher looked up before its key was disabled or removed keeps working,
+// as documented; the ring no longer hands it out.
+func TestCipherOutlivesKey(t *testing.T) {
+	k, _, active, _ := ring(t)
+	c, err := k.Cipher(keyrotation.PurposeCookie, active)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := nonce(t)
+	sealed := c.Seal(nil, n, []byte("value"), nil)
+	if err := k.Disable(active); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Remove(active); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Cipher(keyrotation.PurposeCookie, active); !errors.Is(err, keyrotation.ErrUnknownKey) {
+		t.Errorf("Cipher after Remove: error = %v, want %v", err, keyrotation.ErrUnknownKey)
+	}
+	if _, err := c.Open(nil, n, sealed, nil); err != nil {
+		t.Errorf("Open with a Cipher looked up before Remove: %v", err)
+	}
+}
+
+func TestSubkeysSeparate(t *testing.T) {
+	k, primary, active, _ := ring(t)
+	type use struct {
+		id uint32
+		p  keyrotation.Purpose
+	}
+	var uses []use
+	for _, id := range []uint32{primary, active} {
+		for _, p := range purposes {
+			uses = append(uses, use{id, p})
+		}
+	}
+	plaintext := []byte("a session")
+	for _, seal := range uses {
+		c, err := k.Cipher(seal.p, seal.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := nonce(t)
+		sealed := c.Seal(nil, n, plaintext, nil)
+		for _, open := range uses {
+			c, err := k.Cipher(open.p, open.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := c.Open(nil, n, sealed, nil)
+			if open == seal {
+				if err != nil || !bytes.Equal(got, plaintext) {
+					t.Errorf("sealed and opened as %v/%d: got %q, %v, want %q", seal.p, seal.id, got, err, plaintext)
+				}
+			} else if err == nil {
+				t.Errorf("sealed as %v/%d, opened as %v/%d: error = nil, want one", seal.p, seal.id, open.p, open.id)
+			}
+		}
+	}
+}
+
+// Every byte that Seal authenticates is checked by Open.
+func TestOpenTampered(t *testing.T) {
+	k, err := keyrotation.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := k.Primary(keyrotation.PurposeRecord)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, aad := nonce(t), []byte("additional data")
+	sealed := c.Seal(nil, n, []byte("plaintext"), aad)
+	for name, b := range map[string][]byte{"nonce": n, "ciphertext": sealed, "additional data": aad} {
+		for i := range b {
+			b[i] ^= 0x01
+			if _, err := c.Open(nil, n, sealed, aad); err == nil {
+				t.Errorf("%s byte %d flipped: Open error = nil, want one", name, i)
+			}
+			b[i] ^= 0x01
+		}
+	}
+	if _, err := c.Open(nil, n, sealed, aad); err != nil {
+		t.Errorf("Open of the untampered value: %v", err)
+	}
+}
+
+// The in-place forms of the cipher.AEAD contract, which the token format
+// uses.
+func TestSealOpenInPlace(t *testing.T) {
+	k, err := keyrotation.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := k.Primary(keyrotation.PurposeCookie)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := nonce(t)
+	want := []byte("in place")
+	buf := make([]byte, len(want), len(want)+c.Overhead())
+	copy(buf, want)
+	sealed := c.Seal(buf[:0], n, buf, nil)
+	if &sealed[0] != &buf[0] {
+		t.Fatal("Seal(plaintext[:0], ...) did not seal in place")
+	}
+	got, err := c.Open(sealed[:0], n, sealed, nil)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("Open in place = %q, %v, want %q", got, err, want)
+	}
+}
+
+func TestSealCount(t *testing.T) {
+	k, primary, active, disabled := ring(t)
+	seals := func() map[uint32]uint64 {
+		m := make(map[uint32]uint64)
+		for _, key := range k.Keys() {
+			m[key.ID] = key.Seals
+		}
+		return m
+	}
+	seal := func(p keyrotation.Purpose, id uint32) []byte {
+		c, err := k.Cipher(p, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Seal(nil, make([]byte, 12), nil, nil)
+	}
+	for _, p := range purposes {
+		seal(p, primary)
+	}
+	sealed := seal(keyrotation.PurposeCookie, active)
+	c, err := k.Cipher(keyrotation.PurposeCookie, active)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Open(nil, make([]byte, 12), sealed, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := seals(), map[uint32]uint64{primary: 3, active: 1, disabled: 0}; !maps.Equal(got, want) {
+		t.Fatalf("seals = %v, want %v (opens do not count)", got, want)
+	}
+	// Changes replace the ring's snapshot; the counts carry over.
+	if err := k.Promote(active); err != nil {
+		t.Fatal(err)
+	}
+	added, err := k.Add()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seal(keyrotation.PurposeJWT, active)
+	if got, want := seals(), map[uint32]uint64{primary: 3, active: 2, disabled: 0, added: 0}; !maps.Equal(got, want) {
+		t.Errorf("seals after Promote and Add = %v, want %v", got, want)
+	}
+}
+
+func TestMarshalParseRoundTrip(t *testing.T) {
+	k, _, active, _ := ring(t)
+	if err := k.Promote(active); err != nil {
+		t.Fatal(err)
+	}
+	data, err := k.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := keyrotation.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRing(t, parsed)
+	if got, want := parsed.Keys(), k.Keys(); !sameKeys(got, want) {
+		t.Errorf("parsed Keys() = %+v, want %+v", got, want)
+	}
+	again, err := parsed.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(again, data) {
+		t.Errorf("Marshal of the parsed ring differs:\n%s\nwant\n%s", again, data)
+	}
+	// Both copies open what either seals, under every key that opens.
+	for _, key := range k.Keys() {
+		if key.State == keyrotation.Disabled {
+			continue
+		}
+		for _, p := range purposes {
+			for _, pair := range [][2]*keyrotation.Keyring{{k, parsed}, {parsed, k}} {
+				sealer, err := pair[0].Cipher(p, key.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				opener, err := pair[1].Cipher(p, key.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := nonce(t)
+				got, err := opener.Open(nil, n, sealer.Seal(nil, n, []byte("cart"), []byte("aad")), []byte("aad"))
+				if err != nil || string(got) != "cart" {
+					t.Errorf("key %d, %v: Open = %q, %v, want %q", key.ID, p, got, err, "cart")
+				}
+			}
+		}
+	}
+}
+
+// TestVectors freezes the file format and the subkey derivation: the ring
+// in testdata and the values sealed with it were made independently of this
+// package (with Python's cryptography library). If this test fails, every
+// deployed key ring or sealed value would break.
+func TestVectors(t *testing.T) {
+	file := filepath.Join("testdata", "keyring-v1.json")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := keyrotation.LoadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := k.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out, data) {
+		t.Errorf("Marshal() =\n%s\nwant the file %s:\n%s", out, file, data)
+	}
+	var vectors []struct {
+		ID                            uint32
+		Purpose                       string
+		Nonce, Plaintext, AAD, Sealed string
+	}
+	raw, err := os.ReadFile(filepath.Join("testdata", "seal-v1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &vectors); err != nil {
+		t.Fatal(err)
+	}
+	if len(vectors) == 0 {
+		t.Fatal("no vectors in testdata/seal-v1.json")
+	}
+	for _, key := range k.Keys() {
+		if err := k.Enable(key.ID); err != nil { // vectors cover the disabled key too
+			t.Fatal(err)
+		}
+	}
+	byName := map[string]keyrotation.Purpose{}
+	for _, p := range purposes {
+		byName[p.String()] = p
+	}
+	unhex := func(s string) []byte {
+		b, err := hex.DecodeString(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, v := range vectors {
+		t.Run(fmt.Sprintf("%d/%s", v.ID, v.Purpose), func(t *testing.T) {
+			c, err := k.Cipher(byName[v.Purpose], v.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, plaintext, aad, want := unhex(v.Nonce), unhex(v.Plaintext), unhex(v.AAD), unhex(v.Sealed)
+			if got := c.Seal(nil, n, plaintext, aad); !bytes.Equal(got, want) {
+				t.Errorf("Seal = %x, want %x", got, want)
+			}
+			if got, err := c.Open(nil, n, want, aad); err != nil || !bytes.Equal(got, plaintext) {
+				t.Errorf("Open = %x, %v, want %x", got, err, plaintext)
+			}
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	const secret = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+	key := func(id int, state, secret string) string {
+		return fmt.Sprintf(`{"id": %d, "state": %q, "created": "2026-01-01T00:00:00Z", "secret": %q}`, id, state, secret)
+	}
+	file := func(keys ...string) string {
+		return `{"version": 1, "keys": [` + strings.Join(keys, ", ") + `]}`
+	}
+	primary := key(1, "primary", secret)
+	tests := []struct {
+		name   string
+		data   string
+		secret string // must not appear in the error; the valid secret if empty
+		key    int
+		field  string
+	}{
+		{name: "empty", data: "", key: -1},
+		{name: "bad JSON", data: `{"version": 1, "keys": [{"id": 1, "state": "primary", "secret": "` + secret + `" x}]}`, key: -1},
+		{name: "bad JSON in secret", data: `{"version": 1, "keys": [{"secret": "` + secret[:20] + "\x01" + secret[20:] + `"}]}`, secret: secret[:20], key: -1},
+		{name: "truncated", data: file(primary)[:80], secret: secret[:10], key: -1},
+		{name: "data after", data: file(primary) + ` {"secret": "` + secret + `"}`, key: -1},
+		{name: "not an object", data: `["` + secret + `"]`, key: -1},
+		{name: "version 2", data: `{"version": 2, "keys": [` + primary + `]}`, key: -1, field: "version"},
+		{name: "version 2 after keys", data: `{"keys": [{"kid": "x"}], "version": 2}`, key: -1, field: "version"},
+		{name: "version string", data: `{"version": "1", "keys": [` + primary + `]}`, key: -1, field: "version"},
+		{name: "version missing", data: `{"keys": [` + primary + `]}`, key: -1, field: "version"},
+		{name: "keys missing", data: `{"version": 1}`, key: -1, field: "keys"},
+		{name: "keys not an array", data: `{"version": 1, "keys": {}}`, key: -1, field: "keys"},
+		{name: "keys null", data: `{"version": 1, "keys": null}`, key: -1, field: "keys"},
+		{name: "no keys", data: file(), key: -1, field: "keys"},
+		{name: "key not an object", data: file(primary, `"`+secret+`"`), key: 1},
+		{name: "zero id", data: file(primary, key(0, "active", secret)), key: 1, field: "id"},
+		{name: "negative id", data: file(primary, key(-1, "active", secret)), key: 1, field: "id"},
+		{name: "id too large", data: file(primary, key(1<<32, "active", secret)), key: 1, field: "id"},
+		{name: "id string", data: file(strings.Replace(primary, `"id": 1`, `"id": "1"`, 1)), key: 0, field: "id"},
+		{name: "id missing", data: file(strings.Replace(primary, `"id": 1,`, ``, 1)), key: 0, field: "id"},
+		{name: "duplicate id", data: file(primary, key(2, "active", secret), key(1, "active", secret)), key: 2, field: "id"},
+		{name: "two primaries", data: file(primary, key(2, "primary", secret)), key: 1, field: "state"},
+		{name: "no primary", data: file(key(1, "active", secret), key(2, "disabled", secret)), key: -1, field: "keys"},
+		{name: "bad state", data: file(key(1, "Primary", secret)), key: 0, field: "state"},
+		{name: "state missing", data: file(strings.Replace(primary, `"state": "primary",`, ``, 1)), key: 0, field: "state"},
+		{name: "created missing", data: file(strings.Replace(primary, `"created": "2026-01-01T00:00:00Z",`, ``, 1)), key: 0, field: "created"},
+		{name: "created not RFC 3339", data: file(strings.Replace(primary, `2026-01-01T00:00:00Z`, `2026-01-01 00:00:00`, 1)), key: 0, field: "created"},
+		{name: "promoted not RFC 3339", data: file(strings.Replace(primary, `"id": 1,`, `"id": 1, "promoted": "yesterday",`, 1)), key: 0, field: "promoted"},
+		{name: "secret too short", data: file(key(1, "primary", "AAECAwQFBgcICQoLDA0ODw==")), secret: "AAECAwQFBgcICQoLDA0ODw==", key: 0, field: "secret"},
+		{name: "secret too long", data: file(key(1, "primary", secret+"AAAA")), key: 0, field: "secret"},
+		{name: "secret unpadded", data: file(key(1, "primary", strings.TrimSuffix(secret, "="))), secret: strings.TrimSuffix(secret, "="), key: 0, field: "secret"},
+		{name: "secret not base64", data: file(key(1, "primary", "s3cr3t!s3cr3t!s3cr3t!s3cr3t!s3cr3t!s3cr3t!==")), secret: "s3cr3t!s3cr3t!", key: 0, field: "secret"},
+		{name: "secret URL base64", data: file(key(1, "primary", "-_-_AwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")), secret: "-_-_AwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", key: 0, field: "secret"},
+		{name: "secret not canonical", data: file(key(1, "primary", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9=")), secret: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9=", key: 0, field: "secret"},
+		{name: "secret number", data: file(strings.Replace(primary, `"`+secret+`"`, `12345678901234567890`, 1)), secret: "12345678901234567890", key: 0, field: "secret"},
+		{name: "secret missing", data: file(strings.Replace(primary, `, "secret": "`+secret+`"`, ``, 1)), key: 0, field: "secret"},
+		{name: "unknown field", data: file(strings.Replace(primary, `"id": 1,`, `"id": 1, "colour": "`+secret+`",`, 1)), key: 0, field: "colour"},
+		{name: "unknown top-level field", data: `{"version": 1, "comment": "` + secret + `", "keys": [` + primary + `]}`, key: -1, field: "comment"},
+		{name: "secret as a field name", data: file(strings.Replace(primary, `"id": 1,`, `"id": 1, "`+secret+`": 1,`, 1)), key: 0},
+		{name: "long field name", data: file(strings.Replace(primary, `"id": 1,`, `"id": 1, "ZEBRAZEBRAZEBRAZEBRAZEBRAZEBRAZEBRA": 1,`, 1)), secret: "ZEBRAZEBRAZEBRA", key: 0},
+		{name: "repeated field", data: file(strings.Replace(primary, `"id": 1,`, `"id": 1, "id": 2,`, 1)), key: 0, field: "id"},
+		{name: "too large", data: file(primary) + strings.Repeat(" ", keyrotation.MaxFileSize), key: -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k, err := keyrotation.Parse([]byte(tt.data))
+			if k != nil || !errors.Is(err, keyrotation.ErrInvalidKeyring) {
+				t.Fatalf("Parse = %v, %v, want nil, %v", k, err, keyrotation.ErrInvalidKeyring)
+			}
+			var pe *keyrotation.ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %T is not a *ParseError", err)
+			}
+			if pe.Key != tt.key || pe.Field != tt.field {
+				t.Errorf("error %q: Key, Field = %d, %q, want %d, %q", err, pe.Key, pe.Field, tt.key, tt.field)
+			}
+			msg := err.Error()
+			if tt.secret == "" {
+				tt.secret = secret
+			}
+			if strings.Contains(msg, tt.secret) || !strings.HasPrefix(msg, "keyrotation: ") || pe.Problem == "" {
+				t.Errorf("error %q: want a keyrotation: error with a problem and without %q", msg, tt.secret)
+			}
+		})
+	}
+}
+
+func TestParseErrorText(t *testing.T) {
+	tests := []struct {
+		name string
+		err  *keyrotation.ParseError
+		want string
+	}{
+		{"key and field", &keyrotation.ParseError{Key: 2, Field: "secret", Problem: "must be 32 bytes in standard base64"},
+			`keyrotation: key 2: field "secret": must be 32 bytes in standard base64`},
+		{"field only", &keyrotation.ParseError{Key: -1, Field: "version", Problem: "unsupported version 2, want 1"},
+			`keyrotation: field "version": unsupported version 2, want 1`},
+		{"key only", &keyrotation.ParseError{Key: 0, Problem: "must be an object"},
+			`keyrotation: key 0: must be an object`},
+		{"neither", &keyrotation.ParseError{Key: -1, Problem: "invalid JSON at byte offset 7"},
+			`keyrotation: invalid JSON at byte offset 7`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.err.Error(); got != tt.want {
+				t.Errorf("Error() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseJSONOffset(t *testing.T) {
+	data := `{"version": 1, "keys": [}`
+	_, err := keyrotation.Parse([]byte(data))
+	if got, want := fmt.Sprint(err), "keyrotation: invalid JSON at byte offset 25"; got != want {
+		t.Errorf("error = %q, want %q", got, want)
+	}
+}
+
+func TestWriteFileLoadFile(t *testing.T) {
+	k, _, _, _ := ring(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "keys.json")
+	// An existing file is replaced, whatever its mode was.
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fi.Mode().Perm(), fs.FileMode(0o600); got != want {
+		t.Errorf("mode = %v, want %v", got, want)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(entries), 1; got != want {
+		t.Errorf("directory holds %d files, want %d (no temporary file left)", got, want)
+	}
+	loaded, err := keyrotation.LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := loaded.Keys(), k.Keys(); !sameKeys(got, want) {
+		t.Errorf("loaded Keys() = %+v, want %+v", got, want)
+	}
+	want, err := k.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("file = %q, %v, want the output of Marshal", got, err)
+	}
+}
+
+func TestWriteFileError(t *testing.T) {
+	k, err := keyrotation.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "missing", "keys.json")
+	err = k.WriteFile(path)
+	if !errors.Is(err, fs.ErrNotExist) || !strings.HasPrefix(err.Error(), "keyrotation: ") {
+		t.Errorf("WriteFile into a missing directory: error = %v, want a keyrotation: error matching %v", err, fs.ErrNotExist)
+	}
+}
+
+func TestLoadFileErrors(t *testing.T) {
+	const secret = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	tests := []struct {
+		name string
+		path string
+		err  error
+	}{
+		{"missing", filepath.Join(dir, "missing.json"), fs.ErrNotExist},
+		{"invalid", write("invalid.json", `{"version": 1, "keys": [{"secret": "`+secret+`"}]}`), keyrotation.ErrInvalidKeyring},
+		{"too large", write("large.json", strings.Repeat(secret, keyrotation.MaxFileSize/len(secret)+1)), keyrotation.ErrInvalidKeyring},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k, err := keyrotation.LoadFile(tt.path)
+			if k != nil || !errors.Is(err, tt.err) {
+				t.Fatalf("LoadFile = %v, %v, want nil, %v", k, err, tt.err)
+			}
+			if msg := err.Error(); !strings.HasPrefix(msg, "keyrotation: ") || !strings.Contains(msg, tt.path) || strings.Contains(msg, secret) {
+				t.Errorf("error %q: want a keyrotation: error naming %s and not the content", msg, tt.path)
+			}
+		})
+	}
+}
+
+func TestStateText(t *testing.T) {
+	tests := []struct {
+		state keyrotation.State
+		text  string
+	}{
+		{keyrotation.Primary, "primary"},
+		{keyrotation.Active, "active"},
+		{keyrotation.Disabled, "disabled"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			if got := tt.state.String(); got != tt.text {
+				t.Errorf("String() = %q, want %q", got, tt.text)
+			}
+			got, err := tt.state.MarshalText()
+			if err != nil || string(got) != tt.text {
+				t.Errorf("MarshalText() = %q, %v, want %q", got, err, tt.text)
+			}
+			var s keyrotation.State
+			if err := s.UnmarshalText([]byte(tt.text)); err != nil || s != tt.state {
+				t.Errorf("UnmarshalText(%q) = %v, %v, want %v", tt.text, s, err, tt.state)
+			}
+		})
+	}
+	for _, bad := range []keyrotation.State{0, keyrotation.Disabled + 1} {
+		if _, err := bad.MarshalText(); err == nil {
+			t.Errorf("%v.MarshalText() error = nil, want one", bad)
+		}
+	}
+	for _, bad := range []string{"", "Primary", "enabled", "primary "} {
+		var s keyrotation.State
+		if err := s.UnmarshalText([]byte(bad)); err == nil || strings.Contains(err.Error(), bad+`"`) {
+			t.Errorf("UnmarshalText(%q) error = %v, want one that does not repeat the text", bad, err)
+		}
+	}
+	if got, want := keyrotation.State(9).String(), "State(9)"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+}
+
+func TestPurposeString(t *testing.T) {
+	tests := []struct {
+		p    keyrotation.Purpose
+		want string
+	}{
+		{keyrotation.PurposeCookie, "cookie"},
+		{keyrotation.PurposeRecord, "record"},
+		{keyrotation.PurposeJWT, "jwt"},
+		{0, "Purpose(0)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if got := tt.p.String(); got != tt.want {
+				t.Errorf("String() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLookupAllocs(t *testing.T) {
+	k, _, active, disabled := ring(t)
+	tests := []struct {
+		name string
+		f    func()
+	}{
+		{"Primary", func() { _, _ = k.Primary(keyrotation.PurposeCookie) }},
+		{"Cipher", func() { _, _ = k.Cipher(keyrotation.PurposeRecord, active) }},
+		{"Cipher disabled", func() { _, _ = k.Cipher(keyrotation.PurposeCookie, disabled) }},
+		{"Cipher missing", func() { _, _ = k.Cipher(keyrotation.PurposeCookie, 0) }},
+		{"PrimaryID", func() { _ = k.PrimaryID() }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := testing.AllocsPerRun(100, tt.f); got != 0 {
+				t.Errorf("allocations = %v, want 0", got)
+			}
+		})
+	}
+}
+
+// TestConcurrentRotation seals and opens from several goroutines while
+// another rotates keys through their whole life and a third writes and
+// reads the ring's file. Run it with -race.
+func TestConcurrentRotation(t *testing.T) {
+	k, err := keyrotation.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers, iterations, minRotations = 4, 2000, 50
+	var (
+		wg      sync.WaitGroup
+		working sync.WaitGroup
+		done    = make(chan struct{})
+	)
+	working.Add(workers)
+	for range workers {
+		wg.Go(func() {
+			defer working.Done()
+			n := make([]byte, 12)
+			plaintext := bytes.Repeat([]byte("s"), 300)
+			for range iterations {
+				c, err := k.Primary(keyrotation.PurposeCookie)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := rand.Read(n); err != nil {
+					t.Error(err)
+					return
+				}
+				sealed := c.Seal(nil, n, plaintext, nil)
+				opener, err := k.Cipher(keyrotation.PurposeCookie, c.ID())
+				if errors.Is(err, keyrotation.ErrUnknownKey) {
+					// Disabled since it sealed: the rotation below does
+					// not wait, as a real one would.
+					continue
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if got, err := opener.Open(nil, n, sealed, nil); err != nil || !bytes.Equal(got, plaintext) {
+					t.Errorf("Open of a value sealed with key %d: %v", c.ID(), err)
+					return
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		working.Wait()
+		close(done)
+	})
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				if i >= minRotations {
+					return
+				}
+			default:
+			}
+			old := k.PrimaryID()
+			id, err := k.Add()
+			if err == nil {
+				err = k.Promote(id)
+			}
+			if err == nil {
+				err = k.Disable(old)
+			}
+			if err == nil {
+				err = k.Remove(old)
+			}
+			if err == nil {
+				err = ringError(k)
+			}
+			if err != nil {
+				t.Errorf("rotation %d: %v", i, err)
+				return
+			}
+		}
+	})
+	path := filepath.Join(t.TempDir(), "keys.json")
+	wg.Go(func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if err := k.WriteFile(path); err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := keyrotation.LoadFile(path); err != nil {
+				t.Error(err)
+				return
+			}
+			_ = k.String()
+		}
+	})
+	wg.Wait()
+	checkRing(t, k)
+	if got, want := len(k.Keys()), 1; got != want {
+		t.Errorf("ring has %d keys after the rotations, want %d", got, want)
+	}
+}
+
+func BenchmarkPrimarySealOpen(b *testing.B) {
+	k, err := keyrotation.Generate()
+	if err != nil {
+		b.Fatal(err)
+	}
+	plaintext := bytes.Repeat([]byte("s"), 300)
+	aad := []byte("sessionseal token v1 header")
+	n := make([]byte, 12)
+	sealed := make([]byte, 0, len(plaintext)+16)
+	opened := make([]byte, 0, len(plaintext))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(plaintext)))
+	for b.Loop() {
+		c, err := k.Primary(keyrotation.PurposeCookie)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := rand.Read(n); err != nil {
+			b.Fatal(err)
+		}
+		sealed = c.Seal(sealed[:0], n, plaintext, aad)
+		c, err = k.Cipher(keyrotation.PurposeCookie, c.ID())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if opened, err = c.Open(opened[:0], n, sealed, aad); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
