@@ -1,0 +1,278 @@
+package cookiestore
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/internal/format"
+	"github.com/sessionseal/session/internal/payload"
+	"github.com/sessionseal/session/keyrotation"
+)
+
+var update = flag.Bool("update", false, "write the known-answer vectors in testdata/vectors that do not exist yet")
+
+// vector is one known-answer test, one per file. A vector with a session
+// is valid: sealing the session with the nonce gives the token, and opening
+// the token at now gives the session back. A vector with an error is a
+// token that opening at now must refuse with that error.
+type vector struct {
+	Comment    string          `json:"comment"`
+	Keyring    json.RawMessage `json:"keyring"`
+	CookieName string          `json:"cookie_name"`
+	Now        int64           `json:"now"`
+	Nonce      string          `json:"nonce,omitempty"`
+	Session    *vectorSession  `json:"session,omitempty"`
+	Token      string          `json:"token"`
+	Error      string          `json:"error,omitempty"` // "invalid", "unknown_key" or "expired"
+}
+
+type vectorSession struct {
+	ID          string            `json:"id"`
+	User        string            `json:"user,omitempty"`
+	Revocable   bool              `json:"revocable,omitempty"`
+	Persistent  bool              `json:"persistent,omitempty"`
+	Created     int64             `json:"created"`
+	Issued      int64             `json:"issued"`
+	IdleExpires int64             `json:"idle_expires"`
+	Expires     int64             `json:"expires"`
+	Values      map[string]string `json:"values,omitempty"` // key: JSON text
+	Flashes     []string          `json:"flashes,omitempty"`
+}
+
+// payload returns the session's encoding.
+func (v *vectorSession) payload() []byte {
+	d := payload.Data{ID: v.ID, User: v.User, Revocable: v.Revocable, Persistent: v.Persistent,
+		Created: v.Created, Issued: v.Issued, IdleExpires: v.IdleExpires, Expires: v.Expires, Flashes: v.Flashes}
+	for k, val := range v.Values {
+		d.Entries = append(d.Entries, payload.Entry{Key: k, Value: []byte(val)})
+	}
+	slices.SortFunc(d.Entries, func(a, b payload.Entry) int { return strings.Compare(a.Key, b.Key) })
+	return d.Append(nil)
+}
+
+// Fixed test keys. Never use these anywhere else.
+const (
+	vectorRing = `{"version":1,"keys":[
+	{"id":1234567890,"state":"primary","created":"2026-11-01T00:00:00Z","promoted":"2026-11-01T00:00:00Z","secret":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="},
+	{"id":42,"state":"active","created":"2026-10-01T00:00:00Z","secret":"ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="}]}`
+	otherRing = `{"version":1,"keys":[
+	{"id":777,"state":"primary","created":"2026-11-01T00:00:00Z","promoted":"2026-11-01T00:00:00Z","secret":"QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8="}]}`
+	vectorNow = 1795000000
+)
+
+func (v *vector) store(t *testing.T) *Store {
+	t.Helper()
+	keys, err := keyrotation.Parse(v.Keyring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(keys, Options{CookieName: v.CookieName, Now: func() time.Time { return time.Unix(v.Now, 0) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Nonce != "" {
+		nonce, err := hex.DecodeString(v.Nonce)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.rand = bytes.NewReader(nonce)
+	}
+	return s
+}
+
+// seal makes the token of a vector's session, with its nonce.
+func (v *vector) seal(t *testing.T) string {
+	t.Helper()
+	sess, err := session.Restore(v.Session.payload(), session.ModeCookie)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := v.store(t).Save(context.Background(), sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func referenceSession() *vectorSession {
+	return &vectorSession{
+		ID: "q2D9vJm1c0bWw3nY8fR4sA", Persistent: true,
+		Created: vectorNow - 600, Issued: vectorNow - 60, IdleExpires: vectorNow - 60 + 86400, Expires: vectorNow - 600 + 7*86400,
+		Values: map[string]string{
+			"user_id": `"usr_01JD6Z0Q3A4B5C6D7E8F9G0H1J2K3L"`,
+			"role":    `"editor"`,
+			"cart":    `[{"SKU":"BOOK-0001","Qty":1},{"SKU":"MUG-0042","Qty":2},{"SKU":"PEN-0007","Qty":10}]`,
+			"flash":   `"Your cart was saved."`,
+			"csrf":    `"kq3V1pXo9bA2sLr7TnE4wYc8HfJ0"`,
+		},
+	}
+}
+
+func validEmpty(t *testing.T) vector {
+	v := vector{Comment: "a session with no values", Keyring: json.RawMessage(vectorRing), CookieName: "__Host-session", Now: vectorNow,
+		Nonce: "000102030405060708090a0b",
+		Session: &vectorSession{ID: "AAAAAAAAAAAAAAAAAAAAAA", Created: vectorNow, Issued: vectorNow,
+			IdleExpires: vectorNow + 3600, Expires: vectorNow + 86400}}
+	v.Token = v.seal(t)
+	return v
+}
+
+// generators make the vectors written by -update; existing files are never
+// rewritten, so that old vectors keep freezing the format.
+var generators = map[string]func(t *testing.T) vector{
+	"valid-empty": validEmpty,
+	"valid-reference": func(t *testing.T) vector {
+		v := vector{Comment: "the reference session of the benchmarks, persistent", Keyring: json.RawMessage(vectorRing),
+			CookieName: "__Host-session", Now: vectorNow, Nonce: "f0e1d2c3b4a5968778695a4b", Session: referenceSession()}
+		v.Token = v.seal(t)
+		return v
+	},
+	"valid-user-revocable-flashes": func(t *testing.T) vector {
+		v := vector{Comment: "user, revocable flag and flashes, custom cookie name", Keyring: json.RawMessage(vectorRing),
+			CookieName: "sid", Now: vectorNow, Nonce: "0badc0ffee0ddf00d5eed5ee",
+			Session: &vectorSession{ID: "Zm9vYmFyYmF6cXV4cXV1eA", User: "alice@example.com", Revocable: true,
+				Created: vectorNow - 10, Issued: vectorNow - 10, IdleExpires: vectorNow + 1790, Expires: vectorNow + 3590,
+				Values:  map[string]string{"n": `42`, "ok": `true`},
+				Flashes: []string{"Welcome back", "2 items in cart"}}}
+		v.Token = v.seal(t)
+		return v
+	},
+	"tampered": func(t *testing.T) vector {
+		v := vector{Comment: "the reference token with one ciphertext character changed", Keyring: json.RawMessage(vectorRing),
+			CookieName: "__Host-session", Now: vectorNow, Nonce: "f0e1d2c3b4a5968778695a4b", Session: referenceSession()}
+		tok := []byte(v.seal(t))
+		tok[60] = flipChar(tok[60])
+		return vector{Comment: v.Comment, Keyring: v.Keyring, CookieName: v.CookieName, Now: v.Now, Token: string(tok), Error: "invalid"}
+	},
+	"expired-idle": func(t *testing.T) vector {
+		v := vector{Comment: "an authentic token opened after its idle deadline", Keyring: json.RawMessage(vectorRing),
+			CookieName: "__Host-session", Now: vectorNow, Nonce: "1112131415161718191a1b1c",
+			Session: &vectorSession{ID: "ZXhwaXJlZC1zZXNzaW9uLQ", Created: vectorNow - 7200, Issued: vectorNow - 7200,
+				IdleExpires: vectorNow - 3600, Expires: vectorNow + 86400}}
+		return vector{Comment: v.Comment, Keyring: v.Keyring, CookieName: v.CookieName, Now: v.Now, Token: v.seal(t), Error: "expired"}
+	},
+	"expired-absolute": func(t *testing.T) vector {
+		v := vector{Comment: "an authentic token opened at its absolute deadline", Keyring: json.RawMessage(vectorRing),
+			CookieName: "__Host-session", Now: vectorNow, Nonce: "2122232425262728292a2b2c",
+			Session: &vectorSession{ID: "YWJzb2x1dGUtZGVhZGxpbg", Created: vectorNow - 86400, Issued: vectorNow - 100,
+				IdleExpires: vectorNow, Expires: vectorNow}}
+		return vector{Comment: v.Comment, Keyring: v.Keyring, CookieName: v.CookieName, Now: v.Now, Token: v.seal(t), Error: "expired"}
+	},
+	"wrong-name": func(t *testing.T) vector {
+		v := vector{Keyring: json.RawMessage(vectorRing), CookieName: "sid", Now: vectorNow,
+			Nonce: "3132333435363738393a3b3c", Session: referenceSession()}
+		return vector{Comment: "a token sealed for the cookie \"sid\" presented as __Host-session", Keyring: v.Keyring,
+			CookieName: "__Host-session", Now: v.Now, Token: v.seal(t), Error: "invalid"}
+	},
+	"unknown-kid": func(t *testing.T) vector {
+		v := vector{Keyring: json.RawMessage(otherRing), CookieName: "__Host-session", Now: vectorNow,
+			Nonce: "4142434445464748494a4b4c", Session: referenceSession()}
+		return vector{Comment: "a token sealed under key 777, which the ring does not hold", Keyring: json.RawMessage(vectorRing),
+			CookieName: "__Host-session", Now: v.Now, Token: v.seal(t), Error: "unknown_key"}
+	},
+	"old-active-key": func(t *testing.T) vector {
+		activeFirst := strings.Replace(strings.Replace(vectorRing, `"primary"`, `"x"`, 1), `"active"`, `"primary"`, 1)
+		activeFirst = strings.Replace(activeFirst, `"x"`, `"active"`, 1)
+		v := vector{Comment: "a valid token sealed under key 42, active (not primary) in the ring", Keyring: json.RawMessage(activeFirst),
+			CookieName: "__Host-session", Now: vectorNow, Nonce: "5152535455565758595a5b5c", Session: referenceSession()}
+		v.Token = v.seal(t)
+		v.Keyring, v.Nonce = json.RawMessage(vectorRing), ""
+		return v
+	},
+	"bad-version": func(t *testing.T) vector {
+		v := validEmpty(t)
+		b, err := format.Base64.DecodeString(v.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b[0] = 2
+		return vector{Comment: "the valid-empty token with version byte 2", Keyring: v.Keyring,
+			CookieName: v.CookieName, Now: v.Now, Token: format.Base64.EncodeToString(b), Error: "invalid"}
+	},
+}
+
+func flipChar(c byte) byte {
+	if c == 'A' {
+		return 'B'
+	}
+	return 'A'
+}
+
+func TestVectors(t *testing.T) {
+	dir := filepath.Join("testdata", "vectors")
+	if *update {
+		for name, gen := range generators {
+			path := filepath.Join(dir, name+".json")
+			if _, err := os.Stat(path); err == nil {
+				continue
+			}
+			b, err := json.MarshalIndent(gen(t), "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no vectors in %s", dir)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".json"), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v vector
+			if err := json.Unmarshal(data, &v); err != nil {
+				t.Fatal(err)
+			}
+			got, err := v.store(t).Load(context.Background(), v.Token)
+			switch v.Error {
+			case "":
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				gotPayload, _ := got.MarshalBinary()
+				if want := v.Session.payload(); !bytes.Equal(gotPayload, want) {
+					t.Errorf("opened session differs:\n got %x\nwant %x", gotPayload, want)
+				}
+				if v.Nonce != "" {
+					if tok := v.seal(t); tok != v.Token {
+						t.Errorf("sealing gives another token:\n got %s\nwant %s", tok, v.Token)
+					}
+				}
+			case "invalid":
+				if !errors.Is(err, session.ErrInvalid) {
+					t.Errorf("Load: got %v, want ErrInvalid", err)
+				}
+			case "unknown_key":
+				if !errors.Is(err, session.ErrUnknownKey) || !errors.Is(err, session.ErrInvalid) {
+					t.Errorf("Load: got %v, want ErrUnknownKey matching ErrInvalid", err)
+				}
+			case "expired":
+				if !errors.Is(err, session.ErrExpired) {
+					t.Errorf("Load: got %v, want ErrExpired", err)
+				}
+			default:
+				t.Fatalf("unknown error class %q", v.Error)
+			}
+		})
+	}
+}

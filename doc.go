@@ -1,0 +1,82 @@
+// Package session provides HTTP sessions for Go servers. Small sessions live
+// entirely in a cookie sealed with AES-256-GCM under a rotated key ring, so
+// the server keeps no state; sessions too large for a cookie, or that must
+// be revocable, can live in a server store by ID. Handlers see one Session
+// type whichever store holds it.
+//
+// Wrap a mux with a Manager's Middleware and read the session in handlers:
+//
+//	keys, err := keyrotation.LoadFile("/etc/myapp/session-keys.json")
+//	if err != nil { ... }
+//	store, err := cookiestore.New(keys, cookiestore.Options{})
+//	if err != nil { ... }
+//	m, err := session.NewManager(store, session.Options{})
+//	if err != nil { ... }
+//	mux.HandleFunc("POST /cart", func(w http.ResponseWriter, r *http.Request) {
+//		s := session.From(r.Context())
+//		cart, _, err := session.Value[[]Item](s, "cart")
+//		if err != nil { ... }
+//		if err := s.Set("cart", append(cart, item)); err != nil { ... }
+//	})
+//	http.ListenAndServeTLS(addr, cert, key, m.Middleware(mux))
+//
+// Values are stored as their JSON encoding: Set encodes at once, so a value
+// that cannot be encoded fails at the call, and Get or Value decode only the
+// values a handler reads. The Manager saves the session before the first
+// byte of the response, and only when it changed or its idle deadline is
+// due a refresh.
+//
+// # Security model
+//
+// A cookie token is sealed with AES-256-GCM under the primary key of a
+// keyrotation.Keyring. The additional data binds a fixed label, the token's
+// version, flags and key ID, and the cookie's name, so a token cannot be
+// moved to another cookie, format or key. Opening a token looks up its key
+// by the ID in its header, once; there is no trial decryption. Every failure
+// before authentication is the one opaque error ErrInvalid; ErrExpired is
+// reported only for authentic tokens.
+//
+// The session's ID, creation time, last save and both deadlines are inside
+// the encryption: the server enforces the idle timeout and the absolute
+// lifetime whatever the browser does with the cookie's Max-Age, and checks
+// them against the current Options as well, so shortening a timeout also
+// shortens sessions already issued.
+//
+// A sealed cookie is a bearer credential until its deadline: whoever steals
+// it can replay it, and the server, keeping no state, cannot revoke one
+// cookie. Keep timeouts short, serve over HTTPS (the default cookie is
+// Secure, HttpOnly, SameSite=Lax and named with the __Host- prefix), call
+// Session.Renew on login and on every change of privilege, and put sessions
+// that must be revocable in a server store.
+//
+// Rejected cookies (missing, malformed, tampered, expired, for another
+// cookie name or under an unknown key) give the handler a new, empty
+// session and are logged by reason, never with the token; they never cause
+// an error page. When a store cannot answer (ErrStoreUnavailable), the
+// request fails through Options.ErrorHandler instead, and the client keeps
+// its cookie: an empty session must never overwrite a user's data.
+//
+// # Key rotation
+//
+// Tokens carry the ID of the key that sealed them. A token opened with a key
+// that is no longer primary is re-sealed with the primary key on its way
+// out, so sessions move to a new key as they are used. See package
+// keyrotation for the staged rotation across a fleet of servers.
+//
+// # Cookie size and the MongoDB fallback
+//
+// Browsers drop a cookie whose name and value exceed 4096 bytes
+// (MaxCookieSize) and keep sending the old one, silently. Stores therefore
+// measure the final cookie and refuse to exceed the limit with a *SizeError
+// that matches ErrTooLarge; the request then fails through the error
+// handler and the client keeps its previous cookie. A cookie-only store
+// holds about 3 KB of encoded values.
+//
+// # Writing a Store
+//
+// A Store turns tokens into sessions and back; see the Store interface for
+// the contract. Stores encode a session with Session.AppendBinary, the one
+// payload encoding used in every mode, and decode it with Restore. Server
+// stores delete the record of Session.PreviousID after Renew, and can merge
+// concurrent writes with Session.ChangedKeys.
+package session

@@ -1,0 +1,54 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+)
+
+// MaxCookieSize is the largest cookie, name plus value in bytes, that
+// browsers keep (RFC 6265bis, section 5.7). A larger cookie is dropped
+// silently and the browser keeps sending the old one, so stores refuse to
+// produce it instead.
+const MaxCookieSize = 4096
+
+var (
+	// ErrInvalid reports a token that is malformed, truncated, tampered with,
+	// sealed for another cookie name or format, or sealed with a key the ring
+	// does not hold. Every failure before authentication is this one error,
+	// so a client learns nothing about which check failed. The Manager treats
+	// it as no session.
+	ErrInvalid = errors.New("session: invalid token")
+
+	// ErrUnknownKey reports a token whose key ID is not in the ring, or whose
+	// key is disabled. errors.Is(ErrUnknownKey, ErrInvalid) is true: callers
+	// that only want to know whether a token is usable match ErrInvalid.
+	ErrUnknownKey = fmt.Errorf("%w: unknown or disabled key", ErrInvalid)
+
+	// ErrExpired reports an authentic token past its idle or absolute
+	// deadline. It is returned only after authentication. The Manager treats
+	// it as no session.
+	ErrExpired = errors.New("session: expired")
+
+	// ErrTooLarge reports a session whose token would not fit in a cookie.
+	// The concrete error is a *SizeError with the sizes.
+	ErrTooLarge = errors.New("session: too large for a cookie")
+
+	// ErrStoreUnavailable reports a store that cannot be reached. The
+	// default error handler answers 503 Service Unavailable, and the client
+	// keeps its cookie.
+	ErrStoreUnavailable = errors.New("session: store unavailable")
+)
+
+// SizeError reports a cookie that would exceed its size limit.
+// errors.Is(err, ErrTooLarge) is true for it.
+type SizeError struct {
+	Size  int // length of the cookie's name plus value, in bytes
+	Limit int // the largest allowed, normally MaxCookieSize
+}
+
+func (e *SizeError) Error() string {
+	return fmt.Sprintf("session: cookie of %d bytes exceeds the limit of %d", e.Size, e.Limit)
+}
+
+// Is reports whether target is ErrTooLarge.
+func (e *SizeError) Is(target error) bool { return target == ErrTooLarge }

@@ -1,0 +1,115 @@
+// Package format is the sealed token format, version 1:
+//
+//	offset size field
+//	0      1    version  0x01 = AES-256-GCM, 96-bit random nonce, 128-bit tag, this layout
+//	1      1    flags    bit0: 0 = whole session inline, 1 = reference to a server record; other bits 0
+//	2      4    kid      uint32 big-endian, the key ring's ID of the sealing key
+//	6      12   nonce
+//	18     n    ciphertext
+//	18+n   16   tag
+//
+// The token is the strict, unpadded base64url encoding of those bytes. The
+// additional data authenticated with the ciphertext is
+//
+//	"sessionseal token v1" || the 6 header bytes || uint16 BE len(name) || name
+//
+// where name is the cookie's name, so that a token cannot move to another
+// cookie, flag, format version or key.
+package format
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"io"
+
+	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/keyrotation"
+)
+
+// Sizes of the layout.
+const (
+	Version1      = 0x01
+	FlagReference = 0x01
+	HeaderSize    = 6
+	NonceSize     = 12
+	TagSize       = 16
+	// Overhead is the sealed size beyond the plaintext.
+	Overhead = HeaderSize + NonceSize + TagSize
+)
+
+const aadLabel = "sessionseal token v1"
+
+// Base64 is the token alphabet: base64url, unpadded, strict about the
+// unused bits of the last character so that every token has one encoding.
+var Base64 = base64.RawURLEncoding.Strict()
+
+// Begin appends a version-1 header for kid and flags and a fresh nonce read
+// from rand to dst. The caller appends the plaintext and then calls Seal
+// with the index at which Begin started writing.
+func Begin(dst []byte, flags byte, kid uint32, rand io.Reader) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, Version1, flags)
+	dst = binary.BigEndian.AppendUint32(dst, kid)
+	dst = append(dst, make([]byte, NonceSize)...)
+	if _, err := io.ReadFull(rand, dst[start+HeaderSize:]); err != nil {
+		return nil, err
+	}
+	return dst, nil
+}
+
+// Seal encrypts, in place, the plaintext that follows the header and nonce
+// that Begin wrote at b[start:], and appends the tag. scratch is reused for
+// the additional data.
+func Seal(b []byte, start int, c *keyrotation.Cipher, name string, scratch []byte) []byte {
+	t := b[start:]
+	aad := AppendAAD(scratch[:0], t[:HeaderSize], name)
+	body := HeaderSize + NonceSize
+	t = c.Seal(t[:body], t[HeaderSize:body], t[body:], aad)
+	return b[:start+len(t)]
+}
+
+// AppendAAD appends the additional data for a token with header h sealed
+// for the cookie name.
+func AppendAAD(dst, h []byte, name string) []byte {
+	dst = append(dst, aadLabel...)
+	dst = append(dst, h...)
+	dst = binary.BigEndian.AppendUint16(dst, uint16(len(name)))
+	return append(dst, name...)
+}
+
+// MaxTokenLen is the longest token worth decoding: a longer one could not
+// have come from a cookie the browser kept.
+const MaxTokenLen = session.MaxCookieSize
+
+// MinTokenLen is the shortest token that can hold a header, nonce and tag.
+var MinTokenLen = Base64.EncodedLen(Overhead)
+
+// Open authenticates and decrypts token, a version-1 token with the given
+// flags sealed for the cookie name, decoding it into buf and using scratch
+// for the encoded bytes and the additional data (both reused when large
+// enough). It returns the plaintext, which aliases the decoded buffer, and
+// the cipher that opened it. The checks run in order: length before
+// decoding, strict base64, minimum length, version and flags, one key
+// lookup by ID, then authentication. Every failure is session.ErrInvalid,
+// or session.ErrUnknownKey (which matches it) for a key the ring lacks.
+func Open(buf []byte, token string, flags byte, name string, keys *keyrotation.Keyring, purpose keyrotation.Purpose, scratch []byte) (plaintext []byte, c *keyrotation.Cipher, err error) {
+	if len(token) < MinTokenLen || len(token) > MaxTokenLen {
+		return nil, nil, session.ErrInvalid
+	}
+	src := append(scratch[:0], token...)
+	b, err := Base64.AppendDecode(buf[:0], src)
+	if err != nil || len(b) < Overhead || b[0] != Version1 || b[1] != flags {
+		return nil, nil, session.ErrInvalid
+	}
+	c, err = keys.Cipher(purpose, binary.BigEndian.Uint32(b[2:HeaderSize]))
+	if err != nil {
+		return nil, nil, session.ErrUnknownKey
+	}
+	aad := AppendAAD(src[:0], b[:HeaderSize], name)
+	body := HeaderSize + NonceSize
+	plaintext, err = c.Open(b[body:body], b[HeaderSize:body], b[body:], aad)
+	if err != nil {
+		return nil, nil, session.ErrInvalid
+	}
+	return plaintext, c, nil
+}

@@ -1,0 +1,260 @@
+// Package payload is the binary encoding of a session's contents, shared by
+// every store: the bytes sealed into a cookie are the bytes sealed into a
+// server record.
+//
+// Version 1, all integers as encoding/binary varints:
+//
+//	byte     version (1)
+//	byte     flags: bit0 revocable, bit1 persistent; other bits zero
+//	string   session ID
+//	string   user ID (empty when none)
+//	varint   created (Unix seconds)
+//	varint   issued - created
+//	varint   idle deadline - issued
+//	varint   absolute deadline - created
+//	uvarint  number of values, then for each, in strictly increasing key order:
+//	         string key, bytes value (its JSON encoding)
+//	uvarint  number of flashes, then each as a string
+//
+// A string or bytes field is a uvarint length followed by that many bytes.
+// The encoding of given contents is unique, so known-answer vectors can
+// freeze it.
+package payload
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+)
+
+// Version is the first byte of every payload of this layout.
+const Version = 1
+
+const (
+	flagRevocable = 1 << iota
+	flagPersistent
+	flagsKnown = flagRevocable | flagPersistent
+)
+
+// ErrMalformed reports bytes that are not a version-1 payload.
+var ErrMalformed = errors.New("payload: malformed")
+
+// Entry is one session value.
+type Entry struct {
+	Key   string
+	Value []byte // JSON encoding
+	Dirty bool   // changed since the session was loaded; not encoded
+}
+
+// Data is the content of one session. Times are Unix seconds.
+type Data struct {
+	ID          string
+	User        string
+	Revocable   bool
+	Persistent  bool
+	Created     int64
+	Issued      int64
+	IdleExpires int64
+	Expires     int64
+	Entries     []Entry // sorted by Key, keys unique
+	Flashes     []string
+}
+
+// Size returns the exact length of d's encoding.
+func (d *Data) Size() int {
+	n := 2 + strSize(len(d.ID)) + strSize(len(d.User)) +
+		varintSize(d.Created) + varintSize(d.Issued-d.Created) +
+		varintSize(d.IdleExpires-d.Issued) + varintSize(d.Expires-d.Created) +
+		uvarintSize(uint64(len(d.Entries))) + uvarintSize(uint64(len(d.Flashes)))
+	for i := range d.Entries {
+		n += strSize(len(d.Entries[i].Key)) + strSize(len(d.Entries[i].Value))
+	}
+	for _, f := range d.Flashes {
+		n += strSize(len(f))
+	}
+	return n
+}
+
+// Append appends d's encoding to b. d.Entries must be sorted with unique keys.
+func (d *Data) Append(b []byte) []byte {
+	var flags byte
+	if d.Revocable {
+		flags |= flagRevocable
+	}
+	if d.Persistent {
+		flags |= flagPersistent
+	}
+	b = append(b, Version, flags)
+	b = appendString(b, d.ID)
+	b = appendString(b, d.User)
+	b = binary.AppendVarint(b, d.Created)
+	b = binary.AppendVarint(b, d.Issued-d.Created)
+	b = binary.AppendVarint(b, d.IdleExpires-d.Issued)
+	b = binary.AppendVarint(b, d.Expires-d.Created)
+	b = binary.AppendUvarint(b, uint64(len(d.Entries)))
+	for i := range d.Entries {
+		b = appendString(b, d.Entries[i].Key)
+		b = binary.AppendUvarint(b, uint64(len(d.Entries[i].Value)))
+		b = append(b, d.Entries[i].Value...)
+	}
+	b = binary.AppendUvarint(b, uint64(len(d.Flashes)))
+	for _, f := range d.Flashes {
+		b = appendString(b, f)
+	}
+	return b
+}
+
+// Parse decodes data into d, replacing its contents. Entry values alias
+// data, and every string shares one copy of it, so a loaded session costs a
+// handful of allocations whatever its number of values. The caller must not
+// modify data afterwards.
+func Parse(d *Data, data []byte) error {
+	r := reader{b: data, s: string(data)}
+	if r.byte() != Version {
+		return ErrMalformed
+	}
+	flags := r.byte()
+	if flags&^flagsKnown != 0 {
+		return ErrMalformed
+	}
+	*d = Data{
+		Revocable:  flags&flagRevocable != 0,
+		Persistent: flags&flagPersistent != 0,
+		ID:         r.string(),
+		User:       r.string(),
+		Created:    r.varint(),
+	}
+	d.Issued = r.add(d.Created, r.varint())
+	d.IdleExpires = r.add(d.Issued, r.varint())
+	d.Expires = r.add(d.Created, r.varint())
+	// Each value takes at least two bytes, each flash one: a count larger
+	// than the bytes left is malformed, and never sizes an allocation.
+	if n := r.count(2); n > 0 {
+		d.Entries = make([]Entry, n)
+		for i := range d.Entries {
+			e := &d.Entries[i]
+			e.Key = r.string()
+			e.Value = r.bytes()
+			if i > 0 && r.err == nil && e.Key <= d.Entries[i-1].Key {
+				r.err = ErrMalformed
+			}
+		}
+	}
+	if n := r.count(1); n > 0 {
+		d.Flashes = make([]string, n)
+		for i := range d.Flashes {
+			d.Flashes[i] = r.string()
+		}
+	}
+	if r.err != nil || r.off != len(r.b) {
+		*d = Data{}
+		return ErrMalformed
+	}
+	return nil
+}
+
+// reader reads fields from b; s is the same bytes as a string, so that
+// string fields are substrings of one copy. The first error sticks and every
+// later read returns zero values.
+type reader struct {
+	b   []byte
+	s   string
+	off int
+	err error
+}
+
+func (r *reader) fail() { r.err = ErrMalformed; r.off = len(r.b) }
+
+func (r *reader) byte() byte {
+	if r.off >= len(r.b) {
+		r.fail()
+		return 0
+	}
+	r.off++
+	return r.b[r.off-1]
+}
+
+func (r *reader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.b[r.off:])
+	if n <= 0 {
+		r.fail()
+		return 0
+	}
+	r.off += n
+	return v
+}
+
+func (r *reader) varint() int64 {
+	v, n := binary.Varint(r.b[r.off:])
+	if n <= 0 {
+		r.fail()
+		return 0
+	}
+	r.off += n
+	return v
+}
+
+// add returns base+delta, failing on overflow.
+func (r *reader) add(base, delta int64) int64 {
+	if (delta > 0 && base > math.MaxInt64-delta) || (delta < 0 && base < math.MinInt64-delta) {
+		r.fail()
+		return 0
+	}
+	return base + delta
+}
+
+// length reads a uvarint length and checks that many bytes remain.
+func (r *reader) length() int {
+	n := r.uvarint()
+	if n > uint64(len(r.b)-r.off) {
+		r.fail()
+		return 0
+	}
+	return int(n)
+}
+
+// count reads a uvarint count of items of at least minSize bytes each.
+func (r *reader) count(minSize int) int {
+	n := r.uvarint()
+	if n > uint64((len(r.b)-r.off)/minSize) {
+		r.fail()
+		return 0
+	}
+	return int(n)
+}
+
+func (r *reader) string() string {
+	n := r.length()
+	r.off += n
+	return r.s[r.off-n : r.off]
+}
+
+func (r *reader) bytes() []byte {
+	n := r.length()
+	r.off += n
+	return r.b[r.off-n : r.off : r.off]
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func strSize(n int) int { return uvarintSize(uint64(n)) + n }
+
+func uvarintSize(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+func varintSize(v int64) int {
+	u := uint64(v) << 1
+	if v < 0 {
+		u = ^u
+	}
+	return uvarintSize(u)
+}

@@ -1,0 +1,113 @@
+package payload
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"testing"
+)
+
+func sample() Data {
+	return Data{
+		ID: "q2D9vJm1c0bWw3nY8fR4sA", User: "alice", Revocable: true, Persistent: true,
+		Created: 1795000000, Issued: 1795000600, IdleExpires: 1795087000, Expires: 1795604800,
+		Entries: []Entry{{Key: "a", Value: []byte(`1`)}, {Key: "b", Value: []byte(`"x"`)}, {Key: "cart", Value: []byte(`[{"SKU":"A","Qty":1}]`)}},
+		Flashes: []string{"hi", ""},
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	cases := map[string]Data{
+		"sample":         sample(),
+		"empty":          {},
+		"negative times": {Created: -5, Issued: -1, IdleExpires: 100, Expires: -3},
+		"extreme times":  {Created: math.MaxInt64, Issued: math.MaxInt64, IdleExpires: math.MaxInt64, Expires: math.MaxInt64},
+	}
+	for name, d := range cases {
+		t.Run(name, func(t *testing.T) {
+			b := d.Append(nil)
+			if len(b) != d.Size() {
+				t.Errorf("Size: got %d, encoding has %d bytes", d.Size(), len(b))
+			}
+			var got Data
+			if err := Parse(&got, b); err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if again := got.Append(nil); !bytes.Equal(again, b) {
+				t.Errorf("re-encoding differs:\n got %x\nwant %x", again, b)
+			}
+			if got.ID != d.ID || got.User != d.User || got.Revocable != d.Revocable || got.Persistent != d.Persistent ||
+				got.Created != d.Created || got.Issued != d.Issued || got.IdleExpires != d.IdleExpires || got.Expires != d.Expires ||
+				len(got.Entries) != len(d.Entries) || len(got.Flashes) != len(d.Flashes) {
+				t.Errorf("got %+v, want %+v", got, d)
+			}
+		})
+	}
+}
+
+func TestEveryTruncationIsMalformed(t *testing.T) {
+	d := sample()
+	b := d.Append(nil)
+	for n := range len(b) {
+		var got Data
+		if err := Parse(&got, b[:n]); !errors.Is(err, ErrMalformed) {
+			t.Fatalf("length %d of %d: got %v, want ErrMalformed", n, len(b), err)
+		}
+	}
+	var got Data
+	if err := Parse(&got, append(b, 0)); !errors.Is(err, ErrMalformed) {
+		t.Errorf("trailing byte: got %v, want ErrMalformed", err)
+	}
+}
+
+func TestRejectsNonCanonical(t *testing.T) {
+	unsorted := sample()
+	unsorted.Entries[0], unsorted.Entries[1] = unsorted.Entries[1], unsorted.Entries[0]
+	dup := sample()
+	dup.Entries[1].Key = "a"
+	s := sample()
+	badVersion := s.Append(nil)
+	badVersion[0] = 2
+	badFlags := s.Append(nil)
+	badFlags[1] |= 0x80
+	var empty Data
+	e := empty.Append(nil)
+	hugeCount := append(e[:len(e)-2], 0xff, 0xff, 0xff, 0xff, 0x0f, 0)
+	cases := map[string][]byte{
+		"unsorted keys":  unsorted.Append(nil),
+		"duplicate keys": dup.Append(nil),
+		"version 2":      badVersion,
+		"unknown flag":   badFlags,
+		"huge count":     hugeCount,
+		"empty":          nil,
+		"overflowing deadline": func() []byte {
+			d := Data{Created: math.MaxInt64, Issued: math.MaxInt64, IdleExpires: math.MaxInt64, Expires: math.MaxInt64}
+			b := d.Append(nil)
+			b[len(b)-3] = 2 // the absolute deadline's delta, zigzag +1
+			return b
+		}(),
+	}
+	for name, b := range cases {
+		t.Run(name, func(t *testing.T) {
+			var got Data
+			if err := Parse(&got, b); !errors.Is(err, ErrMalformed) {
+				t.Errorf("got %v, want ErrMalformed", err)
+			}
+		})
+	}
+}
+
+func TestParseAllocations(t *testing.T) {
+	s := sample()
+	b := s.Append(nil)
+	var d Data
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := Parse(&d, b); err != nil {
+			t.Fatal(err)
+		}
+	})
+	// One copy of the bytes as a string, the entries and the flashes.
+	if allocs > 3 {
+		t.Errorf("Parse: %v allocations, want at most 3", allocs)
+	}
+}

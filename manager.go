@@ -1,0 +1,424 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Defaults used by NewManager for zero Options fields.
+const (
+	DefaultCookieName  = "__Host-session"
+	DefaultIdleTimeout = 24 * time.Hour
+	DefaultLifetime    = 7 * 24 * time.Hour
+)
+
+// maxCookieAttempts bounds how many cookies of the session's name one
+// request may make the Manager try, so that a request carrying many copies
+// costs a bounded number of store lookups.
+const maxCookieAttempts = 8
+
+// Options configures a Manager. The zero value is the secure choice; each
+// field's comment says its default.
+type Options struct {
+	// Cookie sets the session cookie's name and attributes.
+	Cookie CookieOptions
+
+	// IdleTimeout ends a session that has not been used for this long.
+	// Default DefaultIdleTimeout (24 hours), or Lifetime if that is shorter.
+	// At least one second.
+	IdleTimeout time.Duration
+
+	// Lifetime ends a session this long after it was created, however
+	// active it is. Default DefaultLifetime (7 days). At least one second.
+	// Shortening it also ends older sessions already issued: the Manager
+	// checks the current value as well as the deadlines sealed in tokens.
+	Lifetime time.Duration
+
+	// TouchInterval rate-limits the refresh of an unchanged session's idle
+	// deadline: the Manager re-issues its token at most once per interval,
+	// not on every request. Default IdleTimeout/10. At most IdleTimeout.
+	TouchInterval time.Duration
+
+	// ErrorHandler writes the response when a session cannot be loaded or
+	// saved, for example ErrTooLarge from a cookie-only store or
+	// ErrStoreUnavailable. The client's cookie is left as it was. Default:
+	// 503 Service Unavailable for ErrStoreUnavailable, otherwise 500
+	// Internal Server Error, with a generic body.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+
+	// Logger receives rejected tokens (at Debug, with the reason, never the
+	// token), store errors (at Error) and changes made too late to be saved
+	// (at Warn). Default slog.Default().
+	Logger *slog.Logger
+
+	// Now returns the current time. Default time.Now. Tests inject a clock
+	// here rather than wait for sessions to expire.
+	Now func() time.Time
+}
+
+// CookieOptions sets the session cookie's attributes. The zero value is
+// the secure choice: HttpOnly always, Secure, SameSite=Lax, Path=/, host-only.
+type CookieOptions struct {
+	// Name is the cookie's name. Default: the store's name if it binds one
+	// into its tokens (see CookieNamer), otherwise DefaultCookieName, whose
+	// __Host- prefix makes browsers refuse the cookie from subdomains and
+	// over plain HTTP; with AllowInsecureHTTP, "session".
+	Name string
+
+	// Path is the cookie's Path attribute. Default "/". A __Host- name
+	// requires "/".
+	Path string
+
+	// Domain is the cookie's Domain attribute. Default "": the cookie goes
+	// back only to the host that set it. Only set it to share the session
+	// with subdomains, which also lets them set the cookie. A __Host- name
+	// forbids it.
+	Domain string
+
+	// SameSite is the cookie's SameSite attribute. Default (zero)
+	// http.SameSiteLaxMode. http.SameSiteNoneMode needs a secure cookie;
+	// http.SameSiteDefaultMode, which omits the attribute, is refused.
+	SameSite http.SameSite
+
+	// Partitioned sets the Partitioned attribute (CHIPS), for sessions in
+	// third-party iframes. Default false. It needs a secure cookie.
+	Partitioned bool
+
+	// AllowInsecureHTTP drops the Secure attribute so that the cookie works
+	// over plain HTTP. Default false. Only use this for local development:
+	// over HTTP anyone on the path can read and replay the cookie.
+	AllowInsecureHTTP bool
+}
+
+// Manager is the HTTP side of sessions: it reads the session cookie, gives
+// handlers the Session, and writes the cookie back when the session
+// changed. Create one with NewManager; it is safe for concurrent use.
+type Manager struct {
+	store    Store
+	cookie   http.Cookie // attributes of every cookie written
+	idle     time.Duration
+	lifetime time.Duration
+	touch    int64 // seconds
+	onError  func(w http.ResponseWriter, r *http.Request, err error)
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// NewManager returns a Manager that keeps sessions in store. It checks and
+// copies opts; invalid options are an error, never silently corrected.
+func NewManager(store Store, opts Options) (*Manager, error) {
+	if store == nil {
+		return nil, errors.New("session: nil store")
+	}
+	m := &Manager{store: store, onError: opts.ErrorHandler, log: opts.Logger, now: opts.Now}
+	if m.onError == nil {
+		m.onError = DefaultErrorHandler
+	}
+	if m.log == nil {
+		m.log = slog.Default()
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	if err := m.setTimes(opts); err != nil {
+		return nil, err
+	}
+	c, err := cookieTemplate(opts.Cookie, store)
+	if err != nil {
+		return nil, err
+	}
+	m.cookie = c
+	return m, nil
+}
+
+func (m *Manager) setTimes(opts Options) error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"IdleTimeout", opts.IdleTimeout}, {"Lifetime", opts.Lifetime}, {"TouchInterval", opts.TouchInterval}} {
+		if d.v < 0 {
+			return fmt.Errorf("session: negative %s %v", d.name, d.v)
+		}
+	}
+	m.lifetime = cmp(opts.Lifetime, DefaultLifetime)
+	m.idle = cmp(opts.IdleTimeout, min(DefaultIdleTimeout, m.lifetime))
+	switch {
+	case m.lifetime < time.Second:
+		return fmt.Errorf("session: Lifetime %v is under one second", m.lifetime)
+	case m.idle < time.Second:
+		return fmt.Errorf("session: IdleTimeout %v is under one second", m.idle)
+	case m.idle > m.lifetime:
+		return fmt.Errorf("session: IdleTimeout %v exceeds Lifetime %v", m.idle, m.lifetime)
+	case opts.TouchInterval > m.idle:
+		return fmt.Errorf("session: TouchInterval %v exceeds IdleTimeout %v", opts.TouchInterval, m.idle)
+	}
+	m.touch = int64(cmp(opts.TouchInterval, m.idle/10) / time.Second)
+	return nil
+}
+
+// cmp returns v, or def when v is zero.
+func cmp(v, def time.Duration) time.Duration {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// cookieTemplate checks o and returns the cookie whose attributes every
+// session cookie carries.
+func cookieTemplate(o CookieOptions, store Store) (http.Cookie, error) {
+	secure := !o.AllowInsecureHTTP
+	c := http.Cookie{Name: o.Name, Path: o.Path, Domain: o.Domain, SameSite: o.SameSite,
+		Partitioned: o.Partitioned, Secure: secure, HttpOnly: true, Value: "x"}
+	if n, ok := store.(CookieNamer); ok {
+		switch {
+		case c.Name == "":
+			c.Name = n.CookieName()
+		case c.Name != n.CookieName():
+			return c, fmt.Errorf("session: cookie name %q differs from %q, which the store binds into its tokens", c.Name, n.CookieName())
+		}
+	}
+	if c.Name == "" {
+		c.Name = DefaultCookieName
+		if !secure {
+			c.Name = "session"
+		}
+	}
+	if c.Path == "" {
+		c.Path = "/"
+	}
+	if c.SameSite == 0 {
+		c.SameSite = http.SameSiteLaxMode
+	}
+	lower := strings.ToLower(c.Name)
+	switch {
+	case c.SameSite == http.SameSiteDefaultMode:
+		return c, errors.New("session: SameSiteDefaultMode omits the attribute; choose Lax, Strict or None")
+	case c.SameSite < 0 || c.SameSite > http.SameSiteNoneMode:
+		return c, fmt.Errorf("session: unknown SameSite value %d", c.SameSite)
+	case !secure && c.SameSite == http.SameSiteNoneMode:
+		return c, errors.New("session: SameSite=None needs a secure cookie; it cannot go with AllowInsecureHTTP")
+	case !secure && c.Partitioned:
+		return c, errors.New("session: Partitioned needs a secure cookie; it cannot go with AllowInsecureHTTP")
+	case !secure && (strings.HasPrefix(lower, "__host-") || strings.HasPrefix(lower, "__secure-")):
+		return c, fmt.Errorf("session: cookie name %q needs a secure cookie; with AllowInsecureHTTP use a name without the prefix, in the store's options too", c.Name)
+	case strings.HasPrefix(lower, "__host-") && (c.Domain != "" || c.Path != "/"):
+		return c, fmt.Errorf("session: cookie name %q needs Path \"/\" and no Domain", c.Name)
+	case len(c.Path) > 1024 || len(c.Domain) > 1024:
+		return c, errors.New("session: cookie Path and Domain must be at most 1024 bytes")
+	case !strings.HasPrefix(c.Path, "/"):
+		return c, fmt.Errorf("session: cookie Path %q must start with \"/\"", c.Path)
+	}
+	if err := c.Valid(); err != nil {
+		return c, fmt.Errorf("session: invalid cookie options: %v", err)
+	}
+	c.Value = ""
+	return c, nil
+}
+
+// CookieName returns the name of the session cookie.
+func (m *Manager) CookieName() string { return m.cookie.Name }
+
+// NewSession returns a new, empty session that expires under the Manager's
+// timeouts. Middleware and Load create sessions by themselves; NewSession is
+// for code that drives a Store directly.
+func (m *Manager) NewSession() *Session {
+	return newSession(m.now(), m.idle, m.lifetime)
+}
+
+type contextKey struct{}
+
+// From returns the session that Middleware put in ctx, or nil when ctx did
+// not come through Middleware.
+func From(ctx context.Context) *Session {
+	s, _ := ctx.Value(contextKey{}).(*Session)
+	return s
+}
+
+// NewContext returns a copy of ctx that carries s, for From to find. Code
+// that uses Load and Save instead of Middleware can use it to hand the
+// session to handlers.
+func NewContext(ctx context.Context, s *Session) context.Context {
+	return context.WithValue(ctx, contextKey{}, s)
+}
+
+// Middleware loads the session of each request, puts it in the request's
+// context for From, and saves it before the first byte of the response is
+// written (WriteHeader, Write, Flush, Hijack or ReadFrom) or when next
+// returns. A missing or unusable cookie gives a new, empty session. When the
+// session cannot be loaded (the store is unavailable) or saved, next is not
+// called or its response is replaced, through Options.ErrorHandler.
+//
+// The writer passed to next supports http.ResponseController: it flushes,
+// hijacks and unwraps to the underlying writer.
+func (m *Manager) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Cookie")
+		s, err := m.Load(r)
+		if err != nil {
+			m.fail(w, r, err)
+			return
+		}
+		sw := &responseWriter{ResponseWriter: w, m: m, r: r, s: s}
+		next.ServeHTTP(sw, r.WithContext(NewContext(r.Context(), s)))
+		if !sw.hijacked {
+			sw.commit()
+		}
+		s.mu.Lock()
+		late := s.late
+		s.mu.Unlock()
+		if late {
+			m.log.WarnContext(r.Context(), "session: changed after the response was written; the change was not saved",
+				"path", r.URL.Path)
+		}
+	})
+}
+
+// Load returns the session of r: the first cookie of the session's name
+// that the store accepts, or a new session when there is none. Rejected
+// cookies are logged and skipped. An error means the store could not decide
+// (for example ErrStoreUnavailable); the request should then fail rather
+// than go on with an empty session. Middleware calls Load by itself.
+func (m *Manager) Load(r *http.Request) (*Session, error) {
+	ctx := r.Context()
+	now := m.now()
+	hadCookie := false
+	tries := 0
+	for _, line := range r.Header["Cookie"] {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			name, value, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if !ok || name != m.cookie.Name {
+				continue
+			}
+			hadCookie = true
+			if tries == maxCookieAttempts {
+				break
+			}
+			tries++
+			if len(value) > 1 && value[0] == '"' && value[len(value)-1] == '"' {
+				value = value[1 : len(value)-1]
+			}
+			s, err := m.store.Load(ctx, value)
+			if err == nil && m.expired(s, now) {
+				err = ErrExpired
+			}
+			switch {
+			case err == nil:
+				s.hadCookie = true
+				return s, nil
+			case errors.Is(err, ErrInvalid), errors.Is(err, ErrExpired):
+				m.log.DebugContext(ctx, "session: cookie rejected", "reason", reason(err))
+			default:
+				m.log.ErrorContext(ctx, "session: load failed", "err", err)
+				return nil, err
+			}
+		}
+	}
+	s := m.NewSession()
+	s.hadCookie = hadCookie
+	return s, nil
+}
+
+// expired checks s against the current options, which may be stricter than
+// those under which it was sealed.
+func (m *Manager) expired(s *Session, now time.Time) bool {
+	t := now.Unix()
+	d := &s.d
+	return t >= d.IdleExpires || t >= d.Expires ||
+		t >= d.Issued+int64(m.idle/time.Second) || t >= d.Created+int64(m.lifetime/time.Second)
+}
+
+// reason names the class of a rejected token for logs.
+func reason(err error) string {
+	switch {
+	case errors.Is(err, ErrExpired):
+		return "expired"
+	case errors.Is(err, ErrUnknownKey):
+		return "unknown_key"
+	}
+	return "invalid"
+}
+
+// Save writes s to the store if it changed, was destroyed or is due a
+// refresh, and sets the cookie on w. Call it before the response header is
+// written. On error nothing is set on w: the client keeps its old cookie.
+// Middleware calls Save by itself.
+func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error {
+	ctx := r.Context()
+	now := m.now().Unix()
+	s.mu.Lock()
+	s.committed = true
+	destroyed, fresh, hadCookie := s.destroyed, s.fresh, s.hadCookie
+	deleteRecord := destroyed && (!fresh || s.prevID != "")
+	save := !destroyed && (s.changed || s.touched || (!fresh && now-s.d.Issued >= m.touch))
+	if save {
+		s.setIssued(now, m.idle)
+	}
+	persistent, expires := s.d.Persistent, s.d.IdleExpires
+	s.mu.Unlock()
+
+	if deleteRecord {
+		if err := m.store.Delete(ctx, s); err != nil {
+			return err
+		}
+	}
+	c := m.cookie
+	switch {
+	case save:
+		token, err := m.store.Save(ctx, s)
+		if err != nil {
+			return err
+		}
+		if size := len(c.Name) + len(token); size > MaxCookieSize {
+			return &SizeError{Size: size, Limit: MaxCookieSize}
+		}
+		c.Value = token
+		if persistent {
+			c.Expires = time.Unix(expires, 0)
+			c.MaxAge = int(max(expires-now, 1))
+		}
+	case destroyed && hadCookie:
+		c.MaxAge = -1
+	default:
+		return nil
+	}
+	s.mu.Lock()
+	s.saved()
+	s.mu.Unlock()
+	h := w.Header()
+	h.Add("Set-Cookie", c.String())
+	if cc := h.Get("Cache-Control"); cc == "" {
+		h.Set("Cache-Control", `no-cache="Set-Cookie"`)
+	} else if !strings.Contains(strings.ToLower(cc), "no-cache") && !strings.Contains(strings.ToLower(cc), "no-store") {
+		h.Set("Cache-Control", cc+`, no-cache="Set-Cookie"`)
+	}
+	return nil
+}
+
+// fail reports err and lets the error handler write the response.
+func (m *Manager) fail(w http.ResponseWriter, r *http.Request, err error) {
+	m.log.ErrorContext(r.Context(), "session: request failed", "err", err)
+	m.onError(w, r, err)
+}
+
+// DefaultErrorHandler is the default Options.ErrorHandler: 503 Service
+// Unavailable for ErrStoreUnavailable, otherwise 500 Internal Server Error.
+// It drops the headers the handler had set and writes a generic body that
+// reveals nothing about err.
+func DefaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	code := http.StatusInternalServerError
+	if errors.Is(err, ErrStoreUnavailable) {
+		code = http.StatusServiceUnavailable
+	}
+	h := w.Header()
+	clear(h)
+	h.Set("Cache-Control", "no-store")
+	http.Error(w, http.StatusText(code), code)
+}

@@ -1,0 +1,426 @@
+package session
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sessionseal/session/internal/payload"
+)
+
+// Mode says where a session lives.
+type Mode uint8
+
+const (
+	// ModeCookie: the whole session is sealed in the cookie; the server
+	// keeps nothing.
+	ModeCookie Mode = iota
+	// ModeServer: the session is a server record; the cookie holds a
+	// signed reference to it.
+	ModeServer
+)
+
+func (m Mode) String() string {
+	switch m {
+	case ModeCookie:
+		return "cookie"
+	case ModeServer:
+		return "server"
+	}
+	return fmt.Sprintf("Mode(%d)", uint8(m))
+}
+
+// Session is one client's session: values keyed by string, stored as their
+// JSON encoding and decoded only when read, plus metadata. A Session is safe
+// for use by several goroutines of one request. Handlers get it with From.
+type Session struct {
+	mu      sync.Mutex
+	d       payload.Data
+	mode    Mode
+	prevID  string   // ID before Renew or Destroy, whose record a store deletes
+	removed []string // keys deleted since load, for stores that merge writes
+
+	fresh     bool // never saved
+	changed   bool // contents differ from what was loaded
+	touched   bool // save even though unchanged
+	destroyed bool
+	committed bool // the response has been written; later changes are lost
+	late      bool // changed after committed
+	hadCookie bool // the request carried a cookie of the session's name
+}
+
+// newSession returns an empty session created at now.
+func newSession(now time.Time, idle, lifetime time.Duration) *Session {
+	t := now.Unix()
+	s := &Session{fresh: true}
+	s.d.ID = newID()
+	s.d.Created = t
+	s.d.Expires = t + int64(lifetime/time.Second)
+	s.setIssued(t, idle)
+	return s
+}
+
+// newID returns 128 random bits in base64url.
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// Restore decodes a session from the encoding written by AppendBinary.
+// Store implementations call it in Load; mode says where the session lives.
+// The session retains data: the caller must not modify it afterwards.
+func Restore(data []byte, mode Mode) (*Session, error) {
+	s := &Session{mode: mode}
+	if err := payload.Parse(&s.d, data); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return s, nil
+}
+
+// AppendBinary appends the session's encoding to b: its ID, user, flags,
+// times, values and flashes. It is the one payload encoding that every
+// store seals, whatever the mode. It implements encoding.BinaryAppender and
+// never fails.
+func (s *Session) AppendBinary(b []byte) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b = slices.Grow(b, s.d.Size())
+	return s.d.Append(b), nil
+}
+
+// MarshalBinary returns the session's encoding; see AppendBinary.
+func (s *Session) MarshalBinary() ([]byte, error) { return s.AppendBinary(nil) }
+
+// ID returns the session's ID: 128 random bits in base64url. It changes on
+// Renew. Treat it as a secret in server mode, where it names the record.
+func (s *Session) ID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.d.ID
+}
+
+// PreviousID returns the ID the session had when it was loaded, if Renew or
+// Destroy has replaced it since, and "" otherwise. Server stores delete the
+// record under that ID when they save or delete the session.
+func (s *Session) PreviousID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.prevID
+}
+
+// Get decodes the value stored under key into dst, as json.Unmarshal does.
+// It reports false, and leaves dst alone, when there is no such key.
+func (s *Session) Get(key string, dst any) (bool, error) {
+	s.mu.Lock()
+	i, ok := s.find(key)
+	var v []byte
+	if ok {
+		v = s.d.Entries[i].Value
+	}
+	s.mu.Unlock()
+	if !ok {
+		return false, nil
+	}
+	if err := json.Unmarshal(v, dst); err != nil {
+		return true, fmt.Errorf("session: decoding value %q: %w", key, err)
+	}
+	return true, nil
+}
+
+// Value returns the value stored under key as a T. It reports false, with
+// T's zero value, when there is no such key.
+func Value[T any](s *Session, key string) (T, bool, error) {
+	var v T
+	ok, err := s.Get(key, &v)
+	return v, ok, err
+}
+
+// Set stores v under key, encoded at once with json.Marshal: a value that
+// cannot be encoded is an error here, not when the session is saved. Setting
+// a value equal to the stored one changes nothing.
+func (s *Session) Set(key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("session: encoding value %q: %w", key, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, ok := s.find(key)
+	if ok && bytes.Equal(s.d.Entries[i].Value, b) {
+		return nil
+	}
+	s.change()
+	if ok {
+		s.d.Entries[i].Value, s.d.Entries[i].Dirty = b, true
+		return nil
+	}
+	s.d.Entries = slices.Insert(s.d.Entries, i, payload.Entry{Key: key, Value: b, Dirty: true})
+	if j := slices.Index(s.removed, key); j >= 0 {
+		s.removed = slices.Delete(s.removed, j, j+1)
+	}
+	return nil
+}
+
+// Delete removes key and its value.
+func (s *Session) Delete(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if i, ok := s.find(key); ok {
+		s.change()
+		s.remove(i)
+	}
+}
+
+// Clear removes every value and flash. The ID, user and flags stay.
+func (s *Session) Clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.d.Entries) == 0 && len(s.d.Flashes) == 0 {
+		return
+	}
+	s.change()
+	for i := len(s.d.Entries) - 1; i >= 0; i-- {
+		s.remove(i)
+	}
+	s.d.Flashes = nil
+}
+
+// Keys returns the keys that hold values, sorted.
+func (s *Session) Keys() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keys := make([]string, len(s.d.Entries))
+	for i := range s.d.Entries {
+		keys[i] = s.d.Entries[i].Key
+	}
+	return keys
+}
+
+// AddFlash queues a message for the next call to Flashes, typically on the
+// next request.
+func (s *Session) AddFlash(msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.change()
+	s.d.Flashes = append(s.d.Flashes, msg)
+}
+
+// Flashes returns the queued flash messages and removes them: each is read
+// once.
+func (s *Session) Flashes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.d.Flashes
+	if len(f) > 0 {
+		s.change()
+		s.d.Flashes = nil
+	}
+	return f
+}
+
+// User returns the ID of the user the session belongs to, or "".
+func (s *Session) User() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.d.User
+}
+
+// SetUser records the user the session belongs to, which lets a server
+// store revoke all of a user's sessions. Call Renew in the same request
+// when the user logs in or changes privilege.
+func (s *Session) SetUser(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.d.User != id {
+		s.change()
+		s.d.User = id
+	}
+}
+
+// Revocable reports whether the session must be revocable, which a hybrid
+// store honours by keeping it on the server. The default is false.
+func (s *Session) Revocable() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.d.Revocable
+}
+
+// SetRevocable sets whether the session must be revocable.
+func (s *Session) SetRevocable(v bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.d.Revocable != v {
+		s.change()
+		s.d.Revocable = v
+	}
+}
+
+// SetPersistent chooses a persistent cookie, kept by the browser until the
+// session expires ("remember me"), over the default browser-session cookie,
+// which the browser drops when it closes. The server enforces the session's
+// deadlines either way.
+func (s *Session) SetPersistent(v bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.d.Persistent != v {
+		s.change()
+		s.d.Persistent = v
+	}
+}
+
+// Persistent reports whether the session uses a persistent cookie.
+func (s *Session) Persistent() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.d.Persistent
+}
+
+// Renew gives the session a new ID, keeping its contents; the next save
+// issues a new token and a server store deletes the record under the old ID.
+// Call it on login and on any change of privilege, against session fixation.
+func (s *Session) Renew() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.change()
+	s.renew()
+}
+
+// Destroy deletes the session: its server record, if any, is removed and
+// the cookie is expired. A change made after Destroy starts a new, empty
+// session with a new ID.
+func (s *Session) Destroy() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.committed {
+		s.late = true
+	}
+	if s.prevID == "" && !s.fresh {
+		s.prevID = s.d.ID
+	}
+	d := payload.Data{ID: s.d.ID, Created: s.d.Created, Issued: s.d.Issued,
+		IdleExpires: s.d.IdleExpires, Expires: s.d.Expires}
+	for i := len(s.d.Entries) - 1; i >= 0; i-- {
+		s.remove(i)
+	}
+	s.d = d
+	s.destroyed, s.changed, s.touched = true, false, false
+}
+
+// Touch marks the session to be saved at the end of the request even though
+// it has not changed, which refreshes its idle deadline. The Manager does
+// this by itself at most once per Options.TouchInterval; stores call it when
+// a token should be re-sealed, for example under a newer primary key.
+func (s *Session) Touch() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.touched = true
+}
+
+// Mode reports where the session lives: ModeCookie for a new session, or
+// where the store found it.
+func (s *Session) Mode() Mode {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mode
+}
+
+// CreatedAt returns when the session was created.
+func (s *Session) CreatedAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return time.Unix(s.d.Created, 0)
+}
+
+// ExpiresAt returns when the session expires unless it is used again: the
+// earlier of its idle deadline and the end of its absolute lifetime.
+func (s *Session) ExpiresAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return time.Unix(s.d.IdleExpires, 0)
+}
+
+// Deadline returns the end of the session's absolute lifetime, which no
+// activity extends.
+func (s *Session) Deadline() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return time.Unix(s.d.Expires, 0)
+}
+
+// IssuedAt returns when the session was last saved.
+func (s *Session) IssuedAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return time.Unix(s.d.Issued, 0)
+}
+
+// ChangedKeys returns the keys set and the keys deleted since the session
+// was loaded, sorted. Server stores that merge concurrent writes re-apply
+// exactly these.
+func (s *Session) ChangedKeys() (set, deleted []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.d.Entries {
+		if s.d.Entries[i].Dirty {
+			set = append(set, s.d.Entries[i].Key)
+		}
+	}
+	deleted = slices.Clone(s.removed)
+	slices.Sort(deleted)
+	return set, deleted
+}
+
+// find returns the index of key in the sorted entries, or where it would go.
+func (s *Session) find(key string) (int, bool) {
+	return slices.BinarySearchFunc(s.d.Entries, key, func(e payload.Entry, k string) int {
+		return strings.Compare(e.Key, k)
+	})
+}
+
+func (s *Session) remove(i int) {
+	s.removed = append(s.removed, s.d.Entries[i].Key)
+	s.d.Entries = slices.Delete(s.d.Entries, i, i+1)
+}
+
+// change records a change; after Destroy it starts a new session.
+func (s *Session) change() {
+	if s.committed {
+		s.late = true
+	}
+	if s.destroyed {
+		s.destroyed = false
+		s.d.ID = newID()
+		s.fresh = true
+	}
+	s.changed = true
+}
+
+func (s *Session) renew() {
+	if s.prevID == "" && !s.fresh {
+		s.prevID = s.d.ID
+	}
+	s.d.ID = newID()
+}
+
+// saved records a successful save.
+func (s *Session) saved() {
+	s.fresh, s.changed, s.touched, s.destroyed = false, false, false, false
+	s.prevID, s.removed = "", nil
+	for i := range s.d.Entries {
+		s.d.Entries[i].Dirty = false
+	}
+}
+
+// setIssued stamps a save at t: the idle deadline restarts, capped by the
+// absolute one.
+func (s *Session) setIssued(t int64, idle time.Duration) {
+	s.d.Issued = t
+	s.d.IdleExpires = min(t+int64(idle/time.Second), s.d.Expires)
+}

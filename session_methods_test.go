@@ -1,0 +1,203 @@
+package session_test
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http/httptest"
+	"slices"
+	"testing"
+
+	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/cookiestore"
+	"github.com/sessionseal/session/keyrotation"
+)
+
+func newManager(t testing.TB) *session.Manager {
+	t.Helper()
+	keys, err := keyrotation.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := cookiestore.New(keys, cookiestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := session.NewManager(store, session.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// roundTrip saves s through m and loads it back, reporting whether the
+// save wrote a cookie.
+func roundTrip(t *testing.T, m *session.Manager, s *session.Session) (*session.Session, bool) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	if err := m.Save(rec, httptest.NewRequest("GET", "/", nil), s); err != nil {
+		t.Fatal(err)
+	}
+	cookies := rec.Result().Cookies()
+	if len(cookies) == 0 {
+		return s, false
+	}
+	req := httptest.NewRequest("GET", "/", nil)
+	req.AddCookie(cookies[0])
+	loaded, err := m.Load(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loaded, true
+}
+
+func TestSetRejectsUnencodableValues(t *testing.T) {
+	s := newManager(t).NewSession()
+	cases := map[string]any{"channel": make(chan int), "func": func() {}, "NaN": math.NaN()}
+	for name, v := range cases {
+		t.Run(name, func(t *testing.T) {
+			if err := s.Set("k", v); err == nil {
+				t.Error("got no error")
+			}
+			if len(s.Keys()) != 0 {
+				t.Errorf("failed Set stored a key: %v", s.Keys())
+			}
+		})
+	}
+}
+
+func TestGetWrongTypeIsAnError(t *testing.T) {
+	s := newManager(t).NewSession()
+	if err := s.Set("n", "not a number"); err != nil {
+		t.Fatal(err)
+	}
+	n, ok, err := session.Value[int](s, "n")
+	if !ok || err == nil || n != 0 {
+		t.Errorf("Value[int] of a string: got %d, %v, %v; want 0, true, an error", n, ok, err)
+	}
+}
+
+func TestUnchangedValueCausesNoSave(t *testing.T) {
+	m := newManager(t)
+	s := m.NewSession()
+	s.Set("a", 1)
+	loaded, wrote := roundTrip(t, m, s)
+	if !wrote {
+		t.Fatal("changed session not saved")
+	}
+	loaded.Set("a", 1)
+	if _, wrote := roundTrip(t, m, loaded); wrote {
+		t.Error("setting an equal value saved the session")
+	}
+	loaded.Set("a", 2)
+	if _, wrote := roundTrip(t, m, loaded); !wrote {
+		t.Error("setting a different value did not save the session")
+	}
+}
+
+func TestChangedKeys(t *testing.T) {
+	m := newManager(t)
+	s := m.NewSession()
+	for _, k := range []string{"a", "b", "c"} {
+		s.Set(k, k)
+	}
+	loaded, _ := roundTrip(t, m, s)
+	if set, del := loaded.ChangedKeys(); len(set)+len(del) != 0 {
+		t.Errorf("freshly loaded: got set %v deleted %v, want none", set, del)
+	}
+	loaded.Set("b", "B")
+	loaded.Set("d", "d")
+	loaded.Delete("a")
+	loaded.Delete("missing")
+	set, del := loaded.ChangedKeys()
+	if !slices.Equal(set, []string{"b", "d"}) || !slices.Equal(del, []string{"a"}) {
+		t.Errorf("got set %v deleted %v, want [b d] [a]", set, del)
+	}
+	loaded.Set("a", 1)
+	if set, del := loaded.ChangedKeys(); !slices.Equal(set, []string{"a", "b", "d"}) || len(del) != 0 {
+		t.Errorf("after re-setting a: got set %v deleted %v", set, del)
+	}
+	loaded.Clear()
+	if set, del := loaded.ChangedKeys(); len(set) != 0 || !slices.Equal(del, []string{"a", "b", "c", "d"}) {
+		t.Errorf("after Clear: got set %v deleted %v", set, del)
+	}
+}
+
+func TestMetadataSurvivesRoundTrip(t *testing.T) {
+	m := newManager(t)
+	s := m.NewSession()
+	s.SetUser("alice")
+	s.SetRevocable(true)
+	s.SetPersistent(true)
+	s.AddFlash("one")
+	loaded, _ := roundTrip(t, m, s)
+	if loaded.User() != "alice" || !loaded.Revocable() || !loaded.Persistent() || loaded.ID() != s.ID() {
+		t.Errorf("got user %q revocable %v persistent %v", loaded.User(), loaded.Revocable(), loaded.Persistent())
+	}
+	if !loaded.CreatedAt().Equal(s.CreatedAt()) {
+		t.Errorf("CreatedAt: got %v, want %v", loaded.CreatedAt(), s.CreatedAt())
+	}
+	if f := loaded.Flashes(); !slices.Equal(f, []string{"one"}) {
+		t.Errorf("Flashes: got %v", f)
+	}
+}
+
+func TestRenewAndDestroyTrackPreviousID(t *testing.T) {
+	m := newManager(t)
+	s := m.NewSession()
+	s.Set("a", 1)
+	if s.Renew(); s.PreviousID() != "" {
+		t.Errorf("renewing a never-saved session: PreviousID %q, want none", s.PreviousID())
+	}
+	loaded, _ := roundTrip(t, m, s)
+	id := loaded.ID()
+	loaded.Renew()
+	if loaded.PreviousID() != id || loaded.ID() == id {
+		t.Errorf("after Renew: ID %q previous %q, want new ID and previous %q", loaded.ID(), loaded.PreviousID(), id)
+	}
+	again, _ := roundTrip(t, m, loaded)
+	if again.PreviousID() != "" {
+		t.Errorf("after save: PreviousID %q, want none", again.PreviousID())
+	}
+	id = again.ID()
+	again.Destroy()
+	if len(again.Keys()) != 0 || again.PreviousID() != id {
+		t.Errorf("after Destroy: keys %v previous %q", again.Keys(), again.PreviousID())
+	}
+	again.Set("b", 2)
+	if again.ID() == id || again.PreviousID() != id {
+		t.Errorf("Set after Destroy: ID %q, want a new one; previous %q, want %q", again.ID(), again.PreviousID(), id)
+	}
+	if v, ok, _ := session.Value[int](again, "b"); !ok || v != 2 {
+		t.Errorf("value set after Destroy: got %d, %v", v, ok)
+	}
+}
+
+func TestRestoreRejectsGarbage(t *testing.T) {
+	for _, b := range [][]byte{nil, {}, {1}, {2, 0}, []byte("not a payload")} {
+		if _, err := session.Restore(b, session.ModeCookie); !errors.Is(err, session.ErrInvalid) {
+			t.Errorf("Restore(%q): got %v, want ErrInvalid", b, err)
+		}
+	}
+}
+
+func TestMarshalRestoreRoundTrip(t *testing.T) {
+	s := newManager(t).NewSession()
+	for i := range 5 {
+		s.Set(fmt.Sprintf("k%d", 4-i), i)
+	}
+	b, err := s.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := session.Restore(b, session.ModeServer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Mode() != session.ModeServer || !slices.Equal(r.Keys(), []string{"k0", "k1", "k2", "k3", "k4"}) {
+		t.Errorf("got mode %v keys %v", r.Mode(), r.Keys())
+	}
+	if session.ModeServer.String() != "server" || session.ModeCookie.String() != "cookie" {
+		t.Errorf("Mode strings: %v %v", session.ModeServer, session.ModeCookie)
+	}
+}
