@@ -88,6 +88,17 @@ func deriveCipher(secret *[secretSize]byte, id uint32, p Purpose, seals *atomic.
 	return &Cipher{id: id, aead: aead, seals: seals}, nil
 }
 
+// deriveMACKey derives the HMAC subkey of secret for purpose p and key id:
+//
+//	mackey = HKDF-SHA256(secret, salt = nil,
+//	                     info = "sessionseal/v1 " || p.String() || " hmac " || uint32 BE id,
+//	                     length = 32)
+func deriveMACKey(secret *[secretSize]byte, id uint32, p Purpose) ([]byte, error) {
+	var kid [4]byte
+	binary.BigEndian.PutUint32(kid[:], id)
+	return hkdf.Key(sha256.New, secret[:], nil, subkeyLabel+p.String()+" hmac "+string(kid[:]), 32)
+}
+
 // ID returns the ID of the key in the ring, the value a sealed format
 // records so that Keyring.Cipher can find the key again.
 func (c *Cipher) ID() uint32 { return c.id }

@@ -100,6 +100,7 @@ const secretSize = 32
 type material struct {
 	secret  [secretSize]byte
 	ciphers [numPurposes]*Cipher
+	macs    [numPurposes][]byte
 	seals   atomic.Uint64
 }
 
@@ -111,6 +112,9 @@ func newMaterial(id uint32, secret *[secretSize]byte) (*material, error) {
 			return nil, fmt.Errorf("keyrotation: deriving subkey: %w", err)
 		}
 		m.ciphers[p-1] = c
+		if m.macs[p-1], err = deriveMACKey(&m.secret, id, p); err != nil {
+			return nil, fmt.Errorf("keyrotation: deriving subkey: %w", err)
+		}
 	}
 	return m, nil
 }
@@ -390,4 +394,20 @@ func (k *Keyring) Cipher(p Purpose, id uint32) (*Cipher, error) {
 		return nil, ErrUnknownKey
 	}
 	return e.m.ciphers[p-1], nil
+}
+
+// MACKey returns a copy of key id's 32-byte HMAC-SHA256 subkey for p, to
+// sign and verify tokens such as JWTs. It is derived apart from the key's
+// cipher subkey for p, so that one secret never serves two algorithms. It
+// returns ErrUnknownKey when the ring has no such key or the key is
+// disabled. Sign with the key of PrimaryID.
+func (k *Keyring) MACKey(p Purpose, id uint32) ([]byte, error) {
+	if !p.valid() {
+		return nil, errInvalidPurpose
+	}
+	e := k.snap.Load().byID[id]
+	if e == nil || e.state == Disabled {
+		return nil, ErrUnknownKey
+	}
+	return slices.Clone(e.m.macs[p-1]), nil
 }

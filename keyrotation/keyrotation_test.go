@@ -2,7 +2,10 @@ package keyrotation_test
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -1022,5 +1025,49 @@ func BenchmarkPrimarySealOpen(b *testing.B) {
 		if opened, err = c.Open(opened[:0], n, sealed, aad); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// rfc5869 is HKDF-SHA256 written out from RFC 5869 with crypto/hmac, to
+// check the derivation independently of crypto/hkdf.
+func rfc5869(secret []byte, info string) []byte {
+	ext := hmac.New(sha256.New, make([]byte, sha256.Size))
+	ext.Write(secret)
+	prk := ext.Sum(nil)
+	exp := hmac.New(sha256.New, prk)
+	exp.Write([]byte(info))
+	exp.Write([]byte{1})
+	return exp.Sum(nil)
+}
+
+func TestMACKey(t *testing.T) {
+	ring, err := keyrotation.Parse([]byte(`{"version":1,"keys":[
+		{"id":1234567890,"state":"primary","created":"2026-11-01T00:00:00Z","secret":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="},
+		{"id":42,"state":"disabled","created":"2026-10-01T00:00:00Z","secret":"ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _ := base64.StdEncoding.DecodeString("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+	got, err := ring.MACKey(keyrotation.PurposeJWT, 1234567890)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := rfc5869(secret, "sessionseal/v1 jwt hmac \x49\x96\x02\xd2")
+	if !bytes.Equal(got, want) {
+		t.Errorf("MACKey: got %x, want %x", got, want)
+	}
+	got[0] ^= 1
+	if again, _ := ring.MACKey(keyrotation.PurposeJWT, 1234567890); !bytes.Equal(again, want) {
+		t.Error("modifying a returned key changed the ring's")
+	}
+	other, _ := ring.MACKey(keyrotation.PurposeRecord, 1234567890)
+	if bytes.Equal(other, want) {
+		t.Error("two purposes share a MAC key")
+	}
+	if _, err := ring.MACKey(keyrotation.PurposeJWT, 42); !errors.Is(err, keyrotation.ErrUnknownKey) {
+		t.Errorf("disabled key: got %v, want ErrUnknownKey", err)
+	}
+	if _, err := ring.MACKey(keyrotation.PurposeJWT, 7); !errors.Is(err, keyrotation.ErrUnknownKey) {
+		t.Errorf("missing key: got %v, want ErrUnknownKey", err)
 	}
 }
