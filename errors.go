@@ -33,6 +33,10 @@ var (
 	// The concrete error is a *SizeError with the sizes.
 	ErrTooLarge = errors.New("session: too large for a cookie")
 
+	// ErrConflict reports a save that kept losing to concurrent saves of the
+	// same session until the store gave up. The client keeps its cookie.
+	ErrConflict = errors.New("session: too many concurrent updates")
+
 	// ErrStoreUnavailable reports a store that cannot be reached. The
 	// default error handler answers 503 Service Unavailable, and the client
 	// keeps its cookie.

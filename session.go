@@ -45,6 +45,8 @@ type Session struct {
 	mode    Mode
 	prevID  string   // ID before Renew or Destroy, whose record a store deletes
 	removed []string // keys deleted since load, for stores that merge writes
+	meta    metaSet  // metadata changed since load, for stores that merge writes
+	rev     int64    // the store's revision of the record it was loaded from
 
 	fresh     bool // never saved
 	changed   bool // contents differ from what was loaded
@@ -54,6 +56,16 @@ type Session struct {
 	late      bool // changed after committed
 	hadCookie bool // the request carried a cookie of the session's name
 }
+
+// metaSet records which metadata a request changed.
+type metaSet uint8
+
+const (
+	metaUser metaSet = 1 << iota
+	metaRevocable
+	metaPersistent
+	metaFlashes
+)
 
 // newSession returns an empty session created at now.
 func newSession(now time.Time, idle, lifetime time.Duration) *Session {
@@ -189,7 +201,10 @@ func (s *Session) Clear() {
 	for i := len(s.d.Entries) - 1; i >= 0; i-- {
 		s.remove(i)
 	}
-	s.d.Flashes = nil
+	if len(s.d.Flashes) > 0 {
+		s.meta |= metaFlashes
+		s.d.Flashes = nil
+	}
 }
 
 // Keys returns the keys that hold values, sorted.
@@ -209,6 +224,7 @@ func (s *Session) AddFlash(msg string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.change()
+	s.meta |= metaFlashes
 	s.d.Flashes = append(s.d.Flashes, msg)
 }
 
@@ -220,6 +236,7 @@ func (s *Session) Flashes() []string {
 	f := s.d.Flashes
 	if len(f) > 0 {
 		s.change()
+		s.meta |= metaFlashes
 		s.d.Flashes = nil
 	}
 	return f
@@ -240,6 +257,7 @@ func (s *Session) SetUser(id string) {
 	defer s.mu.Unlock()
 	if s.d.User != id {
 		s.change()
+		s.meta |= metaUser
 		s.d.User = id
 	}
 }
@@ -258,6 +276,7 @@ func (s *Session) SetRevocable(v bool) {
 	defer s.mu.Unlock()
 	if s.d.Revocable != v {
 		s.change()
+		s.meta |= metaRevocable
 		s.d.Revocable = v
 	}
 }
@@ -271,6 +290,7 @@ func (s *Session) SetPersistent(v bool) {
 	defer s.mu.Unlock()
 	if s.d.Persistent != v {
 		s.change()
+		s.meta |= metaPersistent
 		s.d.Persistent = v
 	}
 }
@@ -377,11 +397,82 @@ func (s *Session) ChangedKeys() (set, deleted []string) {
 	return set, deleted
 }
 
+// Revision returns the store's revision of the record the session was
+// loaded from or last saved as: a server store's record version, which it
+// sets with SetRevision. It is 0 for a new session and in cookie stores.
+func (s *Session) Revision() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rev
+}
+
+// SetRevision records the store's revision of the session's record. Only
+// Store implementations call it, in Load and Save.
+func (s *Session) SetRevision(rev int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rev = rev
+}
+
+// Rebase replaces what s has not changed since it was loaded with the
+// contents of latest, a newer copy of the same session read back from the
+// store, and takes latest's revision. Values s set or deleted, and metadata
+// it changed, stay as s has them; everything else comes from latest. Server
+// stores call it when a conditional write finds that another request saved
+// the session first, so that concurrent requests that change different
+// keys lose nothing. Flashes merge as a whole: if s added or read any, its
+// list wins.
+func (s *Session) Rebase(latest *Session) {
+	if s == latest {
+		return
+	}
+	latest.mu.Lock()
+	ld, rev := latest.d, latest.rev
+	entries := slices.Clone(ld.Entries)
+	latest.mu.Unlock()
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range entries {
+		entries[i].Dirty = false
+	}
+	for _, e := range s.d.Entries {
+		if !e.Dirty {
+			continue
+		}
+		i, ok := slices.BinarySearchFunc(entries, e.Key, compareKey)
+		if ok {
+			entries[i] = e
+		} else {
+			entries = slices.Insert(entries, i, e)
+		}
+	}
+	for _, k := range s.removed {
+		if i, ok := slices.BinarySearchFunc(entries, k, compareKey); ok {
+			entries = slices.Delete(entries, i, i+1)
+		}
+	}
+	s.d.Entries = entries
+	if s.meta&metaUser == 0 {
+		s.d.User = ld.User
+	}
+	if s.meta&metaRevocable == 0 {
+		s.d.Revocable = ld.Revocable
+	}
+	if s.meta&metaPersistent == 0 {
+		s.d.Persistent = ld.Persistent
+	}
+	if s.meta&metaFlashes == 0 {
+		s.d.Flashes = slices.Clone(ld.Flashes)
+	}
+	s.rev = rev
+}
+
+func compareKey(e payload.Entry, k string) int { return strings.Compare(e.Key, k) }
+
 // find returns the index of key in the sorted entries, or where it would go.
 func (s *Session) find(key string) (int, bool) {
-	return slices.BinarySearchFunc(s.d.Entries, key, func(e payload.Entry, k string) int {
-		return strings.Compare(e.Key, k)
-	})
+	return slices.BinarySearchFunc(s.d.Entries, key, compareKey)
 }
 
 func (s *Session) remove(i int) {
@@ -412,7 +503,7 @@ func (s *Session) renew() {
 // saved records a successful save.
 func (s *Session) saved() {
 	s.fresh, s.changed, s.touched, s.destroyed = false, false, false, false
-	s.prevID, s.removed = "", nil
+	s.prevID, s.removed, s.meta = "", nil, 0
 	for i := range s.d.Entries {
 		s.d.Entries[i].Dirty = false
 	}
