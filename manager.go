@@ -372,7 +372,7 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 	c := m.cookie
 	switch {
 	case save:
-		token, err := m.store.Save(ctx, s)
+		token, err := m.store.Save(withClientInfo(ctx, r), s)
 		if err != nil {
 			return err
 		}
@@ -394,7 +394,7 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 	s.mu.Unlock()
 	h := w.Header()
 	h.Add("Set-Cookie", c.String())
-	if cc := h.Get("Cache-Control"); cc == "" {
+	if cc := strings.Join(h.Values("Cache-Control"), ", "); cc == "" {
 		h.Set("Cache-Control", `no-cache="Set-Cookie"`)
 	} else if !strings.Contains(strings.ToLower(cc), "no-cache") && !strings.Contains(strings.ToLower(cc), "no-store") {
 		h.Set("Cache-Control", cc+`, no-cache="Set-Cookie"`)

@@ -314,7 +314,7 @@ func (s *Session) Renew() {
 
 // Destroy deletes the session: its server record, if any, is removed and
 // the cookie is expired. A change made after Destroy starts a new, empty
-// session with a new ID.
+// session with a new ID, which keeps the destroyed session's deadlines.
 func (s *Session) Destroy() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -349,6 +349,14 @@ func (s *Session) Mode() Mode {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.mode
+}
+
+// SetMode records where the session lives. Only Store implementations call
+// it, when a save moves the session between modes.
+func (s *Session) SetMode(m Mode) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mode = m
 }
 
 // CreatedAt returns when the session was created.

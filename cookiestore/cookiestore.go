@@ -87,6 +87,9 @@ var scratches = sync.Pool{New: func() any {
 // current primary is marked to be re-sealed with the primary when the
 // response is written.
 func (s *Store) Load(_ context.Context, token string) (*session.Session, error) {
+	if len(token) < format.MinTokenLen || len(token) > format.MaxTokenLen {
+		return nil, session.ErrInvalid
+	}
 	sc := scratches.Get().(*scratch)
 	defer scratches.Put(sc)
 	// The session keeps the plaintext, so it gets a buffer of its own.
@@ -125,6 +128,7 @@ func (s *Store) Save(_ context.Context, sess *session.Session) (string, error) {
 	b, _ = sess.AppendBinary(b)
 	sc.a = b
 	if size := len(s.name) + format.Base64.EncodedLen(len(b)+format.TagSize); size > session.MaxCookieSize {
+		clear(b) // no plaintext left in the pool
 		return "", &session.SizeError{Size: size, Limit: session.MaxCookieSize}
 	}
 	b = format.Seal(b, 0, c, s.name, sc.b)

@@ -334,3 +334,45 @@ func BenchmarkSave(b *testing.B) {
 		}
 	}
 }
+
+// Every payload size seals, whatever the capacity left in pooled buffers:
+// sizes sweep across the pool's initial capacity and past it.
+func TestEveryPayloadSizeSeals(t *testing.T) {
+	f := newFixture(t)
+	for n := 1900; n < 2200; n++ {
+		s := f.m.NewSession()
+		if err := s.Set("pad", strings.Repeat("a", n)); err != nil {
+			t.Fatal(err)
+		}
+		tok, err := f.store.Save(ctx, s)
+		if err != nil {
+			t.Fatalf("size %d: %v", n, err)
+		}
+		if _, err := f.store.Load(ctx, tok); err != nil {
+			t.Fatalf("size %d: %v", n, err)
+		}
+	}
+}
+
+func TestTokensWithLineBreaksAreInvalid(t *testing.T) {
+	f := newFixture(t)
+	tok, _ := f.token(t)
+	for _, bad := range []string{tok[:20] + "\n" + tok[20:], tok[:20] + "\r\n" + tok[20:], tok + "\n"} {
+		if _, err := f.store.Load(ctx, bad); !errors.Is(err, session.ErrInvalid) {
+			t.Errorf("token with a line break: got %v, want ErrInvalid", err)
+		}
+	}
+}
+
+func TestOversizedTokenAllocatesNothingLarge(t *testing.T) {
+	f := newFixture(t)
+	huge := strings.Repeat("A", 1<<20)
+	allocs := testing.AllocsPerRun(10, func() {
+		if _, err := f.store.Load(ctx, huge); !errors.Is(err, session.ErrInvalid) {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("rejecting a 1 MiB token: %v allocations, want 0", allocs)
+	}
+}

@@ -1,26 +1,11 @@
-// Package format is the sealed token format, version 1:
-//
-//	offset size field
-//	0      1    version  0x01 = AES-256-GCM, 96-bit random nonce, 128-bit tag, this layout
-//	1      1    flags    bit0: 0 = whole session inline, 1 = reference to a server record; other bits 0
-//	2      4    kid      uint32 big-endian, the key ring's ID of the sealing key
-//	6      12   nonce
-//	18     n    ciphertext
-//	18+n   16   tag
-//
-// The token is the strict, unpadded base64url encoding of those bytes. The
-// additional data authenticated with the ciphertext is
-//
-//	"sessionseal token v1" || the 6 header bytes || uint16 BE len(name) || name
-//
-// where name is the cookie's name, so that a token cannot move to another
-// cookie, flag, format version or key.
 package format
 
 import (
 	"encoding/base64"
 	"encoding/binary"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/keyrotation"
@@ -61,6 +46,9 @@ func Begin(dst []byte, flags byte, kid uint32, rand io.Reader) ([]byte, error) {
 // that Begin wrote at b[start:], and appends the tag. scratch is reused for
 // the additional data.
 func Seal(b []byte, start int, c *keyrotation.Cipher, name string, scratch []byte) []byte {
+	// The tag must fit in b's capacity: Seal in place writes past the
+	// plaintext, and a reallocation would leave b behind.
+	b = slices.Grow(b, TagSize)
 	t := b[start:]
 	aad := AppendAAD(scratch[:0], t[:HeaderSize], name)
 	body := HeaderSize + NonceSize
@@ -96,16 +84,31 @@ func Open(buf []byte, token string, flags byte, name string, keys *keyrotation.K
 	if len(token) < MinTokenLen || len(token) > MaxTokenLen {
 		return nil, nil, session.ErrInvalid
 	}
+	// Strict base64 still skips CR and LF; refusing them keeps one
+	// encoding per token.
+	if strings.ContainsAny(token, "\r\n") {
+		return nil, nil, session.ErrInvalid
+	}
 	src := append(scratch[:0], token...)
 	b, err := Base64.AppendDecode(buf[:0], src)
-	if err != nil || len(b) < Overhead || b[0] != Version1 || b[1] != flags {
+	if err != nil {
+		return nil, nil, session.ErrInvalid
+	}
+	return OpenBytes(b, flags, name, keys, purpose, src)
+}
+
+// OpenBytes authenticates and decrypts b, the raw bytes of a version-1
+// token with the given flags sealed for name, in place. It is Open without
+// the base64 layer, for stores that keep sealed bytes as they are.
+func OpenBytes(b []byte, flags byte, name string, keys *keyrotation.Keyring, purpose keyrotation.Purpose, scratch []byte) (plaintext []byte, c *keyrotation.Cipher, err error) {
+	if len(b) < Overhead || b[0] != Version1 || b[1] != flags {
 		return nil, nil, session.ErrInvalid
 	}
 	c, err = keys.Cipher(purpose, binary.BigEndian.Uint32(b[2:HeaderSize]))
 	if err != nil {
 		return nil, nil, session.ErrUnknownKey
 	}
-	aad := AppendAAD(src[:0], b[:HeaderSize], name)
+	aad := AppendAAD(scratch[:0], b[:HeaderSize], name)
 	body := HeaderSize + NonceSize
 	plaintext, err = c.Open(b[body:body], b[HeaderSize:body], b[body:], aad)
 	if err != nil {

@@ -1,24 +1,3 @@
-// Package payload is the binary encoding of a session's contents, shared by
-// every store: the bytes sealed into a cookie are the bytes sealed into a
-// server record.
-//
-// Version 1, all integers as encoding/binary varints:
-//
-//	byte     version (1)
-//	byte     flags: bit0 revocable, bit1 persistent; other bits zero
-//	string   session ID
-//	string   user ID (empty when none)
-//	varint   created (Unix seconds)
-//	varint   issued - created
-//	varint   idle deadline - issued
-//	varint   absolute deadline - created
-//	uvarint  number of values, then for each, in strictly increasing key order:
-//	         string key, bytes value (its JSON encoding)
-//	uvarint  number of flashes, then each as a string
-//
-// A string or bytes field is a uvarint length followed by that many bytes.
-// The encoding of given contents is unique, so known-answer vectors can
-// freeze it.
 package payload
 
 import (
@@ -176,7 +155,9 @@ func (r *reader) byte() byte {
 
 func (r *reader) uvarint() uint64 {
 	v, n := binary.Uvarint(r.b[r.off:])
-	if n <= 0 {
+	// A padded varint (0x80 0x00 for 0) would give the same contents a
+	// second encoding.
+	if n <= 0 || n != uvarintSize(v) {
 		r.fail()
 		return 0
 	}
@@ -186,7 +167,7 @@ func (r *reader) uvarint() uint64 {
 
 func (r *reader) varint() int64 {
 	v, n := binary.Varint(r.b[r.off:])
-	if n <= 0 {
+	if n <= 0 || n != varintSize(v) {
 		r.fail()
 		return 0
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -109,5 +110,23 @@ func TestParseAllocations(t *testing.T) {
 	// One copy of the bytes as a string, the entries and the flashes.
 	if allocs > 3 {
 		t.Errorf("Parse: %v allocations, want at most 3", allocs)
+	}
+}
+
+func TestRejectsPaddedVarints(t *testing.T) {
+	var d Data
+	b := d.Append(nil)
+	// The ID's length, 0, written as 0x80 0x00.
+	padded := append([]byte{b[0], b[1], 0x80, 0x00}, b[3:]...)
+	var got Data
+	if err := Parse(&got, padded); !errors.Is(err, ErrMalformed) {
+		t.Errorf("padded uvarint: got %v, want ErrMalformed", err)
+	}
+	d.Created = 1
+	b = d.Append(nil)
+	// Created, 1 (zigzag 2), written as 0x82 0x00.
+	padded = append(append(slices.Clone(b[:4]), 0x82, 0x00), b[5:]...)
+	if err := Parse(&got, padded); !errors.Is(err, ErrMalformed) {
+		t.Errorf("padded varint: got %v, want ErrMalformed", err)
 	}
 }

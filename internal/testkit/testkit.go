@@ -1,4 +1,3 @@
-// Package testkit holds helpers shared by the module's tests.
 package testkit
 
 import (

@@ -1,0 +1,2 @@
+// Package testkit holds helpers shared by the module's tests.
+package testkit
