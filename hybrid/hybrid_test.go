@@ -1,0 +1,259 @@
+package hybrid_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/hybrid"
+	"github.com/sessionseal/session/internal/mongotest"
+	"github.com/sessionseal/session/internal/testkit"
+	"github.com/sessionseal/session/keyrotation"
+	"github.com/sessionseal/session/mongostore"
+	"github.com/sessionseal/session/storetest"
+)
+
+func TestMain(m *testing.M) { os.Exit(mongotest.Run(m)) }
+
+var (
+	ctx   = context.Background()
+	quiet = slog.New(slog.DiscardHandler)
+)
+
+type fixture struct {
+	keys   *keyrotation.Keyring
+	clock  *testkit.Clock
+	coll   *mongo.Collection
+	server *mongostore.Store
+	store  *hybrid.Store
+	m      *session.Manager
+	srv    *httptest.Server
+}
+
+const cookieName = "sid"
+
+func newFixture(t *testing.T, opts hybrid.Options) *fixture {
+	t.Helper()
+	keys, err := keyrotation.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{keys: keys, clock: testkit.NewClock(time.Now().Truncate(time.Second)), coll: mongotest.DB(t).Collection("sessions")}
+	f.server, err = mongostore.New(ctx, f.coll, keys, mongostore.Options{Now: f.clock.Now, Logger: quiet, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.server.Close() })
+	opts.CookieName, opts.Now, opts.Logger = cookieName, f.clock.Now, quiet
+	f.store, err = hybrid.New(keys, f.server, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.m, err = session.NewManager(f.store, session.Options{Now: f.clock.Now, Logger: quiet,
+		Cookie: session.CookieOptions{AllowInsecureHTTP: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv = httptest.NewServer(f.m.Middleware(f.mux()))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+type item struct {
+	SKU string
+	Qty int
+}
+
+func (f *fixture) mux() http.Handler {
+	mux := http.NewServeMux()
+	cart := func(r *http.Request) []item {
+		c, _, _ := session.Value[[]item](session.From(r.Context()), "cart")
+		return c
+	}
+	mux.HandleFunc("/add", func(w http.ResponseWriter, r *http.Request) {
+		c := append(cart(r), item{SKU: fmt.Sprintf("SKU-%04d-%s", len(cart(r)), strings.Repeat("x", 80)), Qty: 1})
+		session.From(r.Context()).Set("cart", c)
+	})
+	mux.HandleFunc("/remove", func(w http.ResponseWriter, r *http.Request) {
+		c := cart(r)
+		session.From(r.Context()).Set("cart", c[:len(c)-1])
+	})
+	mux.HandleFunc("/cart", func(w http.ResponseWriter, r *http.Request) {
+		s := session.From(r.Context())
+		fmt.Fprintf(w, "%s %d", s.Mode(), len(cart(r)))
+	})
+	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
+		s := session.From(r.Context())
+		s.Renew()
+		s.SetUser(r.FormValue("u"))
+		s.SetRevocable(r.FormValue("revocable") == "1")
+		s.Set("hello", r.FormValue("u"))
+	})
+	mux.HandleFunc("/whoami", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, session.From(r.Context()).User())
+	})
+	return mux
+}
+
+// do sends a request with the cookie and returns the status, the body and
+// the cookie the client holds afterwards.
+func (f *fixture) do(t *testing.T, path string, c *http.Cookie) (int, string, *http.Cookie) {
+	t.Helper()
+	return testkit.Request(t, f.srv.URL+path, cookieName, c)
+}
+
+func (f *fixture) records(t *testing.T) int64 {
+	t.Helper()
+	n, err := f.coll.CountDocuments(ctx, bson.D{{Key: "data", Value: bson.D{{Key: "$exists", Value: true}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) *storetest.Harness {
+		f := newFixture(t, hybrid.Options{})
+		return &storetest.Harness{Store: f.store, Now: f.clock.Now, Advance: f.clock.Advance}
+	})
+}
+
+func TestCartSpillsToMongoDBAndComesBack(t *testing.T) {
+	f := newFixture(t, hybrid.Options{})
+	var c *http.Cookie
+	n := 0
+	for ; n < 100; n++ {
+		_, _, c = f.do(t, "/add", c)
+		if _, body, _ := f.do(t, "/cart", c); strings.HasPrefix(body, "server") {
+			n++
+			break
+		}
+		if len(cookieName)+len(c.Value) > session.MaxCookieSize {
+			t.Fatalf("cookie of %d bytes", len(c.Value))
+		}
+	}
+	if _, body, _ := f.do(t, "/cart", c); body != fmt.Sprintf("server %d", n) {
+		t.Fatalf("after %d items: got %q, want the cart in MongoDB with every item", n, body)
+	}
+	if len(c.Value) >= 200 {
+		t.Errorf("reference cookie of %d bytes, want under 200", len(c.Value))
+	}
+	if got := f.records(t); got != 1 {
+		t.Errorf("records: got %d, want 1", got)
+	}
+	_, _, c = f.do(t, "/remove", c)
+	_, _, c = f.do(t, "/remove", c)
+	if _, body, _ := f.do(t, "/cart", c); body != fmt.Sprintf("cookie %d", n-2) {
+		t.Errorf("after removing two items: got %q, want the cart back in the cookie with %d items", body, n-2)
+	}
+	if got := f.records(t); got != 0 {
+		t.Errorf("records after moving back: got %d, want 0", got)
+	}
+	if len(c.Value) < 1000 {
+		t.Errorf("cookie of %d bytes after moving back, want the sealed cart", len(c.Value))
+	}
+}
+
+func TestRevocableSessionsLiveOnTheServer(t *testing.T) {
+	f := newFixture(t, hybrid.Options{})
+	_, _, c := f.do(t, "/login?u=alice&revocable=1", nil)
+	if _, body, _ := f.do(t, "/cart", c); !strings.HasPrefix(body, "server") {
+		t.Errorf("revocable session: got %q, want it on the server", body)
+	}
+}
+
+func TestRevokeUserCoversBothModes(t *testing.T) {
+	f := newFixture(t, hybrid.Options{})
+	_, _, aliceCookie := f.do(t, "/login?u=alice", nil)
+	_, _, aliceServer := f.do(t, "/login?u=alice&revocable=1", nil)
+	_, _, bob := f.do(t, "/login?u=bob", nil)
+	for _, c := range []*http.Cookie{aliceCookie, aliceServer, bob} {
+		if _, body, _ := f.do(t, "/whoami", c); body == "" {
+			t.Fatal("login did not stick")
+		}
+	}
+	f.clock.Advance(2 * time.Second)
+	if err := f.store.RevokeUser(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]*http.Cookie{"cookie mode": aliceCookie, "server mode": aliceServer} {
+		if code, body, _ := f.do(t, "/whoami", c); code != 200 || body != "" {
+			t.Errorf("alice's %s session after RevokeUser: status %d user %q, want a fresh session", name, code, body)
+		}
+	}
+	if _, body, _ := f.do(t, "/whoami", bob); body != "bob" {
+		t.Errorf("bob after alice's revocation: got %q, want bob", body)
+	}
+	// Another server with an empty cache sees the stamp too.
+	other, err := hybrid.New(f.keys, f.server, hybrid.Options{CookieName: cookieName, Now: f.clock.Now, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Load(ctx, aliceCookie.Value); !errors.Is(err, session.ErrInvalid) {
+		t.Errorf("other server: got %v, want ErrInvalid", err)
+	}
+	// A new login after the revocation works.
+	_, _, again := f.do(t, "/login?u=alice", nil)
+	if _, body, _ := f.do(t, "/whoami", again); body != "alice" {
+		t.Errorf("login after revocation: got %q", body)
+	}
+}
+
+func TestMongoDBOutage(t *testing.T) {
+	for _, failOpen := range []bool{false, true} {
+		t.Run(fmt.Sprintf("FailOpen=%v", failOpen), func(t *testing.T) {
+			f := newFixture(t, hybrid.Options{FailOpen: failOpen})
+			_, _, anon := f.do(t, "/add", nil)
+			_, _, user := f.do(t, "/login?u=carol", nil)
+			f.do(t, "/whoami", user) // caches carol's stamp
+			var server *http.Cookie
+			for range 60 {
+				_, _, server = f.do(t, "/add", server)
+			}
+			if _, body, _ := f.do(t, "/cart", server); !strings.HasPrefix(body, "server") {
+				t.Fatalf("big cart: %q, want it on the server", body)
+			}
+
+			mongotest.Stop(t)
+			if code, body, c := f.do(t, "/cart", anon); code != 200 || body != "cookie 1" || c != anon {
+				t.Errorf("anonymous cookie session: status %d body %q", code, body)
+			}
+			if code, body, _ := f.do(t, "/whoami", user); code != 200 || body != "carol" {
+				t.Errorf("cookie session with a cached stamp: status %d body %q", code, body)
+			}
+			if code, _, c := f.do(t, "/cart", server); code != http.StatusServiceUnavailable || c != server {
+				t.Errorf("MongoDB-mode session: status %d, cookie changed %v; want 503 and the old cookie", code, c != server)
+			}
+			if code, _, c := f.do(t, "/add", anon); code != 200 || c == anon {
+				t.Errorf("growing a small cookie cart: status %d", code)
+			}
+			f.clock.Advance(2 * hybrid.DefaultRevocationCacheTTL)
+			code, body, c := f.do(t, "/whoami", user)
+			switch {
+			case failOpen && (code != 200 || body != "carol"):
+				t.Errorf("fail open, stamp not cached: status %d body %q, want 200 carol", code, body)
+			case !failOpen && (code != http.StatusServiceUnavailable || c != user):
+				t.Errorf("fail closed, stamp not cached: status %d, cookie changed %v; want 503 and the old cookie", code, c != user)
+			}
+
+			mongotest.Restart(t)
+			if code, body, _ := f.do(t, "/cart", server); code != 200 || body != "server 60" {
+				t.Errorf("MongoDB-mode session after restart: status %d body %q, want 200 server 60", code, body)
+			}
+			if code, body, _ := f.do(t, "/whoami", user); code != 200 || body != "carol" {
+				t.Errorf("logged-in cookie session after restart: status %d body %q", code, body)
+			}
+		})
+	}
+}

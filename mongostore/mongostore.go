@@ -1,0 +1,645 @@
+package mongostore
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	mrand "math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
+
+	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/internal/format"
+	"github.com/sessionseal/session/keyrotation"
+)
+
+// Defaults used by New for zero Options fields.
+const (
+	DefaultTimeout         = 2 * time.Second
+	DefaultCleanupInterval = 10 * time.Minute
+	DefaultMaxAttempts     = 64
+	DefaultLeeway          = 30 * time.Second
+)
+
+// maxTokenLen bounds the reference tokens Load parses; the store's own are
+// under 200 bytes.
+const maxTokenLen = 1024
+
+// Options configures a Store. The zero value is the secure choice; each
+// field's comment says its default.
+type Options struct {
+	// Timeout bounds every database call, on top of the caller's context.
+	// Default DefaultTimeout (2 seconds).
+	Timeout time.Duration
+
+	// CleanupInterval is how often the store deletes expired records itself
+	// when the server refuses TTL indexes (FerretDB does). Default
+	// DefaultCleanupInterval (10 minutes). Reads ignore expired records
+	// whatever the interval.
+	CleanupInterval time.Duration
+
+	// MaxAttempts bounds the conditional writes of one Save that loses to
+	// concurrent saves of the same session; each loss re-reads the record
+	// and re-applies the keys the request changed. Default
+	// DefaultMaxAttempts (64). After the last, Save returns
+	// session.ErrConflict.
+	MaxAttempts int
+
+	// Leeway is the clock skew allowed when checking reference tokens'
+	// times across servers. Default DefaultLeeway (30 seconds). The record's
+	// own expiry is checked against the database without leeway.
+	Leeway time.Duration
+
+	// Logger receives records that fail authentication and cleanup errors.
+	// Default slog.Default().
+	Logger *slog.Logger
+
+	// Now returns the current time. Default time.Now.
+	Now func() time.Time
+}
+
+// Store keeps sessions as documents in a MongoDB collection; the client
+// holds a signed reference token (a JWT). It is safe for concurrent use.
+// Close stops its background cleanup.
+type Store struct {
+	coll     *mongo.Collection
+	keys     *keyrotation.Keyring
+	timeout  time.Duration
+	attempts int
+	parser   *jwt.Parser
+	log      *slog.Logger
+	now      func() time.Time
+	rand     io.Reader
+
+	saving [256]sync.Mutex // by the first byte of a record's _id
+
+	ttl       bool // the server expires records itself
+	stop      context.CancelFunc
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+var _ session.Store = (*Store)(nil)
+
+// record is the document of one session.
+type record struct {
+	ID        []byte    `bson:"_id"`            // SHA-256 of the session ID
+	Data      []byte    `bson:"data"`           // the session's payload, sealed; the AAD binds ID
+	User      []byte    `bson:"user,omitempty"` // SHA-256 of the user ID, when set
+	ExpiresAt time.Time `bson:"expiresAt"`
+	Version   int64     `bson:"version"`
+	Created   time.Time `bson:"created"`
+	Updated   time.Time `bson:"updated"`
+	Device    *device   `bson:"device,omitempty"`
+}
+
+type device struct {
+	UserAgent string `bson:"userAgent,omitempty"`
+	IP        string `bson:"ip,omitempty"`
+}
+
+// New returns a Store on coll that seals records and signs reference tokens
+// with keys. It ensures the indexes: a TTL index on expiresAt and an index
+// on user. When the server refuses TTL indexes, the store deletes expired
+// records itself every Options.CleanupInterval until Close.
+func New(ctx context.Context, coll *mongo.Collection, keys *keyrotation.Keyring, opts Options) (*Store, error) {
+	if coll == nil || keys == nil {
+		return nil, errors.New("mongostore: nil collection or key ring")
+	}
+	for _, d := range []time.Duration{opts.Timeout, opts.CleanupInterval, opts.Leeway} {
+		if d < 0 {
+			return nil, fmt.Errorf("mongostore: negative duration %v", d)
+		}
+	}
+	if opts.MaxAttempts < 0 {
+		return nil, fmt.Errorf("mongostore: negative MaxAttempts %d", opts.MaxAttempts)
+	}
+	s := &Store{
+		coll: coll, keys: keys,
+		timeout:  orDefault(opts.Timeout, DefaultTimeout),
+		attempts: opts.MaxAttempts,
+		log:      opts.Logger,
+		now:      opts.Now,
+		rand:     rand.Reader,
+	}
+	if s.attempts == 0 {
+		s.attempts = DefaultMaxAttempts
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.parser = jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(orDefault(opts.Leeway, DefaultLeeway)),
+		jwt.WithTimeFunc(s.now),
+		jwt.WithStrictDecoding(),
+	)
+	if err := s.ensureIndexes(ctx); err != nil {
+		return nil, err
+	}
+	cctx, stop := context.WithCancel(context.Background())
+	s.stop, s.done = stop, make(chan struct{})
+	if s.ttl {
+		close(s.done)
+	} else {
+		go s.cleanup(cctx, orDefault(opts.CleanupInterval, DefaultCleanupInterval))
+	}
+	return s, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+func (s *Store) ensureIndexes(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	_, err := s.coll.Indexes().CreateOne(ctx, mongo.IndexModel{
+		Keys: bson.D{{Key: "user", Value: 1}},
+	})
+	if err != nil {
+		return fmt.Errorf("mongostore: creating the user index: %w", classify(err))
+	}
+	_, err = s.coll.Indexes().CreateOne(ctx, mongo.IndexModel{
+		Keys:    bson.D{{Key: "expiresAt", Value: 1}},
+		Options: options.Index().SetExpireAfterSeconds(0),
+	})
+	var ce mongo.CommandError
+	switch {
+	case err == nil:
+		s.ttl = true
+	case errors.As(err, &ce) && !unreachable(err):
+		// FerretDB answers NotImplemented (238); any refusal of the TTL
+		// option leaves expiry to the cleanup loop.
+		s.log.InfoContext(ctx, "mongostore: server refused a TTL index; deleting expired sessions periodically", "code", ce.Code)
+	default:
+		return fmt.Errorf("mongostore: creating the expiry index: %w", classify(err))
+	}
+	return nil
+}
+
+// cleanup deletes expired records every interval until ctx ends.
+func (s *Store) cleanup(ctx context.Context, interval time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.DeleteExpired(ctx); err != nil && ctx.Err() == nil {
+				s.log.WarnContext(ctx, "mongostore: deleting expired sessions", "err", err)
+			}
+		}
+	}
+}
+
+// DeleteExpired deletes the records past their expiry and returns how many.
+// The cleanup loop calls it; call it yourself to run cleanup on a schedule
+// of your own.
+func (s *Store) DeleteExpired(ctx context.Context) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	res, err := s.coll.DeleteMany(ctx, bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lte", Value: s.now()}}}})
+	if err != nil {
+		return 0, fmt.Errorf("mongostore: %w", classify(err))
+	}
+	return res.DeletedCount, nil
+}
+
+// Close stops the cleanup loop and waits for it. The collection's client
+// stays open: it belongs to the caller.
+func (s *Store) Close() error {
+	s.closeOnce.Do(s.stop)
+	<-s.done
+	return nil
+}
+
+// Load verifies the reference token and reads the session's record. A
+// token that is malformed, forged, signed with an unknown key or for a
+// session whose record is gone (expired, destroyed, revoked) returns
+// session.ErrInvalid; an authentic token past its expiry returns
+// session.ErrExpired. A record that fails authentication is refused and
+// logged. An unreachable server returns session.ErrStoreUnavailable.
+func (s *Store) Load(ctx context.Context, token string) (*session.Session, error) {
+	id, err := s.parseToken(token)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	sess, err := s.find(ctx, hashID(id))
+	if err != nil {
+		return nil, err
+	}
+	if sess.ID() != id {
+		return nil, session.ErrInvalid
+	}
+	return sess, nil
+}
+
+// find reads and opens the live record under key.
+func (s *Store) find(ctx context.Context, key []byte) (*session.Session, error) {
+	var doc record
+	err := s.coll.FindOne(ctx, bson.D{
+		{Key: "_id", Value: key},
+		{Key: "expiresAt", Value: bson.D{{Key: "$gt", Value: s.now()}}},
+	}).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, errNoRecord
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mongostore: reading a session: %w", classify(err))
+	}
+	plaintext, c, err := format.OpenBytes(doc.Data, 0, string(key), s.keys, keyrotation.PurposeRecord, make([]byte, 0, 64))
+	if err != nil {
+		s.log.WarnContext(ctx, "mongostore: session record failed authentication", "reason", err)
+		return nil, session.ErrInvalid
+	}
+	sess, err := session.Restore(plaintext, session.ModeServer)
+	if err != nil {
+		return nil, err
+	}
+	sess.SetRevision(doc.Version)
+	if c.ID() != s.keys.PrimaryID() {
+		sess.Touch()
+	}
+	return sess, nil
+}
+
+var errNoRecord = fmt.Errorf("%w: no live session record", session.ErrInvalid)
+
+// Save writes the session's record and returns a fresh reference token: an
+// insert for a new or renewed session, otherwise an update conditioned on
+// the version it was loaded at. When another request saved the session
+// first, Save re-reads the record, re-applies only what this request
+// changed (session.Session.Rebase) and tries again, up to
+// Options.MaxAttempts times. After Renew it deletes the record under the
+// previous ID.
+func (s *Store) Save(ctx context.Context, sess *session.Session) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	now := s.now()
+	id, prev := sess.ID(), sess.PreviousID()
+	key := hashID(id)
+	var dev *device
+	if ci, ok := session.ClientInfoFrom(ctx); ok {
+		dev = &device{UserAgent: ci.UserAgent, IP: ci.IP}
+	}
+	if rev := sess.Revision(); rev == 0 || prev != "" {
+		doc, err := s.seal(sess, key, 1, now, dev)
+		if err != nil {
+			return "", err
+		}
+		doc.Created = sess.CreatedAt()
+		if _, err := s.coll.InsertOne(ctx, doc); err != nil {
+			return "", fmt.Errorf("mongostore: inserting a session: %w", classify(err))
+		}
+		sess.SetRevision(1)
+		if prev != "" {
+			if _, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: hashID(prev)}}); err != nil {
+				return "", fmt.Errorf("mongostore: deleting the renewed session's old record: %w", classify(err))
+			}
+		}
+		return s.token(sess, now)
+	}
+	// Saves of one session from this process take turns, so that the
+	// conditional update below never races another from here. Across
+	// processes the update alone decides, which needs a server that applies
+	// it atomically (see the package documentation).
+	mu := &s.saving[key[0]]
+	mu.Lock()
+	defer mu.Unlock()
+	for attempt := 1; ; attempt++ {
+		rev := sess.Revision()
+		doc, err := s.seal(sess, key, rev+1, now, dev)
+		if err != nil {
+			return "", err
+		}
+		set := bson.D{
+			{Key: "data", Value: doc.Data},
+			{Key: "expiresAt", Value: doc.ExpiresAt},
+			{Key: "version", Value: doc.Version},
+			{Key: "updated", Value: doc.Updated},
+		}
+		if dev != nil {
+			set = append(set, bson.E{Key: "device", Value: dev})
+		}
+		var update bson.D
+		if doc.User != nil {
+			update = bson.D{{Key: "$set", Value: append(set, bson.E{Key: "user", Value: doc.User})}}
+		} else {
+			update = bson.D{{Key: "$set", Value: set}, {Key: "$unset", Value: bson.D{{Key: "user", Value: ""}}}}
+		}
+		res, err := s.coll.UpdateOne(ctx, bson.D{
+			{Key: "_id", Value: key},
+			{Key: "version", Value: rev},
+			{Key: "expiresAt", Value: bson.D{{Key: "$gt", Value: now}}},
+		}, update)
+		if err != nil {
+			return "", fmt.Errorf("mongostore: updating a session: %w", classify(err))
+		}
+		if res.MatchedCount == 1 {
+			sess.SetRevision(rev + 1)
+			return s.token(sess, now)
+		}
+		if attempt >= s.attempts {
+			return "", fmt.Errorf("mongostore: %d attempts: %w", attempt, session.ErrConflict)
+		}
+		latest, err := s.find(ctx, key)
+		if err != nil {
+			return "", fmt.Errorf("mongostore: session changed concurrently and cannot be re-read: %w", err)
+		}
+		sess.Rebase(latest)
+		if err := backoff(ctx, attempt); err != nil {
+			return "", fmt.Errorf("mongostore: %w: %v", session.ErrConflict, err)
+		}
+	}
+}
+
+// backoff waits a random time that grows with attempt, so that requests
+// racing on one session spread out instead of colliding again.
+func backoff(ctx context.Context, attempt int) error {
+	d := time.Duration(mrand.Int64N(int64(min(attempt, 20)) * int64(time.Millisecond)))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// seal builds the document of sess at version, its payload sealed with the
+// primary record key and bound to key.
+func (s *Store) seal(sess *session.Session, key []byte, version int64, now time.Time, dev *device) (*record, error) {
+	c, err := s.keys.Primary(keyrotation.PurposeRecord)
+	if err != nil {
+		return nil, fmt.Errorf("mongostore: %w", err)
+	}
+	b, err := format.Begin(nil, 0, c.ID(), s.rand)
+	if err != nil {
+		return nil, fmt.Errorf("mongostore: reading nonce: %w", err)
+	}
+	b, _ = sess.AppendBinary(b)
+	b = format.Seal(b, 0, c, string(key), make([]byte, 0, 64))
+	doc := &record{ID: key, Data: b, ExpiresAt: sess.ExpiresAt(), Version: version, Created: now, Updated: now, Device: dev}
+	if u := sess.User(); u != "" {
+		doc.User = hashUser(u)
+	}
+	return doc, nil
+}
+
+// token signs a reference to sess: header kid, claims jti (the session
+// ID), iat and exp (the session's expiry), HS256 under the primary key's JWT
+// subkey.
+func (s *Store) token(sess *session.Session, now time.Time) (string, error) {
+	kid := s.keys.PrimaryID()
+	key, err := s.keys.MACKey(keyrotation.PurposeJWT, kid)
+	if err != nil {
+		return "", fmt.Errorf("mongostore: %w", err)
+	}
+	t := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.RegisteredClaims{
+		ID:        sess.ID(),
+		IssuedAt:  jwt.NewNumericDate(now),
+		ExpiresAt: jwt.NewNumericDate(sess.ExpiresAt()),
+	})
+	// No "typ": the token is only ever read by this store, and every byte
+	// counts against the cookie.
+	t.Header = map[string]any{"alg": t.Method.Alg(), "kid": strconv.FormatUint(uint64(kid), 10)}
+	return t.SignedString(key)
+}
+
+// parseToken verifies a reference token and returns its session ID.
+func (s *Store) parseToken(token string) (string, error) {
+	if len(token) > maxTokenLen {
+		return "", session.ErrInvalid
+	}
+	var claims jwt.RegisteredClaims
+	_, err := s.parser.ParseWithClaims(token, &claims, s.verificationKey)
+	switch {
+	case err == nil && claims.ID != "":
+		return claims.ID, nil
+	case errors.Is(err, jwt.ErrTokenExpired):
+		// The library checks claims only after the signature.
+		return "", session.ErrExpired
+	case errors.Is(err, session.ErrUnknownKey):
+		return "", session.ErrUnknownKey
+	}
+	return "", session.ErrInvalid
+}
+
+// verificationKey finds the key a token's header names, once; a token
+// without a usable kid has no key.
+func (s *Store) verificationKey(t *jwt.Token) (any, error) {
+	kid, ok := t.Header["kid"].(string)
+	if !ok {
+		return nil, session.ErrInvalid
+	}
+	id, err := strconv.ParseUint(kid, 10, 32)
+	if err != nil || strconv.FormatUint(id, 10) != kid {
+		return nil, session.ErrInvalid
+	}
+	key, err := s.keys.MACKey(keyrotation.PurposeJWT, uint32(id))
+	if err != nil {
+		return nil, session.ErrUnknownKey
+	}
+	return key, nil
+}
+
+// Delete removes the session's record, and the record of its previous ID
+// after Renew.
+func (s *Store) Delete(ctx context.Context, sess *session.Session) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	ids := bson.A{hashID(sess.ID())}
+	if prev := sess.PreviousID(); prev != "" {
+		ids = append(ids, hashID(prev))
+	}
+	if _, err := s.coll.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}); err != nil {
+		return fmt.Errorf("mongostore: deleting a session: %w", classify(err))
+	}
+	return nil
+}
+
+// Revoke deletes the session with the given ID: its token stops working on
+// the next request.
+func (s *Store) Revoke(ctx context.Context, sessionID string) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if _, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: hashID(sessionID)}}); err != nil {
+		return fmt.Errorf("mongostore: revoking a session: %w", classify(err))
+	}
+	return nil
+}
+
+// RevokeUser deletes every session of the user and returns how many there
+// were: "log out everywhere".
+func (s *Store) RevokeUser(ctx context.Context, userID string) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	res, err := s.coll.DeleteMany(ctx, bson.D{{Key: "user", Value: hashUser(userID)}})
+	if err != nil {
+		return 0, fmt.Errorf("mongostore: revoking a user's sessions: %w", classify(err))
+	}
+	return res.DeletedCount, nil
+}
+
+// Info describes one live session, for "your active sessions" pages.
+type Info struct {
+	Handle    string    // names the session without revealing its ID; see Handle and RevokeHandle
+	Created   time.Time // when the session was created
+	LastSeen  time.Time // when it was last saved
+	ExpiresAt time.Time // when it expires unless used again
+	UserAgent string    // the User-Agent of the request that last saved it
+	IP        string    // the client address of that request
+}
+
+// Sessions lists the user's live sessions, most recently used first.
+func (s *Store) Sessions(ctx context.Context, userID string) ([]Info, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	cur, err := s.coll.Find(ctx, bson.D{
+		{Key: "user", Value: hashUser(userID)},
+		{Key: "expiresAt", Value: bson.D{{Key: "$gt", Value: s.now()}}},
+	}, options.Find().SetProjection(bson.D{{Key: "data", Value: 0}}).SetSort(bson.D{{Key: "updated", Value: -1}}))
+	if err != nil {
+		return nil, fmt.Errorf("mongostore: listing sessions: %w", classify(err))
+	}
+	var docs []record
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("mongostore: listing sessions: %w", classify(err))
+	}
+	infos := make([]Info, len(docs))
+	for i, d := range docs {
+		infos[i] = Info{Handle: base64.RawURLEncoding.EncodeToString(d.ID), Created: d.Created,
+			LastSeen: d.Updated, ExpiresAt: d.ExpiresAt}
+		if d.Device != nil {
+			infos[i].UserAgent, infos[i].IP = d.Device.UserAgent, d.Device.IP
+		}
+	}
+	return infos, nil
+}
+
+// Handle returns the handle that Info reports for the session with the
+// given ID, to mark the current session in a listing.
+func Handle(sessionID string) string {
+	return base64.RawURLEncoding.EncodeToString(hashID(sessionID))
+}
+
+// RevokeHandle deletes the session that a listing of userID's sessions
+// named by handle. It deletes nothing of another user's.
+func (s *Store) RevokeHandle(ctx context.Context, userID, handle string) error {
+	key, err := base64.RawURLEncoding.DecodeString(handle)
+	if err != nil || len(key) != sha256.Size {
+		return fmt.Errorf("mongostore: malformed session handle")
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if _, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "user", Value: hashUser(userID)}}); err != nil {
+		return fmt.Errorf("mongostore: revoking a session: %w", classify(err))
+	}
+	return nil
+}
+
+// hashID is a record's _id: a database dump holds no usable session IDs.
+func hashID(id string) []byte {
+	h := sha256.Sum256([]byte("sessionseal session id\x00" + id))
+	return h[:]
+}
+
+// hashUser is a record's user field. It is a plain hash, so that revoking
+// a user needs no key: an attacker with a dump can still test guesses of a
+// user ID, so prefer opaque user IDs to e-mail addresses.
+func hashUser(id string) []byte {
+	h := sha256.Sum256([]byte("sessionseal user id\x00" + id))
+	return h[:]
+}
+
+// classify marks errors that mean the server could not be reached as
+// session.ErrStoreUnavailable, so that the Manager answers 503.
+func classify(err error) error {
+	if unreachable(err) {
+		return fmt.Errorf("%w: %v", session.ErrStoreUnavailable, err)
+	}
+	return err
+}
+
+// unreachable reports whether err means the server could not be reached.
+// A connection the server closed comes back as a mongo.CommandError that is
+// also a network error, so this is checked before any CommandError.
+func unreachable(err error) bool {
+	var sse topology.ServerSelectionError
+	return mongo.IsNetworkError(err) || mongo.IsTimeout(err) || errors.As(err, &sse) ||
+		errors.Is(err, mongo.ErrClientDisconnected) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// stamp is a user's "not before" time: sessions of the user issued before
+// it are revoked. Stamps share the collection with sessions; their _id
+// never equals a session's, and they have no user field.
+type stamp struct {
+	ID        []byte    `bson:"_id"`
+	NotBefore time.Time `bson:"notBefore"`
+	ExpiresAt time.Time `bson:"expiresAt"`
+}
+
+func stampID(userID string) []byte {
+	h := sha256.Sum256([]byte("sessionseal not before\x00" + userID))
+	return h[:]
+}
+
+// SetNotBefore records that the user's sessions issued before t are
+// revoked, for stores whose sessions the server cannot delete (sealed
+// cookies). The stamp is kept for keep, which must cover the longest
+// session lifetime.
+func (s *Store) SetNotBefore(ctx context.Context, userID string, t time.Time, keep time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	_, err := s.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: stampID(userID)}},
+		bson.D{{Key: "$set", Value: bson.D{
+			{Key: "notBefore", Value: t},
+			{Key: "expiresAt", Value: t.Add(keep)},
+		}}}, options.UpdateOne().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("mongostore: recording a revocation: %w", classify(err))
+	}
+	return nil
+}
+
+// NotBefore returns the user's "not before" stamp set by SetNotBefore, or
+// the zero time when there is none.
+func (s *Store) NotBefore(ctx context.Context, userID string) (time.Time, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	var st stamp
+	err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: stampID(userID)}}).Decode(&st)
+	switch {
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return time.Time{}, nil
+	case err != nil:
+		return time.Time{}, fmt.Errorf("mongostore: reading a revocation: %w", classify(err))
+	}
+	return st.NotBefore, nil
+}
