@@ -438,7 +438,7 @@ func TestKeyRotationResealsUnderNewPrimary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.keys.Promote(newKid); err != nil {
+	if err := e.keys.ForcePromote(newKid); err != nil {
 		t.Fatal(err)
 	}
 	resp, body := e.do(e.client, "GET", "/get?k=a")

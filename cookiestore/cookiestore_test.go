@@ -204,7 +204,7 @@ func TestUnknownAndDisabledKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.keys.Promote(id); err != nil {
+	if err := f.keys.ForcePromote(id); err != nil {
 		t.Fatal(err)
 	}
 	s, err := f.store.Load(ctx, tok)

@@ -56,10 +56,25 @@
 // never becomes empty and always has exactly one primary key. An ID that is
 // not in the ring gives an error matching ErrUnknownKey.
 //
-// The ring cannot know when a stage has reached every server: waiting in
-// steps 2 and 4 is the operator's part. Promoting too early makes the other
-// servers reject new sessions until they load the ring; disabling too early
-// logs out the users whose sessions the key sealed.
+// The ring cannot know when a stage has reached every server, but it
+// guards step 2: Promote refuses, with ErrTooEarly, a key added less than
+// the ring's propagation delay ago (PropagationDelay, recorded in the file,
+// default one hour). Set the delay to the time a deployment takes to copy
+// the file everywhere plus the watchers' polling interval. ForcePromote
+// skips the check, for an emergency rotation after a leak. Waiting in step
+// 4 is the operator's part. Promoting too early makes the other servers
+// reject new sessions until they load the ring; disabling too early logs
+// out the users whose sessions the key sealed.
+//
+// # Sources and hot reload
+//
+// LoadFile reads a ring file, FromEnv a ring held in an environment
+// variable (JSON or base64 of it). WatchFile loads a file and follows it:
+// it polls the file and, when its content changes and is a valid ring,
+// replaces the keys of the same *Keyring atomically (Replace), so stores
+// built on it pick up rotations with no restart. A file that does not parse
+// or validate never replaces a good ring; the error goes to a callback and
+// the watcher keeps trying.
 //
 // # Security model
 //
@@ -110,6 +125,9 @@
 //
 //   - version: the integer 1. Another version is an error: a later format
 //     needs a later version of this package.
+//   - propagation_delay: optional, how long after a key's creation Promote
+//     accepts it, as a Go duration string such as "1h" or "15m"; absent
+//     means DefaultPropagationDelay.
 //   - keys: an array of at least one key, exactly one of them primary.
 //   - id: the key ID, an integer from 1 to 4294967295, unique in the ring.
 //     Sealed values record it.

@@ -77,6 +77,11 @@ func ExampleKeyring_Promote() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// A single server has nothing to wait for; a fleet keeps the default
+	// delay, so that Promote refuses a key the other servers may lack.
+	if err := keys.SetPropagationDelay(0); err != nil {
+		log.Fatal(err)
+	}
 	old := keys.PrimaryID()
 	show := func(step string, next uint32) {
 		s := map[uint32]string{}

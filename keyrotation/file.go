@@ -67,10 +67,13 @@ func (e *ParseError) Is(target error) bool { return target == ErrInvalidKeyring 
 // contains every secret of the ring: store it as WriteFile does, readable
 // by its owner only.
 func (k *Keyring) Marshal() ([]byte, error) {
-	return marshal(k.snap.Load())
+	k.mu.Lock()
+	delay, set := k.delay, k.delaySet
+	k.mu.Unlock()
+	return marshal(k.snap.Load(), delay, set)
 }
 
-func marshal(s *snapshot) ([]byte, error) {
+func marshal(s *snapshot, delay time.Duration, delaySet bool) ([]byte, error) {
 	type key struct {
 		ID       uint32 `json:"id"`
 		State    State  `json:"state"`
@@ -79,10 +82,14 @@ func marshal(s *snapshot) ([]byte, error) {
 		Secret   string `json:"secret"`
 	}
 	type file struct {
-		Version int   `json:"version"`
-		Keys    []key `json:"keys"`
+		Version          int    `json:"version"`
+		PropagationDelay string `json:"propagation_delay,omitempty"`
+		Keys             []key  `json:"keys"`
 	}
 	f := file{Version: fileVersion, Keys: make([]key, len(s.keys))}
+	if delaySet {
+		f.PropagationDelay = delay.String()
+	}
 	for i, e := range s.keys {
 		f.Keys[i] = key{
 			ID:      e.id,
@@ -114,7 +121,7 @@ func marshal(s *snapshot) ([]byte, error) {
 func (k *Keyring) WriteFile(path string) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	b, err := marshal(k.snap.Load())
+	b, err := marshal(k.snap.Load(), k.delay, k.delaySet)
 	if err != nil {
 		return err
 	}
@@ -205,10 +212,25 @@ func Parse(data []byte) (*Keyring, error) {
 	// it, wherever it appears.
 	var version int
 	var raw json.RawMessage
+	var delay time.Duration
+	delaySet := false
 	p := newParser(data)
-	err := p.object("", []string{"version", "keys"}, nil, func(name string) error {
-		if name == "version" {
+	err := p.object("", []string{"version", "keys"}, []string{"propagation_delay"}, func(name string) error {
+		switch name {
+		case "version":
 			return p.value(name, &version, "an integer")
+		case "propagation_delay":
+			const want = `a non-negative duration such as "1h" or "15m"`
+			var s string
+			if err := p.value(name, &s, want); err != nil {
+				return err
+			}
+			d, err := time.ParseDuration(s)
+			if err != nil || d < 0 {
+				return p.typeError(name, want)
+			}
+			delay, delaySet = d, true
+			return nil
 		}
 		return p.value(name, &raw, "an array")
 	})
@@ -222,7 +244,9 @@ func Parse(data []byte) (*Keyring, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newKeyring(keys), nil
+	k := newKeyring(keys)
+	k.delay, k.delaySet = delay, delaySet
+	return k, nil
 }
 
 // parser reads a key ring file token by token, so that it can name the

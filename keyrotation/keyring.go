@@ -163,6 +163,46 @@ type Keyring struct {
 
 	mu  sync.Mutex
 	mat map[uint32]*material // every key in the ring; guarded by mu
+	// delay is the propagation delay when delaySet, else the default;
+	// guarded by mu.
+	delay    time.Duration
+	delaySet bool
+}
+
+// DefaultPropagationDelay is the propagation delay of a ring that sets
+// none: the time Promote waits after a key was added, for the ring to reach
+// every server.
+const DefaultPropagationDelay = time.Hour
+
+// ErrTooEarly reports a Promote of a key added less than the propagation
+// delay ago. It matches ErrUnsafe.
+var ErrTooEarly = fmt.Errorf("%w: key not yet propagated", ErrUnsafe)
+
+// PropagationDelay returns how long after a key was added Promote accepts
+// it: the time the operator allows for the ring to reach every server, and
+// for their watchers to load it. Default DefaultPropagationDelay (one
+// hour). It is recorded in the key ring file.
+func (k *Keyring) PropagationDelay() time.Duration {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !k.delaySet {
+		return DefaultPropagationDelay
+	}
+	return k.delay
+}
+
+// SetPropagationDelay sets the propagation delay; see PropagationDelay.
+// Set it to at least the time your deployment takes to copy the ring to
+// every server plus the watchers' polling interval. Zero turns the check
+// off, which only a single server can afford.
+func (k *Keyring) SetPropagationDelay(d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("keyrotation: negative propagation delay %v", d)
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.delay, k.delaySet = d, true
+	return nil
 }
 
 // newKeyring returns a Keyring of keys, whose materials it keeps.
@@ -249,11 +289,25 @@ func find(keys []entry, id uint32) (int, error) {
 // on, and makes the previous primary key active, so that values it sealed
 // still open. Promoting the primary key does nothing. It returns an error
 // matching ErrUnsafe for a disabled key (Enable it first, and let it
-// propagate), and one matching ErrUnknownKey for an ID not in the ring.
+// propagate), ErrTooEarly for a key added less than PropagationDelay ago,
+// and one matching ErrUnknownKey for an ID not in the ring.
 //
 // Promote a key only once every server that opens values has it, or those
-// servers will reject what this one seals.
+// servers will reject what this one seals: the propagation delay guards
+// against promoting a key at once by mistake.
 func (k *Keyring) Promote(id uint32) error {
+	return k.promote(id, false)
+}
+
+// ForcePromote is Promote without the propagation delay. It exists for
+// emergency rotation after a key has leaked, when sealing under the leaked
+// key must stop at once: servers that do not have the new key yet reject
+// sessions sealed under it until they load the ring.
+func (k *Keyring) ForcePromote(id uint32) error {
+	return k.promote(id, true)
+}
+
+func (k *Keyring) promote(id uint32, force bool) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	keys := k.clone()
@@ -266,6 +320,14 @@ func (k *Keyring) Promote(id uint32) error {
 		return nil
 	case Disabled:
 		return fmt.Errorf("%w: cannot promote the disabled key %d: enable it first", ErrUnsafe, id)
+	}
+	delay := DefaultPropagationDelay
+	if k.delaySet {
+		delay = k.delay
+	}
+	if ready := keys[i].created.Add(delay); !force && now().Before(ready) {
+		return fmt.Errorf("%w: key %d was added at %s; promote it from %s, once every server has it (propagation delay %v), or force it",
+			ErrTooEarly, id, keys[i].created.Format(time.RFC3339), ready.Format(time.RFC3339), delay)
 	}
 	// keys[0] is the primary: snapshots keep the primary first.
 	keys[0].state = Active

@@ -2,6 +2,7 @@ package keyrotation_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -147,6 +148,10 @@ func ring(t *testing.T) (k *keyrotation.Keyring, primary, active, disabled uint3
 	t.Helper()
 	k, err := keyrotation.Generate()
 	if err != nil {
+		t.Fatal(err)
+	}
+	// One process plays every server: nothing to wait for.
+	if err := k.SetPropagationDelay(0); err != nil {
 		t.Fatal(err)
 	}
 	active, err = k.Add()
@@ -954,7 +959,7 @@ func TestConcurrentRotation(t *testing.T) {
 			old := k.PrimaryID()
 			id, err := k.Add()
 			if err == nil {
-				err = k.Promote(id)
+				err = k.ForcePromote(id)
 			}
 			if err == nil {
 				err = k.Disable(old)
@@ -1069,5 +1074,183 @@ func TestMACKey(t *testing.T) {
 	}
 	if _, err := ring.MACKey(keyrotation.PurposeJWT, 7); !errors.Is(err, keyrotation.ErrUnknownKey) {
 		t.Errorf("missing key: got %v, want ErrUnknownKey", err)
+	}
+}
+
+func TestPromoteWaitsForPropagation(t *testing.T) {
+	k, err := keyrotation.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := k.PropagationDelay(); got != keyrotation.DefaultPropagationDelay {
+		t.Errorf("default delay: got %v, want %v", got, keyrotation.DefaultPropagationDelay)
+	}
+	id, err := k.Add()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = k.Promote(id)
+	if !errors.Is(err, keyrotation.ErrTooEarly) || !errors.Is(err, keyrotation.ErrUnsafe) {
+		t.Fatalf("Promote at once: got %v, want ErrTooEarly matching ErrUnsafe", err)
+	}
+	if k.PrimaryID() == id {
+		t.Fatal("a refused Promote changed the primary")
+	}
+	if err := k.ForcePromote(id); err != nil || k.PrimaryID() != id {
+		t.Fatalf("ForcePromote: %v, primary %d", err, k.PrimaryID())
+	}
+	if err := k.SetPropagationDelay(-time.Second); err == nil {
+		t.Error("negative delay: got no error")
+	}
+
+	// A key created long ago may be promoted; the delay survives the file.
+	old, err := keyrotation.Parse([]byte(`{"version":1,"propagation_delay":"15m","keys":[
+		{"id":1,"state":"primary","created":"2026-01-01T00:00:00Z","secret":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="},
+		{"id":2,"state":"active","created":"2026-01-02T00:00:00Z","secret":"ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := old.PropagationDelay(); got != 15*time.Minute {
+		t.Errorf("parsed delay: got %v, want 15m", got)
+	}
+	if err := old.Promote(2); err != nil {
+		t.Errorf("Promote of a key added long ago: %v", err)
+	}
+	data, err := old.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := keyrotation.Parse(data)
+	if err != nil || again.PropagationDelay() != 15*time.Minute {
+		t.Errorf("delay after Marshal and Parse: %v, %v", again, err)
+	}
+	for _, bad := range []string{`"soon"`, `"-1h"`, `3600`} {
+		_, err := keyrotation.Parse([]byte(`{"version":1,"propagation_delay":` + bad + `,"keys":[
+			{"id":1,"state":"primary","created":"2026-01-01T00:00:00Z","secret":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}]}`))
+		var pe *keyrotation.ParseError
+		if !errors.As(err, &pe) || pe.Field != "propagation_delay" {
+			t.Errorf("propagation_delay %s: got %v, want a ParseError naming the field", bad, err)
+		}
+	}
+}
+
+func TestFromEnv(t *testing.T) {
+	k, err := keyrotation.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := k.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, value := range map[string]string{"json": string(data), "base64": base64.StdEncoding.EncodeToString(data)} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("SESSIONSEAL_TEST_KEYS", value)
+			got, err := keyrotation.FromEnv("SESSIONSEAL_TEST_KEYS")
+			if err != nil || got.PrimaryID() != k.PrimaryID() {
+				t.Errorf("got %v, %v; want the ring with primary %d", got, err, k.PrimaryID())
+			}
+		})
+	}
+	secret := strings.Split(strings.Split(string(data), `"secret": "`)[1], `"`)[0]
+	t.Setenv("SESSIONSEAL_TEST_KEYS", strings.Replace(string(data), `"primary"`, `"boss"`, 1))
+	if _, err := keyrotation.FromEnv("SESSIONSEAL_TEST_KEYS"); !errors.Is(err, keyrotation.ErrInvalidKeyring) || strings.Contains(err.Error(), secret) {
+		t.Errorf("bad ring: got %v, want ErrInvalidKeyring without the secret", err)
+	}
+	t.Setenv("SESSIONSEAL_TEST_KEYS", "!!"+secret)
+	if _, err := keyrotation.FromEnv("SESSIONSEAL_TEST_KEYS"); err == nil || strings.Contains(err.Error(), secret) {
+		t.Errorf("garbage: got %v, want an error without the value", err)
+	}
+	if _, err := keyrotation.FromEnv("SESSIONSEAL_TEST_UNSET"); err == nil {
+		t.Error("unset variable: got no error")
+	}
+}
+
+func TestWatchFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys.json")
+	k, err := keyrotation.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errs := make(chan error, 10)
+	watched, err := keyrotation.WatchFile(ctx, path, 5*time.Millisecond, func(err error) { errs <- err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := watched.Primary(keyrotation.PurposeCookie)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Seal(nil, make([]byte, 12), []byte("x"), nil)
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	id, err := k.Add()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the added key", func() bool { _, err := watched.Cipher(keyrotation.PurposeCookie, id); return err == nil })
+	for _, info := range watched.Keys() {
+		if info.ID == k.PrimaryID() && info.Seals != 1 {
+			t.Errorf("seal count of the unchanged primary after a reload: %d, want 1", info.Seals)
+		}
+	}
+
+	// A broken file is reported and leaves the ring as it was.
+	if err := os.WriteFile(path, []byte(`{"version":1,"keys":[]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errs:
+		if !errors.Is(err, keyrotation.ErrInvalidKeyring) {
+			t.Errorf("reported error: got %v, want ErrInvalidKeyring", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a broken file was not reported")
+	}
+	if _, err := watched.Cipher(keyrotation.PurposeCookie, id); err != nil || len(watched.Keys()) != 2 {
+		t.Errorf("ring after a broken file: %d keys, %v", len(watched.Keys()), err)
+	}
+
+	// A good file again is picked up.
+	if err := k.ForcePromote(id); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the promotion", func() bool { return watched.PrimaryID() == id })
+
+	// After cancel, changes are no longer followed.
+	cancel()
+	time.Sleep(20 * time.Millisecond)
+	other, err := keyrotation.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if watched.PrimaryID() != id {
+		t.Error("the ring changed after the watch was cancelled")
+	}
+	if _, err := keyrotation.WatchFile(context.Background(), filepath.Join(t.TempDir(), "missing.json"), time.Second, nil); err == nil {
+		t.Error("watching a missing file: got no error")
 	}
 }

@@ -360,7 +360,7 @@ func TestKeyRotationResealsRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.keys.Promote(id); err != nil {
+	if err := f.keys.ForcePromote(id); err != nil {
 		t.Fatal(err)
 	}
 	_, body, c2 := get(t, srv, "/get?k=a", c)

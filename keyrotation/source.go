@@ -1,0 +1,139 @@
+package keyrotation
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+)
+
+// FromEnv parses the key ring held by the environment variable name, in the
+// file format or as the standard base64 encoding of it (handy where
+// variables cannot hold newlines). Errors never quote the variable's value.
+func FromEnv(name string) (*Keyring, error) {
+	v, ok := os.LookupEnv(name)
+	if !ok || v == "" {
+		return nil, fmt.Errorf("keyrotation: environment variable %s is not set", name)
+	}
+	data := []byte(v)
+	if t := bytes.TrimSpace(data); len(t) == 0 || t[0] != '{' {
+		decoded, err := base64.StdEncoding.DecodeString(string(t))
+		if err != nil {
+			return nil, fmt.Errorf("keyrotation: environment variable %s holds neither JSON nor base64", name)
+		}
+		data = decoded
+	}
+	k, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("keyrotation: environment variable %s: %w", name, err)
+	}
+	return k, nil
+}
+
+// WatchFile loads the key ring file at path and returns a ring that follows
+// it: every interval it reads the file again and, when the content changed
+// and parses, replaces the ring's keys atomically (see Replace). A file
+// that fails to read, parse or validate never replaces the current keys;
+// its error goes to onError, or to slog.Default() when onError is nil, and
+// the watcher keeps trying. Watching stops when ctx is done.
+//
+// The first load's error is returned: a server should not start without its
+// keys.
+func WatchFile(ctx context.Context, path string, interval time.Duration, onError func(error)) (*Keyring, error) {
+	if interval <= 0 {
+		return nil, fmt.Errorf("keyrotation: watch interval %v is not positive", interval)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("keyrotation: %w", err)
+	}
+	k, err := parseFile(path, data)
+	if err != nil {
+		return nil, err
+	}
+	if onError == nil {
+		onError = func(err error) {
+			slog.Default().ErrorContext(ctx, "keyrotation: key ring not reloaded", "path", path, "err", err)
+		}
+	}
+	go watch(ctx, k, path, interval, sha256.Sum256(data), onError)
+	return k, nil
+}
+
+func watch(ctx context.Context, k *Keyring, path string, interval time.Duration, last [sha256.Size]byte, onError func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	var lastErr string
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			// Report a failure once, not at every tick.
+			if msg := err.Error(); msg != lastErr {
+				lastErr = msg
+				onError(fmt.Errorf("keyrotation: %w", err))
+			}
+			continue
+		}
+		sum := sha256.Sum256(data)
+		if sum == last {
+			continue
+		}
+		last = sum
+		next, err := parseFile(path, data)
+		if err != nil {
+			lastErr = ""
+			onError(err)
+			continue
+		}
+		lastErr = ""
+		k.Replace(next)
+	}
+}
+
+// parseFile parses data read from path, naming path in errors.
+func parseFile(path string, data []byte) (*Keyring, error) {
+	k, err := Parse(data)
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		pe.path = path
+	}
+	return k, err
+}
+
+// Replace gives k the keys and propagation delay of next, atomically:
+// readers see the old ring or the new one. Keys present in both keep their
+// seal counts. WatchFile calls it when the file changes.
+func (k *Keyring) Replace(next *Keyring) {
+	if next == k {
+		return
+	}
+	next.mu.Lock()
+	keys := next.clone()
+	mat := next.mat
+	delay, delaySet := next.delay, next.delaySet
+	next.mu.Unlock()
+
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	fresh := make(map[uint32]*material, len(keys))
+	for i := range keys {
+		e := &keys[i]
+		if old := k.mat[e.id]; old != nil && old.secret == mat[e.id].secret {
+			e.m = old // same key: keep its ciphers and its seal count
+		}
+		fresh[e.id] = e.m
+	}
+	k.mat = fresh
+	k.delay, k.delaySet = delay, delaySet
+	k.snap.Store(newSnapshot(keys))
+}
