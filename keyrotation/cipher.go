@@ -3,6 +3,7 @@ package keyrotation
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/ed25519"
 	"crypto/hkdf"
 	"crypto/sha256"
 	"encoding/binary"
@@ -97,6 +98,22 @@ func deriveMACKey(secret *[secretSize]byte, id uint32, p Purpose) ([]byte, error
 	var kid [4]byte
 	binary.BigEndian.PutUint32(kid[:], id)
 	return hkdf.Key(sha256.New, secret[:], nil, subkeyLabel+p.String()+" hmac "+string(kid[:]), 32)
+}
+
+// deriveEd25519 derives the Ed25519 signing key of secret and key id from
+// a 32-byte seed:
+//
+//	seed = HKDF-SHA256(secret, salt = nil,
+//	                   info = "sessionseal/v1 jwt ed25519 " || uint32 BE id,
+//	                   length = 32)
+func deriveEd25519(secret *[secretSize]byte, id uint32) (ed25519.PrivateKey, error) {
+	var kid [4]byte
+	binary.BigEndian.PutUint32(kid[:], id)
+	seed, err := hkdf.Key(sha256.New, secret[:], nil, subkeyLabel+"jwt ed25519 "+string(kid[:]), ed25519.SeedSize)
+	if err != nil {
+		return nil, err
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
 }
 
 // ID returns the ID of the key in the ring, the value a sealed format

@@ -2,6 +2,7 @@ package keyrotation
 
 import (
 	"cmp"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -101,6 +102,7 @@ type material struct {
 	secret  [secretSize]byte
 	ciphers [numPurposes]*Cipher
 	macs    [numPurposes][]byte
+	ed      ed25519.PrivateKey // for EdDSA reference tokens
 	seals   atomic.Uint64
 }
 
@@ -115,6 +117,10 @@ func newMaterial(id uint32, secret *[secretSize]byte) (*material, error) {
 		if m.macs[p-1], err = deriveMACKey(&m.secret, id, p); err != nil {
 			return nil, fmt.Errorf("keyrotation: deriving subkey: %w", err)
 		}
+	}
+	var err error
+	if m.ed, err = deriveEd25519(&m.secret, id); err != nil {
+		return nil, fmt.Errorf("keyrotation: deriving subkey: %w", err)
 	}
 	return m, nil
 }

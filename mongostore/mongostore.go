@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -62,6 +63,13 @@ type Options struct {
 	// own expiry is checked against the database without leeway.
 	Leeway time.Duration
 
+	// SigningMethod signs reference tokens: "HS256" (the default), with the
+	// ring's JWT subkey, or "EdDSA", with the key's Ed25519 key, so that
+	// other services can verify tokens offline with the public keys that
+	// keyrotation.Keyring.JWKSHandler serves. Either way the keys rotate
+	// with the ring. Load accepts only the configured method.
+	SigningMethod string
+
 	// Logger receives records that fail authentication and cleanup errors.
 	// Default slog.Default().
 	Logger *slog.Logger
@@ -79,6 +87,7 @@ type Store struct {
 	timeout  time.Duration
 	attempts int
 	parser   *jwt.Parser
+	method   jwt.SigningMethod
 	log      *slog.Logger
 	now      func() time.Time
 	rand     io.Reader
@@ -143,8 +152,16 @@ func New(ctx context.Context, coll *mongo.Collection, keys *keyrotation.Keyring,
 	if s.now == nil {
 		s.now = time.Now
 	}
+	switch opts.SigningMethod {
+	case "", "HS256":
+		s.method = jwt.SigningMethodHS256
+	case "EdDSA":
+		s.method = jwt.SigningMethodEdDSA
+	default:
+		return nil, fmt.Errorf("mongostore: unknown SigningMethod %q: want HS256 or EdDSA", opts.SigningMethod)
+	}
 	s.parser = jwt.NewParser(
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithValidMethods([]string{s.method.Alg()}),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(orDefault(opts.Leeway, DefaultLeeway)),
@@ -413,15 +430,15 @@ func (s *Store) seal(sess *session.Session, key []byte, version int64, now time.
 }
 
 // token signs a reference to sess: header kid, claims jti (the session
-// ID), iat and exp (the session's expiry), HS256 under the primary key's JWT
-// subkey.
+// ID), iat and exp (the session's expiry), with the primary key's JWT
+// subkey (HS256) or Ed25519 key (EdDSA).
 func (s *Store) token(sess *session.Session, now time.Time) (string, error) {
 	kid := s.keys.PrimaryID()
-	key, err := s.keys.MACKey(keyrotation.PurposeJWT, kid)
+	key, err := s.signingKey(kid)
 	if err != nil {
 		return "", fmt.Errorf("mongostore: %w", err)
 	}
-	t := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.RegisteredClaims{
+	t := jwt.NewWithClaims(s.method, jwt.RegisteredClaims{
 		ID:        sess.ID(),
 		IssuedAt:  jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(sess.ExpiresAt()),
@@ -462,11 +479,24 @@ func (s *Store) verificationKey(t *jwt.Token) (any, error) {
 	if err != nil || strconv.FormatUint(id, 10) != kid {
 		return nil, session.ErrInvalid
 	}
-	key, err := s.keys.MACKey(keyrotation.PurposeJWT, uint32(id))
+	var key any
+	if s.method == jwt.SigningMethodHS256 {
+		key, err = s.keys.MACKey(keyrotation.PurposeJWT, uint32(id))
+	} else {
+		key, err = s.keys.Ed25519PublicKey(uint32(id))
+	}
 	if err != nil {
 		return nil, session.ErrUnknownKey
 	}
 	return key, nil
+}
+
+// signingKey returns key kid's key for the signing method.
+func (s *Store) signingKey(kid uint32) (any, error) {
+	if s.method == jwt.SigningMethodHS256 {
+		return s.keys.MACKey(keyrotation.PurposeJWT, kid)
+	}
+	return s.keys.Ed25519Key(kid)
 }
 
 // Delete removes the session's record, and the record of its previous ID
@@ -642,4 +672,84 @@ func (s *Store) NotBefore(ctx context.Context, userID string) (time.Time, error)
 		return time.Time{}, fmt.Errorf("mongostore: reading a revocation: %w", classify(err))
 	}
 	return st.NotBefore, nil
+}
+
+// Rewrap re-seals under the ring's primary key every live session record
+// sealed under another key, and returns how many it re-sealed. Run it after
+// a promotion to retire the old key sooner than the sessions' own activity
+// would. Each update is conditioned on the record's version, so a
+// concurrent save (which re-seals under the primary anyway) wins. Rewrap
+// skips records already under the primary key, so a second run, or one
+// resumed after an interruption, does only what is left. Records that fail
+// authentication are left alone and logged. progress, when not nil, is
+// called after each record with the number seen and the number there were
+// at the start.
+func (s *Store) Rewrap(ctx context.Context, progress func(done, total int64)) (int64, error) {
+	live := bson.D{
+		{Key: "data", Value: bson.D{{Key: "$exists", Value: true}}},
+		{Key: "expiresAt", Value: bson.D{{Key: "$gt", Value: s.now()}}},
+	}
+	total, err := s.coll.CountDocuments(ctx, live)
+	if err != nil {
+		return 0, fmt.Errorf("mongostore: counting sessions: %w", classify(err))
+	}
+	cur, err := s.coll.Find(ctx, live, options.Find().SetProjection(bson.D{
+		{Key: "data", Value: 1}, {Key: "version", Value: 1},
+	}))
+	if err != nil {
+		return 0, fmt.Errorf("mongostore: listing sessions: %w", classify(err))
+	}
+	defer cur.Close(ctx)
+	var done, rewrapped int64
+	for cur.Next(ctx) {
+		var doc record
+		if err := cur.Decode(&doc); err != nil {
+			return rewrapped, fmt.Errorf("mongostore: decoding a session: %w", err)
+		}
+		done++
+		ok, err := s.rewrap(ctx, &doc)
+		if err != nil {
+			return rewrapped, err
+		}
+		if ok {
+			rewrapped++
+		}
+		if progress != nil {
+			progress(done, total)
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return rewrapped, fmt.Errorf("mongostore: listing sessions: %w", classify(err))
+	}
+	return rewrapped, nil
+}
+
+// rewrap re-seals one record under the primary key, reporting whether it
+// did.
+func (s *Store) rewrap(ctx context.Context, doc *record) (bool, error) {
+	c, err := s.keys.Primary(keyrotation.PurposeRecord)
+	if err != nil {
+		return false, fmt.Errorf("mongostore: %w", err)
+	}
+	if len(doc.Data) >= format.HeaderSize && binary.BigEndian.Uint32(doc.Data[2:format.HeaderSize]) == c.ID() {
+		return false, nil
+	}
+	plaintext, _, err := format.OpenBytes(doc.Data, 0, string(doc.ID), s.keys, keyrotation.PurposeRecord, make([]byte, 0, 64))
+	if err != nil {
+		s.log.WarnContext(ctx, "mongostore: rewrap skipped a record that does not open", "reason", err)
+		return false, nil
+	}
+	b, err := format.Begin(make([]byte, 0, len(plaintext)+format.Overhead), 0, c.ID(), s.rand)
+	if err != nil {
+		return false, fmt.Errorf("mongostore: reading nonce: %w", err)
+	}
+	b = format.Seal(append(b, plaintext...), 0, c, string(doc.ID), make([]byte, 0, 64))
+	uctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	res, err := s.coll.UpdateOne(uctx, bson.D{{Key: "_id", Value: doc.ID}, {Key: "version", Value: doc.Version}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "data", Value: b}, {Key: "version", Value: doc.Version + 1}}}})
+	if err != nil {
+		return false, fmt.Errorf("mongostore: re-sealing a session: %w", classify(err))
+	}
+	return res.MatchedCount == 1, nil
 }

@@ -2,6 +2,10 @@ package mongostore_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -492,5 +496,138 @@ func TestConflictAcrossServersMerges(t *testing.T) {
 	}
 	if got.Revision() != 3 {
 		t.Errorf("revision: got %d, want 3", got.Revision())
+	}
+}
+
+func TestRewrap(t *testing.T) {
+	f := newFixture(t, nil)
+	m := f.manager(t, session.Options{})
+	var tokens []string
+	for i := range 5 {
+		s := m.NewSession()
+		s.Set("n", i)
+		tok, err := f.store.Save(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens = append(tokens, tok)
+	}
+	id, err := f.keys.Add()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.keys.ForcePromote(id); err != nil {
+		t.Fatal(err)
+	}
+	var calls int64
+	n, err := f.store.Rewrap(ctx, func(done, total int64) {
+		calls++
+		if done != calls || total != 5 {
+			t.Errorf("progress(%d, %d) on call %d, want (%d, 5)", done, total, calls, calls)
+		}
+	})
+	if err != nil || n != 5 {
+		t.Fatalf("Rewrap: %d, %v; want 5", n, err)
+	}
+	if n, err := f.store.Rewrap(ctx, nil); err != nil || n != 0 {
+		t.Errorf("second Rewrap: %d, %v; want 0", n, err)
+	}
+	// Every record is sealed under the new key and still opens.
+	cur, err := f.coll.Find(ctx, bson.D{{Key: "data", Value: bson.D{{Key: "$exists", Value: true}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []bson.M
+	if err := cur.All(ctx, &docs); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range docs {
+		if kid := binary.BigEndian.Uint32(d["data"].(bson.Binary).Data[2:6]); kid != id {
+			t.Errorf("record sealed under key %d after Rewrap, want %d", kid, id)
+		}
+	}
+	for i, tok := range tokens {
+		s, err := f.store.Load(ctx, tok)
+		if err != nil {
+			t.Fatalf("session %d after rewrap: %v", i, err)
+		}
+		if v, _, _ := session.Value[int](s, "n"); v != i {
+			t.Errorf("session %d: n = %d", i, v)
+		}
+	}
+}
+
+func TestEdDSATokensVerifyWithTheJWKS(t *testing.T) {
+	keys, err := keyrotation.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll := mongotest.DB(t).Collection("sessions")
+	store, err := mongostore.New(ctx, coll, keys, mongostore.Options{SigningMethod: "EdDSA", Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	m, err := session.NewManager(store, session.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.NewSession()
+	s.Set("a", 1)
+	tok, err := store.Save(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Load(ctx, tok); err != nil {
+		t.Fatalf("Load of an EdDSA token: %v", err)
+	}
+	// Another service verifies the token with the published key set only.
+	rec := httptest.NewRecorder()
+	keys.JWKSHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/.well-known/jwks.json", nil))
+	var set struct {
+		Keys []struct{ Kty, Crv, X, Kid, Alg string }
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &set); err != nil || len(set.Keys) != 1 {
+		t.Fatalf("JWKS: %s, %v", rec.Body, err)
+	}
+	if k := set.Keys[0]; k.Kty != "OKP" || k.Crv != "Ed25519" || k.Alg != "EdDSA" || k.Kid != fmt.Sprint(keys.PrimaryID()) {
+		t.Errorf("JWK: %+v", k)
+	}
+	pub, err := base64.RawURLEncoding.DecodeString(set.Keys[0].X)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := jwt.RegisteredClaims{}
+	if _, err := jwt.NewParser(jwt.WithValidMethods([]string{"EdDSA"})).ParseWithClaims(tok, &claims,
+		func(*jwt.Token) (any, error) { return ed25519.PublicKey(pub), nil }); err != nil || claims.ID != s.ID() {
+		t.Errorf("offline verification: %v, jti %q", err, claims.ID)
+	}
+	// An HS256 store rejects EdDSA tokens, and the reverse.
+	hs, err := mongostore.New(ctx, coll, keys, mongostore.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hs.Close()
+	if _, err := hs.Load(ctx, tok); !errors.Is(err, session.ErrInvalid) {
+		t.Errorf("EdDSA token at an HS256 store: got %v, want ErrInvalid", err)
+	}
+	if _, err := mongostore.New(ctx, coll, keys, mongostore.Options{SigningMethod: "RS256"}); err == nil {
+		t.Error("unknown signing method: got no error")
+	}
+	// A disabled key leaves the set.
+	id, err := keys.Add()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := keys.PrimaryID()
+	if err := keys.ForcePromote(id); err != nil {
+		t.Fatal(err)
+	}
+	if err := keys.Disable(old); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := keys.JWKS()
+	if strings.Contains(string(b), fmt.Sprint(old)) || !strings.Contains(string(b), fmt.Sprint(id)) {
+		t.Errorf("JWKS after rotation: %s", b)
 	}
 }
