@@ -331,7 +331,9 @@ func (k *Keyring) promote(id uint32, force bool) error {
 	if k.delaySet {
 		delay = k.delay
 	}
-	if ready := keys[i].created.Add(delay); !force && now().Before(ready) {
+	// Creation times are kept in whole seconds, rounded down: one second
+	// more makes sure the wait is never shorter than the delay.
+	if ready := keys[i].created.Add(delay + time.Second); !force && delay > 0 && time.Now().Before(ready) {
 		return fmt.Errorf("%w: key %d was added at %s; promote it from %s, once every server has it (propagation delay %v), or force it",
 			ErrTooEarly, id, keys[i].created.Format(time.RFC3339), ready.Format(time.RFC3339), delay)
 	}

@@ -1,0 +1,137 @@
+// Command sessionkeys manages a sessionseal key ring file: the keys that
+// seal session cookies and sign reference tokens, and their rotation across
+// a fleet of servers without logging anyone out.
+//
+//	go install github.com/sessionseal/session/cmd/sessionkeys@latest
+//
+//	sessionkeys init /etc/myapp/session-keys.json
+//	sessionkeys list /etc/myapp/session-keys.json
+//
+// Servers load the file with keyrotation.LoadFile, or follow it with
+// keyrotation.WatchFile so that a new copy takes effect without a restart.
+// Every command that changes the ring writes it atomically (a temporary file,
+// then a rename) with mode 0600. No command prints a key's secret.
+//
+// Usage:
+//
+//	sessionkeys COMMAND [flags] ARGS...
+//
+// Flags come after the command name and before the other arguments, as Go's
+// flag package requires: sessionkeys promote --force FILE ID, not
+// sessionkeys promote FILE ID --force (which is refused with a message
+// saying so). A flag may be written with one dash or two. Every command
+// takes -h or --help; sessionkeys help COMMAND prints the same, and
+// sessionkeys help, or sessionkeys alone, lists the commands.
+//
+// Exit status: 0 on success, 1 when a command fails or refuses an unsafe
+// step (the message, on standard error and prefixed "sessionkeys:", says
+// why), 2 for a command line that cannot be run.
+//
+// # Commands
+//
+//	init [--force] [--propagation-delay DURATION] FILE
+//
+// Creates FILE holding one new primary key. It refuses an existing FILE;
+// --force overwrites an existing ring: every session sealed under it is lost.
+// --propagation-delay (default 1h, keyrotation.DefaultPropagationDelay) is
+// recorded in FILE: the time promote waits after add.
+//
+//	add FILE
+//
+// Adds a new key in state active (it opens, it does not seal) and prints its
+// ID and the earliest time promote accepts it: its creation time plus the
+// propagation delay.
+//
+//	promote [--force] FILE ID
+//
+// Makes key ID the primary key; the previous primary key becomes active. It
+// refuses a disabled key, and a key added less than the propagation delay
+// ago, with the reason. --force skips the delay, and nothing else: it exists
+// for emergency rotation after a leak, when sealing under the leaked key must
+// stop at once, and means accepting that servers without the new key reject
+// the sessions sealed under it until they load the ring.
+//
+//	disable FILE ID
+//
+// Disables key ID: it stays in the ring, opens nothing, and can be enabled
+// again. It refuses the primary key.
+//
+//	enable FILE ID
+//
+// Makes the disabled key ID active again.
+//
+//	remove FILE ID
+//
+// Deletes key ID and its secret for good. It refuses a key that is not
+// disabled.
+//
+//	list [--json] FILE
+//
+// Prints the keys, primary first, as a table (ID, STATE, CREATED, PROMOTED)
+// or with --json as an array of objects:
+//
+//	[{"id": 2847392011, "state": "primary", "created": "2026-11-25T20:00:00Z", "promoted": "2026-11-25T20:00:00Z"}]
+//
+// where state is "primary", "active" or "disabled", times are RFC 3339 in
+// UTC, and promoted is null for a key never promoted.
+//
+//	inspect [--cookie-name NAME] FILE TOKEN
+//
+// Opens a session token with the ring and prints what it holds. For a sealed
+// cookie token (cookie mode): format version, kid and its state, mode, cookie
+// name, session ID, user, flags, created, issued, expiry, the absolute
+// deadline, and every value with its JSON encoding. For a reference token (a
+// JWT, for sessions kept in MongoDB): kid, mode "server reference", session
+// ID, issued, expires, and whether the signature is valid; the values live in
+// MongoDB and are not shown. Expired tokens are shown too, marked expired. A
+// token that does not open is reported with the reason (invalid, or sealed
+// under a key the ring lacks or has disabled) and exits 1. NAME defaults to
+// "__Host-session" (session.DefaultCookieName); sealed tokens are bound to
+// it. TOKEN - reads the token from standard input, keeping it out of the
+// process list.
+//
+//	rewrap [--mongodb-uri URI] --db DB --collection COLL FILE
+//
+// Re-seals under the primary key every live session record in the MongoDB
+// collection that another key sealed, with a progress bar on standard error
+// (when it is a terminal), then prints "rewrapped N session records". It is
+// resumable: an interrupted run, run again, does what is left, and a run
+// with nothing left reports 0. URI defaults to $MONGODB_URI, which keeps a
+// password out of the process list. A collection that does not exist is an
+// error, not an empty run.
+//
+// # Rotating keys
+//
+// Servers that share sessions must all open what any of them seals, so a
+// routine rotation goes in stages, copying FILE to every server after each
+// change:
+//
+//	sessionkeys add FILE                  # prints the new key's ID, NEW
+//	# copy FILE to every server; wait the propagation delay (add says until when)
+//	sessionkeys promote FILE NEW          # NEW seals; the old key OLD still opens
+//	# copy FILE to every server
+//	sessionkeys rewrap --db D --collection C FILE   # MongoDB sessions only, optional
+//	# wait the longest session lifetime, so that cookies sealed under OLD are gone or re-sealed
+//	sessionkeys disable FILE OLD          # OLD opens nothing; enable undoes it
+//	# copy FILE to every server
+//	sessionkeys remove FILE OLD           # for good
+//	# copy FILE to every server
+//
+// No user is logged out: sessions in use are re-sealed under the new key as
+// servers serve them, and the old key opens the others until it is disabled.
+//
+// # Emergency rotation after a leak
+//
+// When a key has leaked, whoever holds it can forge sessions until it is
+// disabled everywhere. Rotate at once, without the waits:
+//
+//	sessionkeys add FILE                  # NEW
+//	sessionkeys promote --force FILE NEW  # seal under NEW now
+//	sessionkeys disable FILE LEAKED       # forged and genuine sessions under LEAKED stop opening
+//	# copy FILE to every server, at once
+//
+// Users whose cookies were sealed under the leaked key get a fresh session:
+// they are logged out, which is the point. Until a server loads the new ring
+// it rejects the sessions other servers sealed under NEW, so copy the file
+// everywhere as fast as you can. Remove the leaked key later, as usual.
+package main

@@ -1,0 +1,394 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"text/tabwriter"
+
+	"github.com/sessionseal/session/keyrotation"
+)
+
+var initCommand = &command{
+	name:    "init",
+	args:    "[--force] [--propagation-delay DURATION] FILE",
+	summary: "create a key ring file with one new primary key",
+	doc: `Init creates the key ring file FILE, mode 0600, holding one new key: the
+primary key, which seals and signs sessions. Copy FILE to every server, readable
+by the servers only: anyone with a copy can open every session it sealed.
+
+Init refuses to replace an existing FILE. The propagation delay is recorded in
+FILE: promote refuses a key added less than that long ago (see promote -h).
+`,
+	run: runInit,
+}
+
+func runInit(e *env, c *command, args []string) error {
+	flags := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	force := flags.Bool("force", false, "overwrite an existing ring: every session sealed under it is lost")
+	delay := flags.Duration("propagation-delay", keyrotation.DefaultPropagationDelay,
+		"how long after `add` promote accepts a key: the time it takes to copy\nFILE to every server and for them to load it. 0 turns the check off,\nwhich only a single server can afford")
+	args, err := e.parse(c, flags, args, 1)
+	if err != nil {
+		return err
+	}
+	path := args[0]
+	if *delay < 0 {
+		return &usageError{cmd: c, msg: fmt.Sprintf("negative --propagation-delay %v", *delay)}
+	}
+	keys, err := keyrotation.Generate()
+	if err != nil {
+		return err
+	}
+	if err := keys.SetPropagationDelay(*delay); err != nil {
+		return err
+	}
+	replaced := false
+	if *force {
+		_, err := os.Lstat(path)
+		replaced = err == nil
+	} else {
+		// Creating FILE exclusively, rather than checking that it does not
+		// exist, leaves no moment in which a ring created concurrently
+		// could be overwritten. WriteFile then replaces the empty file.
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s already exists: a new ring would replace its keys, and every session sealed under them would be lost (--force overwrites it)", path)
+		}
+		if err != nil {
+			return err
+		}
+		f.Close()
+	}
+	if err := keys.WriteFile(path); err != nil {
+		if !*force {
+			os.Remove(path) // the empty file created above
+		}
+		return err
+	}
+	if replaced {
+		fmt.Fprintf(e.stdout, "replaced %s with a new ring: sessions sealed under its old keys are lost\n", path)
+	}
+	fmt.Fprintf(e.stdout, "created %s with primary key %d (propagation delay %v)\n", path, keys.PrimaryID(), keys.PropagationDelay())
+	fmt.Fprintf(e.stdout, "next: copy %s to every server, readable by the servers only\n", path)
+	return nil
+}
+
+var addCommand = &command{
+	name:    "add",
+	args:    "FILE",
+	summary: "add a new active key (step 1 of a rotation)",
+	doc: `Add adds a new key to the ring in FILE, in state active: servers can open
+sessions sealed under it, none seals with it yet. It prints the key's ID and the
+earliest time promote accepts it: its creation time plus the ring's propagation
+delay. Copy FILE to every server meanwhile.
+`,
+	run: runAdd,
+}
+
+func runAdd(e *env, c *command, args []string) error {
+	args, err := e.parse(c, flag.NewFlagSet(c.name, flag.ContinueOnError), args, 1)
+	if err != nil {
+		return err
+	}
+	path := args[0]
+	var id uint32
+	var info keyrotation.KeyInfo
+	var delay = keyrotation.DefaultPropagationDelay
+	err = modify(path, func(keys *keyrotation.Keyring) (bool, error) {
+		if id, err = keys.Add(); err != nil {
+			return false, err
+		}
+		info, _ = keyInfo(keys, id)
+		delay = keys.PropagationDelay()
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "added active key %d\n", id)
+	fmt.Fprintf(e.stdout, "next: copy %s to every server; promote the key from %s (propagation delay %v):\n  sessionkeys promote %s %d\n",
+		path, formatTime(info.Created.Add(delay)), delay, path, id)
+	return nil
+}
+
+var promoteCommand = &command{
+	name:    "promote",
+	args:    "[--force] FILE ID",
+	summary: "make a key the primary key (step 2 of a rotation)",
+	doc: `Promote makes key ID the primary key, which seals new sessions; the previous
+primary key becomes active, so the sessions it sealed still open. Servers re-seal
+the sessions in use under the new key as they serve them.
+
+Promote refuses, and says why, a disabled key and a key added less than the
+ring's propagation delay ago: a server that has not loaded the key yet rejects
+every session sealed under it. Copy FILE to every server after promoting.
+
+--force skips the propagation delay, and nothing else. It exists for emergency
+rotation after a key has leaked, when sealing under the leaked key must stop at
+once: you accept that servers without the new key reject the sessions sealed
+under it until they load the ring, so copy FILE everywhere at once. The
+emergency procedure is: add, promote --force, disable the leaked key, copy FILE
+to every server. Flags come before the arguments:
+
+  sessionkeys promote --force FILE ID
+`,
+	run: runPromote,
+}
+
+func runPromote(e *env, c *command, args []string) error {
+	flags := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	force := flags.Bool("force", false, "promote a key added less than the propagation delay ago; for\nemergency rotation after a leak only (see above)")
+	args, err := e.parse(c, flags, args, 2)
+	if err != nil {
+		return err
+	}
+	path := args[0]
+	id, err := parseID(c, args[1])
+	if err != nil {
+		return err
+	}
+	var previous uint32
+	already := false
+	err = modify(path, func(keys *keyrotation.Keyring) (bool, error) {
+		previous = keys.PrimaryID()
+		if previous == id {
+			already = true
+			return false, nil
+		}
+		if *force {
+			return true, keys.ForcePromote(id)
+		}
+		return true, keys.Promote(id)
+	})
+	switch {
+	case errors.Is(err, keyrotation.ErrTooEarly):
+		return &hintError{err, "--force skips the propagation delay, for emergency rotation after a leak only: see sessionkeys promote -h"}
+	case err != nil:
+		return err
+	case already:
+		fmt.Fprintf(e.stdout, "key %d is already the primary key; nothing changed\n", id)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "promoted key %d to primary; key %d, the previous primary, is now active, so the sessions it sealed still open\n", id, previous)
+	if *force {
+		fmt.Fprintf(e.stdout, "forced: copy %s to every server now; until a server loads it, that server rejects the sessions sealed under key %d\n", path, id)
+		fmt.Fprintf(e.stdout, "if key %d leaked, disable it now: sessionkeys disable %s %d\n", previous, path, previous)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "next: copy %s to every server; after the longest session lifetime, disable key %d:\n  sessionkeys disable %s %d\n", path, previous, path, previous)
+	return nil
+}
+
+var disableCommand = &command{
+	name:    "disable",
+	args:    "FILE ID",
+	summary: "stop a key from opening sessions (step 3 of a rotation)",
+	doc: `Disable disables key ID: it stays in the ring but opens nothing, so the
+sessions it sealed are rejected once the servers load FILE; their users get a
+fresh session. Enable undoes it. Disable an old primary key only after the
+longest session lifetime since it was replaced, unless it leaked.
+
+Disable refuses the primary key: promote another key first.
+`,
+	run: func(e *env, c *command, args []string) error {
+		return setState(e, c, args, keyrotation.Disabled)
+	},
+}
+
+var enableCommand = &command{
+	name:    "enable",
+	args:    "FILE ID",
+	summary: "let a disabled key open sessions again",
+	doc: `Enable makes the disabled key ID active again, so that the sessions it sealed
+open again once the servers load FILE. It undoes disable.
+`,
+	run: func(e *env, c *command, args []string) error {
+		return setState(e, c, args, keyrotation.Active)
+	},
+}
+
+// modifyKey parses the FILE ID arguments of a command without flags and
+// changes key ID in FILE with f, which also gets the key's state before the
+// change (zero when the ring has no such key). It returns the arguments and
+// that state.
+func modifyKey(e *env, c *command, args []string, f func(keys *keyrotation.Keyring, id uint32, from keyrotation.State) (bool, error)) (path string, id uint32, from keyrotation.State, err error) {
+	args, err = e.parse(c, flag.NewFlagSet(c.name, flag.ContinueOnError), args, 2)
+	if err != nil {
+		return "", 0, 0, err
+	}
+	path = args[0]
+	if id, err = parseID(c, args[1]); err != nil {
+		return "", 0, 0, err
+	}
+	err = modify(path, func(keys *keyrotation.Keyring) (bool, error) {
+		if info, ok := keyInfo(keys, id); ok {
+			from = info.State
+		}
+		return f(keys, id, from)
+	})
+	return path, id, from, err
+}
+
+// setState runs disable (to Disabled) or enable (to Active).
+func setState(e *env, c *command, args []string, to keyrotation.State) error {
+	path, id, from, err := modifyKey(e, c, args, func(keys *keyrotation.Keyring, id uint32, from keyrotation.State) (bool, error) {
+		if to == keyrotation.Disabled {
+			return from != to, keys.Disable(id)
+		}
+		return from == keyrotation.Disabled, keys.Enable(id)
+	})
+	switch {
+	case errors.Is(err, keyrotation.ErrUnsafe) && from == keyrotation.Primary:
+		return &hintError{err, "promote another key first, and wait the longest session lifetime before disabling this one"}
+	case err != nil:
+		return err
+	case to == keyrotation.Disabled && from == to:
+		fmt.Fprintf(e.stdout, "key %d is already disabled; nothing changed\n", id)
+	case to == keyrotation.Disabled:
+		fmt.Fprintf(e.stdout, "disabled key %d: sessions sealed under it are rejected once the servers load %s\n", id, path)
+		fmt.Fprintf(e.stdout, "next: copy %s to every server; later, remove the key (sessionkeys remove %s %d), or undo with sessionkeys enable %s %d\n", path, path, id, path, id)
+	case from != keyrotation.Disabled:
+		fmt.Fprintf(e.stdout, "key %d is already %s; nothing changed\n", id, from)
+	default:
+		fmt.Fprintf(e.stdout, "enabled key %d: it is active, and opens the sessions it sealed once the servers load %s\n", id, path)
+		fmt.Fprintf(e.stdout, "next: copy %s to every server\n", path)
+	}
+	return nil
+}
+
+var removeCommand = &command{
+	name:    "remove",
+	args:    "FILE ID",
+	summary: "delete a disabled key and its secret (step 4 of a rotation)",
+	doc: `Remove deletes key ID, and its secret, from the ring for good: once FILE is
+copied to every server, the sessions it sealed can be opened only with an older
+copy of the ring.
+
+Remove refuses a key that is not disabled: disable it first, a step that can be
+undone, and remove it once nothing has gone wrong.
+`,
+	run: runRemove,
+}
+
+func runRemove(e *env, c *command, args []string) error {
+	path, id, from, err := modifyKey(e, c, args, func(keys *keyrotation.Keyring, id uint32, _ keyrotation.State) (bool, error) {
+		return true, keys.Remove(id)
+	})
+	switch {
+	case errors.Is(err, keyrotation.ErrUnsafe) && from == keyrotation.Primary:
+		return &hintError{err, "promote another key first; then disable this one once the longest session lifetime has passed"}
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(e.stdout, "removed key %d and its secret from %s\nnext: copy %s to every server\n", id, path, path)
+	return nil
+}
+
+var listCommand = &command{
+	name:    "list",
+	args:    "[--json] FILE",
+	summary: "list the keys of a ring, without their secrets",
+	doc: `List prints the keys of the ring in FILE, primary first: ID, state (primary,
+active or disabled), when the key was created, and when it last became primary
+("-" if never). Times are RFC 3339, in UTC. No secret is printed.
+
+With --json it prints an array of objects, in the same order:
+
+  [{"id": 2847392011, "state": "primary", "created": "2026-11-25T20:00:00Z",
+    "promoted": "2026-11-25T20:00:00Z"}, ...]
+
+where promoted is null for a key never promoted.
+`,
+	run: runList,
+}
+
+// jsonKey is one key in the output of list --json.
+type jsonKey struct {
+	ID       uint32  `json:"id"`
+	State    string  `json:"state"`
+	Created  string  `json:"created"`
+	Promoted *string `json:"promoted"`
+}
+
+func runList(e *env, c *command, args []string) error {
+	flags := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	asJSON := flags.Bool("json", false, "print a JSON array instead of a table")
+	args, err := e.parse(c, flags, args, 1)
+	if err != nil {
+		return err
+	}
+	keys, err := load(args[0])
+	if err != nil {
+		return err
+	}
+	infos := keys.Keys()
+	if *asJSON {
+		out := make([]jsonKey, len(infos))
+		for i, k := range infos {
+			out[i] = jsonKey{ID: k.ID, State: k.State.String(), Created: formatTime(k.Created)}
+			if !k.Promoted.IsZero() {
+				p := formatTime(k.Promoted)
+				out[i].Promoted = &p
+			}
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATE\tCREATED\tPROMOTED")
+	for _, k := range infos {
+		promoted := "-"
+		if !k.Promoted.IsZero() {
+			promoted = formatTime(k.Promoted)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", k.ID, k.State, formatTime(k.Created), promoted)
+	}
+	return tw.Flush()
+}
+
+// load reads the key ring file at path.
+func load(path string) (*keyrotation.Keyring, error) {
+	keys, err := keyrotation.LoadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s does not exist (sessionkeys init %s creates a ring)", path, path)
+	}
+	return keys, err
+}
+
+// modify loads the ring at path, applies f, and writes the ring back
+// (atomically, mode 0600) when f succeeds and reports a change.
+func modify(path string, f func(keys *keyrotation.Keyring) (changed bool, err error)) error {
+	keys, err := load(path)
+	if err != nil {
+		return err
+	}
+	changed, err := f(keys)
+	if err != nil || !changed {
+		return err
+	}
+	return keys.WriteFile(path)
+}
+
+// keyInfo returns the description of key id.
+func keyInfo(keys *keyrotation.Keyring, id uint32) (keyrotation.KeyInfo, bool) {
+	for _, k := range keys.Keys() {
+		if k.ID == id {
+			return k, true
+		}
+	}
+	return keyrotation.KeyInfo{}, false
+}
+
+// hintError is an error with advice, which run prints on a line of its own.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }

@@ -1,0 +1,840 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/cookiestore"
+	"github.com/sessionseal/session/internal/format"
+	"github.com/sessionseal/session/internal/mongotest"
+	"github.com/sessionseal/session/keyrotation"
+	"github.com/sessionseal/session/mongostore"
+)
+
+func TestMain(m *testing.M) { os.Exit(mongotest.Run(m)) }
+
+var (
+	ctx   = context.Background()
+	quiet = slog.New(slog.DiscardHandler)
+)
+
+// result is what one run of the command printed.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// cli runs the command line args and checks that nothing it printed holds
+// a secret of the rings in files (read before and after the run, so that a
+// removed key counts too).
+func cli(t *testing.T, files []string, args ...string) result {
+	t.Helper()
+	secrets := secretsOf(t, files)
+	var stdout, stderr bytes.Buffer
+	code := run(args, &stdout, &stderr)
+	r := result{code, stdout.String(), stderr.String()}
+	for s := range secretsOf(t, files) {
+		secrets[s] = true
+	}
+	for s := range secrets {
+		if strings.Contains(r.stdout, s) || strings.Contains(r.stderr, s) {
+			t.Errorf("sessionkeys %s printed a key secret (%.8s...)", strings.Join(args, " "), s)
+		}
+	}
+	return r
+}
+
+// secretsOf returns the secrets of the key ring files that exist, in every
+// encoding a careless printer might use.
+func secretsOf(t *testing.T, files []string) map[string]bool {
+	t.Helper()
+	secrets := make(map[string]bool)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if os.IsNotExist(err) || len(data) == 0 {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ring struct {
+			Keys []struct {
+				Secret string `json:"secret"`
+			} `json:"keys"`
+		}
+		if err := json.Unmarshal(data, &ring); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, k := range ring.Keys {
+			raw, err := base64.StdEncoding.DecodeString(k.Secret)
+			if err != nil || len(raw) != 32 {
+				t.Fatalf("%s: malformed secret", f)
+			}
+			secrets[k.Secret] = true
+			secrets[base64.RawStdEncoding.EncodeToString(raw)] = true
+			secrets[base64.RawURLEncoding.EncodeToString(raw)] = true
+			secrets[hex.EncodeToString(raw)] = true
+		}
+	}
+	return secrets
+}
+
+// TestRotation runs a whole rotation, refused steps included, on one file.
+// In args, FILE stands for the ring's path, OLD for the first primary key
+// and NEW for the key that add creates.
+func TestRotation(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "keys.json")
+	vars := map[string]string{"FILE": file}
+	steps := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string // substrings of stdout
+		stderr []string // substrings of stderr
+		check  func(t *testing.T, keys *keyrotation.Keyring)
+	}{
+		{
+			name: "init", args: []string{"init", "FILE"},
+			stdout: []string{"created", "primary key", "propagation delay 1h0m0s"},
+			check: func(t *testing.T, keys *keyrotation.Keyring) {
+				fi, err := os.Stat(file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := fi.Mode().Perm(); got != 0o600 {
+					t.Errorf("mode = %v, want 0600", got)
+				}
+				if n := len(keys.Keys()); n != 1 {
+					t.Errorf("keys = %d, want 1", n)
+				}
+				if got := keys.PropagationDelay(); got != keyrotation.DefaultPropagationDelay {
+					t.Errorf("propagation delay = %v, want %v", got, keyrotation.DefaultPropagationDelay)
+				}
+			},
+		},
+		{
+			name: "init refuses an existing file", args: []string{"init", "FILE"},
+			code: 1, stderr: []string{"sessionkeys: init:", "already exists", "--force"},
+			check: wantKeys(map[string]keyrotation.State{"OLD": keyrotation.Primary}, vars),
+		},
+		{
+			name: "add", args: []string{"add", "FILE"},
+			stdout: []string{"added active key NEW", "promote the key from", "propagation delay 1h0m0s"},
+			check:  wantKeys(map[string]keyrotation.State{"OLD": keyrotation.Primary, "NEW": keyrotation.Active}, vars),
+		},
+		{
+			name: "promote too early", args: []string{"promote", "FILE", "NEW"},
+			code: 1, stderr: []string{"sessionkeys: promote:", "not yet propagated", "propagation delay 1h0m0s", "--force"},
+			check: wantKeys(map[string]keyrotation.State{"OLD": keyrotation.Primary, "NEW": keyrotation.Active}, vars),
+		},
+		{
+			name: "force after the arguments", args: []string{"promote", "FILE", "NEW", "--force"},
+			code: 2, stderr: []string{"flag --force after the arguments", "usage: sessionkeys promote [--force]"},
+			check: wantKeys(map[string]keyrotation.State{"OLD": keyrotation.Primary, "NEW": keyrotation.Active}, vars),
+		},
+		{
+			name: "promote --force", args: []string{"promote", "--force", "FILE", "NEW"},
+			stdout: []string{"promoted key NEW to primary", "key OLD, the previous primary, is now active", "forced"},
+			check:  wantKeys(map[string]keyrotation.State{"OLD": keyrotation.Active, "NEW": keyrotation.Primary}, vars),
+		},
+		{
+			name: "promote the primary", args: []string{"promote", "FILE", "NEW"},
+			stdout: []string{"already the primary key"},
+			check:  wantKeys(map[string]keyrotation.State{"OLD": keyrotation.Active, "NEW": keyrotation.Primary}, vars),
+		},
+		{
+			name: "disable the primary", args: []string{"disable", "FILE", "NEW"},
+			code: 1, stderr: []string{"sessionkeys: disable:", "cannot disable the primary key NEW", "promote another key first"},
+			check: wantKeys(map[string]keyrotation.State{"OLD": keyrotation.Active, "NEW": keyrotation.Primary}, vars),
+		},
+		{
+			name: "remove an active key", args: []string{"remove", "FILE", "OLD"},
+			code: 1, stderr: []string{"sessionkeys: remove:", "cannot remove the active key OLD: disable it first"},
+			check: wantKeys(map[string]keyrotation.State{"OLD": keyrotation.Active, "NEW": keyrotation.Primary}, vars),
+		},
+		{
+			name: "remove the primary", args: []string{"remove", "FILE", "NEW"},
+			code: 1, stderr: []string{"cannot remove the primary key NEW", "promote another key first"},
+			check: wantKeys(map[string]keyrotation.State{"OLD": keyrotation.Active, "NEW": keyrotation.Primary}, vars),
+		},
+		{
+			name: "disable", args: []string{"disable", "FILE", "OLD"},
+			stdout: []string{"disabled key OLD", "sessionkeys enable FILE OLD"},
+			check:  wantKeys(map[string]keyrotation.State{"OLD": keyrotation.Disabled, "NEW": keyrotation.Primary}, vars),
+		},
+		{
+			name: "disable again", args: []string{"disable", "FILE", "OLD"},
+			stdout: []string{"already disabled"},
+		},
+		{
+			name: "promote a disabled key", args: []string{"promote", "--force", "FILE", "OLD"},
+			code: 1, stderr: []string{"cannot promote the disabled key OLD: enable it first"},
+			check: wantKeys(map[string]keyrotation.State{"OLD": keyrotation.Disabled, "NEW": keyrotation.Primary}, vars),
+		},
+		{
+			name: "enable", args: []string{"enable", "FILE", "OLD"},
+			stdout: []string{"enabled key OLD"},
+			check:  wantKeys(map[string]keyrotation.State{"OLD": keyrotation.Active, "NEW": keyrotation.Primary}, vars),
+		},
+		{
+			name: "enable an active key", args: []string{"enable", "FILE", "OLD"},
+			stdout: []string{"already active"},
+		},
+		{
+			name: "disable once more", args: []string{"disable", "FILE", "OLD"},
+			stdout: []string{"disabled key OLD"},
+		},
+		{
+			name: "remove", args: []string{"remove", "FILE", "OLD"},
+			stdout: []string{"removed key OLD"},
+			check:  wantKeys(map[string]keyrotation.State{"NEW": keyrotation.Primary}, vars),
+		},
+		{
+			name: "remove an unknown key", args: []string{"remove", "FILE", "OLD"},
+			code: 1, stderr: []string{"unknown key id OLD"},
+		},
+		{
+			name: "init --force", args: []string{"init", "--force", "--propagation-delay", "15m", "FILE"},
+			stdout: []string{"replaced", "created", "propagation delay 15m0s"},
+			check: func(t *testing.T, keys *keyrotation.Keyring) {
+				if got := keys.PropagationDelay(); got != 15*time.Minute {
+					t.Errorf("propagation delay = %v, want 15m", got)
+				}
+				if info := keys.Keys(); len(info) != 1 || strconv.Itoa(int(info[0].ID)) == vars["NEW"] {
+					t.Errorf("keys = %+v, want one new key", info)
+				}
+			},
+		},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			args := make([]string, len(st.args))
+			for i, a := range st.args {
+				args[i] = expand(a, vars)
+			}
+			r := cli(t, []string{file}, args...)
+			if r.code != st.code {
+				t.Fatalf("sessionkeys %s: exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, st.code, r.stdout, r.stderr)
+			}
+			if vars["OLD"] == "" || vars["NEW"] == "" {
+				keys := loadRing(t, file)
+				for _, k := range keys.Keys() {
+					id := strconv.FormatUint(uint64(k.ID), 10)
+					switch {
+					case vars["OLD"] == "":
+						vars["OLD"] = id
+					case vars["NEW"] == "" && id != vars["OLD"]:
+						vars["NEW"] = id
+					}
+				}
+			}
+			for _, want := range st.stdout {
+				if want = expand(want, vars); !strings.Contains(r.stdout, want) {
+					t.Errorf("stdout = %q, want it to contain %q", r.stdout, want)
+				}
+			}
+			for _, want := range st.stderr {
+				if want = expand(want, vars); !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr = %q, want it to contain %q", r.stderr, want)
+				}
+			}
+			if st.code == 0 && r.stderr != "" {
+				t.Errorf("stderr = %q, want nothing", r.stderr)
+			}
+			if st.code != 0 && !strings.HasPrefix(r.stderr, "sessionkeys: ") {
+				t.Errorf("stderr = %q, want the prefix sessionkeys:", r.stderr)
+			}
+			if st.check != nil {
+				st.check(t, loadRing(t, file))
+			}
+		})
+	}
+}
+
+// expand replaces the names of vars in s with their values.
+func expand(s string, vars map[string]string) string {
+	for k, v := range vars {
+		if v != "" {
+			s = strings.ReplaceAll(s, k, v)
+		}
+	}
+	return s
+}
+
+// wantKeys checks that the ring holds exactly the keys named (by their
+// names in vars) in the given states.
+func wantKeys(want map[string]keyrotation.State, vars map[string]string) func(*testing.T, *keyrotation.Keyring) {
+	return func(t *testing.T, keys *keyrotation.Keyring) {
+		t.Helper()
+		got := make(map[string]keyrotation.State)
+		for _, k := range keys.Keys() {
+			got[strconv.FormatUint(uint64(k.ID), 10)] = k.State
+		}
+		wantIDs := make(map[string]keyrotation.State)
+		for name, st := range want {
+			wantIDs[vars[name]] = st
+		}
+		if len(got) != len(wantIDs) {
+			t.Errorf("keys = %v, want %v", got, wantIDs)
+		}
+		for id, st := range wantIDs {
+			if got[id] != st {
+				t.Errorf("key %s: state %v, want %v (keys %v)", id, got[id], st, got)
+			}
+		}
+	}
+}
+
+func loadRing(t *testing.T, path string) *keyrotation.Keyring {
+	t.Helper()
+	keys, err := keyrotation.LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// newRing writes a new ring to a file in a temporary directory.
+func newRing(t *testing.T) (*keyrotation.Keyring, string) {
+	t.Helper()
+	keys, err := keyrotation.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "keys.json")
+	if err := keys.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	return keys, path
+}
+
+func TestUsage(t *testing.T) {
+	_, file := newRing(t)
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string // a substring, when not ""
+		stderr string
+	}{
+		{name: "no arguments", args: nil, code: 2, stderr: "commands:\n  init"},
+		{name: "help", args: []string{"help"}, code: 0, stdout: "rewrap   re-seal"},
+		{name: "--help", args: []string{"--help"}, code: 0, stdout: "commands:"},
+		{name: "help command", args: []string{"help", "promote"}, code: 0, stdout: "usage: sessionkeys promote [--force]"},
+		{name: "help unknown", args: []string{"help", "frobnicate"}, code: 2, stderr: `unknown command "frobnicate"`},
+		{name: "unknown command", args: []string{"frobnicate"}, code: 2, stderr: `sessionkeys: unknown command "frobnicate"`},
+		{name: "flag before command", args: []string{"--force", "promote", file, "1"}, code: 2, stderr: "flags follow the command name"},
+		{name: "-h", args: []string{"add", "-h"}, code: 0, stdout: "usage: sessionkeys add FILE"},
+		{name: "--help after command", args: []string{"inspect", "--help"}, code: 0, stdout: "--cookie-name NAME"},
+		{name: "promote documents force", args: []string{"promote", "--help"}, code: 0, stdout: "sessionkeys promote --force FILE ID"},
+		{name: "init documents force", args: []string{"init", "-h"}, code: 0, stdout: "overwrite an existing ring: every session sealed under it is lost"},
+		{name: "missing argument", args: []string{"promote", file}, code: 2, stderr: "want 2 arguments, got 1"},
+		{name: "extra argument", args: []string{"list", file, file}, code: 2, stderr: "too many arguments"},
+		{name: "unknown flag", args: []string{"list", "--yaml", file}, code: 2, stderr: "flag provided but not defined: -yaml"},
+		{name: "bad ID", args: []string{"disable", file, "abc"}, code: 2, stderr: `invalid key ID "abc"`},
+		{name: "ID 0", args: []string{"disable", file, "0"}, code: 2, stderr: `invalid key ID "0"`},
+		{name: "ID too large", args: []string{"disable", file, "4294967296"}, code: 2, stderr: "invalid key ID"},
+		{name: "flag after arguments", args: []string{"list", file, "--json"}, code: 2, stderr: "flag --json after the arguments"},
+		{name: "missing file", args: []string{"list", file + ".missing"}, code: 1, stderr: "does not exist"},
+		{name: "negative delay", args: []string{"init", "--propagation-delay", "-1h", file + ".new"}, code: 2, stderr: "negative --propagation-delay"},
+		{name: "rewrap without a server", args: []string{"rewrap", "--mongodb-uri", "", "--db", "d", "--collection", "c", file}, code: 2, stderr: "--mongodb-uri"},
+		{name: "rewrap without db", args: []string{"rewrap", "--mongodb-uri", "mongodb://127.0.0.1:1", "--collection", "c", file}, code: 2, stderr: "--db is required"},
+		{name: "rewrap without collection", args: []string{"rewrap", "--mongodb-uri", "mongodb://127.0.0.1:1", "--db", "d", file}, code: 2, stderr: "--collection is required"},
+	}
+	t.Setenv("MONGODB_URI", "")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := cli(t, []string{file}, tt.args...)
+			if r.code != tt.code {
+				t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tt.code, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stdout, tt.stdout) {
+				t.Errorf("stdout = %q, want it to contain %q", r.stdout, tt.stdout)
+			}
+			if !strings.Contains(r.stderr, tt.stderr) {
+				t.Errorf("stderr = %q, want it to contain %q", r.stderr, tt.stderr)
+			}
+			if tt.code != 0 && !strings.HasPrefix(r.stderr, "sessionkeys") {
+				t.Errorf("stderr = %q, want the prefix sessionkeys", r.stderr)
+			}
+		})
+	}
+	if _, err := os.Stat(file + ".new"); !os.IsNotExist(err) {
+		t.Errorf("init with a usage error left a file behind: %v", err)
+	}
+}
+
+func TestList(t *testing.T) {
+	keys, file := newRing(t)
+	active, err := keys.Add()
+	if err != nil {
+		t.Fatal(err)
+	}
+	disabled, err := keys.Add()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := keys.Disable(disabled); err != nil {
+		t.Fatal(err)
+	}
+	if err := keys.WriteFile(file); err != nil {
+		t.Fatal(err)
+	}
+	primary := keys.PrimaryID()
+
+	t.Run("table", func(t *testing.T) {
+		r := cli(t, []string{file}, "list", file)
+		if r.code != 0 {
+			t.Fatalf("exit code %d: %s", r.code, r.stderr)
+		}
+		lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+		if len(lines) != 4 {
+			t.Fatalf("got %d lines, want a header and 3 keys:\n%s", len(lines), r.stdout)
+		}
+		if got := strings.Fields(lines[0]); !slices.Equal(got, []string{"ID", "STATE", "CREATED", "PROMOTED"}) {
+			t.Errorf("header = %q, want ID STATE CREATED PROMOTED", lines[0])
+		}
+		want := [][2]string{{strconv.Itoa(int(primary)), "primary"}, {strconv.Itoa(int(active)), "active"}, {strconv.Itoa(int(disabled)), "disabled"}}
+		for i, w := range want {
+			f := strings.Fields(lines[i+1])
+			if len(f) != 4 || f[0] != w[0] || f[1] != w[1] {
+				t.Errorf("line %d = %q, want key %s %s", i+1, lines[i+1], w[0], w[1])
+				continue
+			}
+			if _, err := time.Parse(time.RFC3339, f[2]); err != nil {
+				t.Errorf("line %d: created %q: %v", i+1, f[2], err)
+			}
+			if w[1] == "primary" {
+				if _, err := time.Parse(time.RFC3339, f[3]); err != nil {
+					t.Errorf("line %d: promoted %q: %v", i+1, f[3], err)
+				}
+			} else if f[3] != "-" {
+				t.Errorf("line %d: promoted %q, want -", i+1, f[3])
+			}
+		}
+	})
+
+	t.Run("json", func(t *testing.T) {
+		r := cli(t, []string{file}, "list", "--json", file)
+		if r.code != 0 {
+			t.Fatalf("exit code %d: %s", r.code, r.stderr)
+		}
+		var got []map[string]any
+		if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+			t.Fatalf("stdout is not a JSON array: %v\n%s", err, r.stdout)
+		}
+		want := []struct {
+			id       uint32
+			state    string
+			promoted bool
+		}{{primary, "primary", true}, {active, "active", false}, {disabled, "disabled", false}}
+		if len(got) != len(want) {
+			t.Fatalf("got %d keys, want %d", len(got), len(want))
+		}
+		for i, w := range want {
+			g := got[i]
+			var fields []string
+			for k := range g {
+				fields = append(fields, k)
+			}
+			slices.Sort(fields)
+			if !slices.Equal(fields, []string{"created", "id", "promoted", "state"}) {
+				t.Errorf("key %d: fields %v, want created, id, promoted, state", i, fields)
+			}
+			if id, ok := g["id"].(float64); !ok || id != float64(w.id) {
+				t.Errorf("key %d: id = %#v, want the number %d", i, g["id"], w.id)
+			}
+			if g["state"] != w.state {
+				t.Errorf("key %d: state = %#v, want %q", i, g["state"], w.state)
+			}
+			created, _ := g["created"].(string)
+			if _, err := time.Parse(time.RFC3339, created); err != nil {
+				t.Errorf("key %d: created = %#v: %v", i, g["created"], err)
+			}
+			switch p := g["promoted"].(type) {
+			case string:
+				if _, err := time.Parse(time.RFC3339, p); err != nil || !w.promoted {
+					t.Errorf("key %d: promoted = %q, want promoted %v", i, p, w.promoted)
+				}
+			case nil:
+				if w.promoted {
+					t.Errorf("key %d: promoted = null, want a time", i)
+				}
+			default:
+				t.Errorf("key %d: promoted = %#v, want an RFC 3339 string or null", i, p)
+			}
+		}
+	})
+}
+
+// cookieToken seals a session with two values under keys, with the store
+// and manager options given, and returns its token and ID.
+func cookieToken(t *testing.T, keys *keyrotation.Keyring, copts cookiestore.Options, sopts session.Options) (string, string) {
+	t.Helper()
+	store, err := cookiestore.New(keys, copts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sopts.Logger = quiet
+	m, err := session.NewManager(store, sopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.NewSession()
+	if err := s.Set("cart", []int{3, 1, 4}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Set("name", "Zoë"); err != nil {
+		t.Fatal(err)
+	}
+	s.SetUser("user-42")
+	s.SetPersistent(true)
+	s.AddFlash("welcome back")
+	token, err := store.Save(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token, s.ID()
+}
+
+func TestInspectCookie(t *testing.T) {
+	keys, file := newRing(t)
+	_, otherFile := newRing(t)
+	disabledFile := filepath.Join(t.TempDir(), "disabled.json")
+	{
+		// The ring of file with its primary key demoted and disabled.
+		k := loadRing(t, file)
+		id, err := k.Add()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := k.ForcePromote(id); err != nil {
+			t.Fatal(err)
+		}
+		if err := k.Disable(keys.PrimaryID()); err != nil {
+			t.Fatal(err)
+		}
+		if err := k.WriteFile(disabledFile); err != nil {
+			t.Fatal(err)
+		}
+	}
+	token, id := cookieToken(t, keys, cookiestore.Options{}, session.Options{})
+	sidToken, sidID := cookieToken(t, keys, cookiestore.Options{CookieName: "sid"}, session.Options{})
+	past := time.Now().Add(-48 * time.Hour)
+	clock := func() time.Time { return past }
+	expiredToken, expiredID := cookieToken(t, keys, cookiestore.Options{Now: clock}, session.Options{Now: clock, Lifetime: time.Hour})
+	tampered := []byte(token)
+	i := len(tampered) / 2
+	if tampered[i] == 'A' {
+		tampered[i] = 'B'
+	} else {
+		tampered[i] = 'A'
+	}
+	kid := strconv.FormatUint(uint64(keys.PrimaryID()), 10)
+
+	valid := []string{"format:", "version 1", "kid:", kid + " (primary", "mode:", "cookie", "issued:", "expires:",
+		`"cart"`, "[3,1,4]", `"name"`, `"Zoë"`, "user-42", "persistent", `"welcome back"`}
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string
+		stderr []string
+	}{
+		{name: "valid", args: []string{file, token}, stdout: append([]string{id, "status:", "valid", "__Host-session"}, valid...)},
+		{name: "cookie name", args: []string{"--cookie-name", "sid", file, sidToken}, stdout: append([]string{sidID, "sid"}, valid...)},
+		{name: "expired", args: []string{file, expiredToken}, stdout: []string{expiredID, "expired", "[3,1,4]"}},
+		{name: "wrong cookie name", args: []string{file, sidToken}, code: 1, stderr: []string{"invalid token", "--cookie-name", `"__Host-session"`}},
+		{name: "tampered", args: []string{file, string(tampered)}, code: 1, stderr: []string{"sessionkeys: inspect: invalid token"}},
+		{name: "truncated", args: []string{file, token[:len(token)-4]}, code: 1, stderr: []string{"invalid token"}},
+		{name: "garbage", args: []string{file, "not a token!"}, code: 1, stderr: []string{"invalid token"}},
+		{name: "unknown key", args: []string{otherFile, token}, code: 1, stderr: []string{"sealed under key " + kid, "does not hold"}},
+		{name: "disabled key", args: []string{disabledFile, token}, code: 1, stderr: []string{"sealed under key " + kid, "has disabled"}},
+	}
+	files := []string{file, otherFile, disabledFile}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := cli(t, files, append([]string{"inspect"}, tt.args...)...)
+			if r.code != tt.code {
+				t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tt.code, r.stdout, r.stderr)
+			}
+			for _, want := range tt.stdout {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("stdout does not contain %q:\n%s", want, r.stdout)
+				}
+			}
+			for _, want := range tt.stderr {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr = %q, want it to contain %q", r.stderr, want)
+				}
+			}
+			if tt.code != 0 && r.stdout != "" {
+				t.Errorf("stdout = %q, want nothing for a token that does not open", r.stdout)
+			}
+		})
+	}
+
+	t.Run("expired says so", func(t *testing.T) {
+		r := cli(t, files, "inspect", file, expiredToken)
+		if !regexp.MustCompile(`(?m)^status: +expired`).MatchString(r.stdout) {
+			t.Errorf("stdout does not have the status expired:\n%s", r.stdout)
+		}
+		r = cli(t, files, "inspect", file, token)
+		if !regexp.MustCompile(`(?m)^status: +valid$`).MatchString(r.stdout) {
+			t.Errorf("stdout does not have the status valid:\n%s", r.stdout)
+		}
+	})
+
+	t.Run("stdin", func(t *testing.T) {
+		f, err := os.CreateTemp(t.TempDir(), "token")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteString(token + "\n"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Seek(0, 0); err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		stdin := os.Stdin
+		os.Stdin = f
+		defer func() { os.Stdin = stdin }()
+		r := cli(t, files, "inspect", file, "-")
+		if r.code != 0 || !strings.Contains(r.stdout, id) {
+			t.Errorf("inspect FILE - with the token on stdin: exit code %d, stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+		}
+	})
+}
+
+func TestInspectReference(t *testing.T) {
+	keys, file := newRing(t)
+	_, otherFile := newRing(t)
+	coll := mongotest.DB(t).Collection("sessions")
+	save := func(t *testing.T, opts mongostore.Options, sopts session.Options) (string, string) {
+		t.Helper()
+		opts.Logger = quiet
+		store, err := mongostore.New(ctx, coll, keys, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { store.Close() })
+		sopts.Logger = quiet
+		m, err := session.NewManager(store, sopts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := m.NewSession()
+		if err := s.Set("secret-value", "do not print me"); err != nil {
+			t.Fatal(err)
+		}
+		token, err := store.Save(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return token, s.ID()
+	}
+	token, id := save(t, mongostore.Options{}, session.Options{})
+	edToken, edID := save(t, mongostore.Options{SigningMethod: "EdDSA"}, session.Options{})
+	past := time.Now().Add(-48 * time.Hour)
+	clock := func() time.Time { return past }
+	expiredToken, expiredID := save(t, mongostore.Options{Now: clock}, session.Options{Now: clock, Lifetime: time.Hour})
+	kid := strconv.FormatUint(uint64(keys.PrimaryID()), 10)
+	parts := strings.Split(token, ".")
+	sig := []byte(parts[2])
+	if sig[0] == 'A' {
+		sig[0] = 'B'
+	} else {
+		sig[0] = 'A'
+	}
+	tampered := parts[0] + "." + parts[1] + "." + string(sig)
+
+	common := []string{"kid:", kid, "server reference", "issued:", "expires:", "not shown"}
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string
+		stderr []string
+	}{
+		{name: "valid", args: []string{file, token}, stdout: append([]string{id, "HS256", "signature:", "valid"}, common...)},
+		{name: "EdDSA", args: []string{file, edToken}, stdout: append([]string{edID, "EdDSA", "valid"}, common...)},
+		{name: "expired", args: []string{file, expiredToken}, stdout: append([]string{expiredID, "expired"}, common...)},
+		{name: "tampered", args: []string{file, tampered}, code: 1, stdout: []string{"NOT VALID"}, stderr: []string{"sessionkeys: inspect: signature invalid"}},
+		{name: "unknown key", args: []string{otherFile, token}, code: 1, stdout: []string{"not in the ring"}, stderr: []string{"key " + kid, "does not hold"}},
+		{name: "malformed", args: []string{file, "a.b.c"}, code: 1, stderr: []string{"invalid token"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := cli(t, []string{file, otherFile}, append([]string{"inspect"}, tt.args...)...)
+			if r.code != tt.code {
+				t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tt.code, r.stdout, r.stderr)
+			}
+			for _, want := range tt.stdout {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("stdout does not contain %q:\n%s", want, r.stdout)
+				}
+			}
+			for _, want := range tt.stderr {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr = %q, want it to contain %q", r.stderr, want)
+				}
+			}
+			if strings.Contains(r.stdout, "do not print me") || strings.Contains(r.stdout, "secret-value") {
+				t.Errorf("stdout shows a value stored in MongoDB:\n%s", r.stdout)
+			}
+		})
+	}
+}
+
+func TestRewrap(t *testing.T) {
+	keys, file := newRing(t)
+	db := mongotest.DB(t)
+	coll := db.Collection("sessions")
+	store, err := mongostore.New(ctx, coll, keys, mongostore.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	m, err := session.NewManager(store, session.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sessions = 5
+	tokens := make([]string, sessions)
+	for i := range sessions {
+		s := m.NewSession()
+		if err := s.Set("n", i); err != nil {
+			t.Fatal(err)
+		}
+		if tokens[i], err = store.Save(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	oldKey := keys.PrimaryID()
+	newKey, err := keys.Add()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := keys.ForcePromote(newKey); err != nil {
+		t.Fatal(err)
+	}
+	if err := keys.WriteFile(file); err != nil {
+		t.Fatal(err)
+	}
+	uri := mongotest.URI(t)
+	args := []string{"rewrap", "--mongodb-uri", uri, "--db", db.Name(), "--collection", "sessions", file}
+
+	if got := recordKeys(t, coll); got[oldKey] != sessions {
+		t.Fatalf("records by key before rewrap = %v, want %d under %d", got, sessions, oldKey)
+	}
+	for i, want := range []int{sessions, 0} {
+		r := cli(t, []string{file}, args...)
+		if r.code != 0 {
+			t.Fatalf("run %d: exit code %d\nstdout:\n%s\nstderr:\n%s", i+1, r.code, r.stdout, r.stderr)
+		}
+		if got, wantOut := r.stdout, "rewrapped "+strconv.Itoa(want)+" session records\n"; got != wantOut {
+			t.Errorf("run %d: stdout = %q, want %q", i+1, got, wantOut)
+		}
+		if r.stderr != "" {
+			t.Errorf("run %d: stderr = %q, want nothing (not a terminal: no progress bar)", i+1, r.stderr)
+		}
+	}
+	if got := recordKeys(t, coll); got[newKey] != sessions || len(got) != 1 {
+		t.Errorf("records by key after rewrap = %v, want all %d under %d", got, sessions, newKey)
+	}
+	// The sessions still load, now sealed under the new key.
+	for i, token := range tokens {
+		s, err := store.Load(ctx, token)
+		if err != nil {
+			t.Fatalf("session %d after rewrap: %v", i, err)
+		}
+		if n, _, err := session.Value[int](s, "n"); err != nil || n != i {
+			t.Errorf("session %d: n = %d, %v; want %d", i, n, err, i)
+		}
+	}
+
+	t.Run("uri from the environment", func(t *testing.T) {
+		t.Setenv("MONGODB_URI", uri)
+		r := cli(t, []string{file}, "rewrap", "--db", db.Name(), "--collection", "sessions", file)
+		if r.code != 0 || r.stdout != "rewrapped 0 session records\n" {
+			t.Errorf("exit code %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+	})
+	t.Run("missing collection", func(t *testing.T) {
+		r := cli(t, []string{file}, "rewrap", "--mongodb-uri", uri, "--db", db.Name(), "--collection", "sesions", file)
+		if r.code != 1 || !strings.Contains(r.stderr, `has no collection "sesions"`) {
+			t.Errorf("exit code %d, stderr %q; want 1 and a missing collection", r.code, r.stderr)
+		}
+		names, err := db.ListCollectionNames(ctx, bson.D{{Key: "name", Value: "sesions"}})
+		if err != nil || len(names) != 0 {
+			t.Errorf("rewrap created the mistyped collection: %v %v", names, err)
+		}
+	})
+	t.Run("bad uri", func(t *testing.T) {
+		r := cli(t, []string{file}, "rewrap", "--mongodb-uri", "mongodb://user:hunter2@[::1", "--db", "d", "--collection", "c", file)
+		if r.code != 1 || strings.Contains(r.stderr, "hunter2") {
+			t.Errorf("exit code %d, stderr %q; want 1 and no password", r.code, r.stderr)
+		}
+	})
+}
+
+// recordKeys counts the session records by the key that sealed them.
+func recordKeys(t *testing.T, coll *mongo.Collection) map[uint32]int {
+	t.Helper()
+	cur, err := coll.Find(ctx, bson.D{{Key: "data", Value: bson.D{{Key: "$exists", Value: true}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []struct {
+		Data []byte `bson:"data"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		t.Fatal(err)
+	}
+	count := make(map[uint32]int)
+	for _, d := range docs {
+		if len(d.Data) < format.HeaderSize {
+			t.Fatalf("record data of %d bytes", len(d.Data))
+		}
+		count[binary.BigEndian.Uint32(d.Data[2:format.HeaderSize])]++
+	}
+	return count
+}
+
+func TestBar(t *testing.T) {
+	tests := []struct {
+		done, total int64
+		want        string
+	}{
+		{0, 10, "[>         ] 0/10"},
+		{5, 10, "[=====>    ] 5/10"},
+		{9, 10, "[=========>] 9/10"},
+		{10, 10, "[==========] 10/10"},
+		{12, 10, "[==========] 12/10"},
+		{0, 0, "[==========] 0/0"},
+	}
+	for _, tt := range tests {
+		if got := bar(tt.done, tt.total, 10); got != tt.want {
+			t.Errorf("bar(%d, %d) = %q, want %q", tt.done, tt.total, got, tt.want)
+		}
+	}
+}
