@@ -305,6 +305,35 @@ func (k *Keyring) Promote(id uint32) error {
 	return k.promote(id, false)
 }
 
+// PromotableAt returns the earliest time at which Promote accepts key id:
+// its creation plus the propagation delay. It returns an error matching
+// ErrUnknownKey for an ID not in the ring.
+func (k *Keyring) PromotableAt(id uint32) (time.Time, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	e := k.snap.Load().byID[id]
+	if e == nil {
+		return time.Time{}, fmt.Errorf("%w %d", ErrUnknownKey, id)
+	}
+	ready, _ := k.promotableAt(e.created)
+	return ready, nil
+}
+
+// promotableAt returns when a key created at created may be promoted, and
+// the delay in force. k.mu must be held.
+func (k *Keyring) promotableAt(created time.Time) (time.Time, time.Duration) {
+	delay := DefaultPropagationDelay
+	if k.delaySet {
+		delay = k.delay
+	}
+	if delay == 0 {
+		return created, 0
+	}
+	// Creation times are kept in whole seconds, rounded down: one second
+	// more makes sure the wait is never shorter than the delay.
+	return created.Add(delay + time.Second), delay
+}
+
 // ForcePromote is Promote without the propagation delay. It exists for
 // emergency rotation after a key has leaked, when sealing under the leaked
 // key must stop at once: servers that do not have the new key yet reject
@@ -327,13 +356,7 @@ func (k *Keyring) promote(id uint32, force bool) error {
 	case Disabled:
 		return fmt.Errorf("%w: cannot promote the disabled key %d: enable it first", ErrUnsafe, id)
 	}
-	delay := DefaultPropagationDelay
-	if k.delaySet {
-		delay = k.delay
-	}
-	// Creation times are kept in whole seconds, rounded down: one second
-	// more makes sure the wait is never shorter than the delay.
-	if ready := keys[i].created.Add(delay + time.Second); !force && delay > 0 && time.Now().Before(ready) {
+	if ready, delay := k.promotableAt(keys[i].created); !force && time.Now().Before(ready) {
 		return fmt.Errorf("%w: key %d was added at %s; promote it from %s, once every server has it (propagation delay %v), or force it",
 			ErrTooEarly, id, keys[i].created.Format(time.RFC3339), ready.Format(time.RFC3339), delay)
 	}

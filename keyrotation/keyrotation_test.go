@@ -1254,3 +1254,33 @@ func TestWatchFile(t *testing.T) {
 		t.Error("watching a missing file: got no error")
 	}
 }
+
+func TestPromotableAt(t *testing.T) {
+	k, err := keyrotation.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := k.Add()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created time.Time
+	for _, info := range k.Keys() {
+		if info.ID == id {
+			created = info.Created
+		}
+	}
+	got, err := k.PromotableAt(id)
+	if want := created.Add(keyrotation.DefaultPropagationDelay + time.Second); err != nil || !got.Equal(want) {
+		t.Errorf("PromotableAt: got %v, %v; want %v", got, err, want)
+	}
+	if err := k.SetPropagationDelay(0); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := k.PromotableAt(id); !got.Equal(created) {
+		t.Errorf("PromotableAt with no delay: got %v, want %v", got, created)
+	}
+	if _, err := k.PromotableAt(1); !errors.Is(err, keyrotation.ErrUnknownKey) {
+		t.Errorf("missing key: got %v, want ErrUnknownKey", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"text/tabwriter"
+	"time"
 
 	"github.com/sessionseal/session/keyrotation"
 )
@@ -96,22 +97,22 @@ func runAdd(e *env, c *command, args []string) error {
 	}
 	path := args[0]
 	var id uint32
-	var info keyrotation.KeyInfo
-	var delay = keyrotation.DefaultPropagationDelay
+	var ready time.Time
+	var delay time.Duration
 	err = modify(path, func(keys *keyrotation.Keyring) (bool, error) {
 		if id, err = keys.Add(); err != nil {
 			return false, err
 		}
-		info, _ = keyInfo(keys, id)
+		ready, err = keys.PromotableAt(id)
 		delay = keys.PropagationDelay()
-		return true, nil
+		return true, err
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "added active key %d\n", id)
 	fmt.Fprintf(e.stdout, "next: copy %s to every server; promote the key from %s (propagation delay %v):\n  sessionkeys promote %s %d\n",
-		path, formatTime(info.Created.Add(delay)), delay, path, id)
+		path, formatTime(ready), delay, path, id)
 	return nil
 }
 
