@@ -56,9 +56,61 @@ type Options struct {
 	// (at Warn). Default slog.Default().
 	Logger *slog.Logger
 
+	// Bearer makes the middleware also accept a token in an
+	// "Authorization: Bearer" header, for API clients; Manager.Token issues
+	// one. A request with such a header uses it and ignores cookies. A
+	// bearer token that is malformed, foreign, revoked or expired gets 401
+	// with a WWW-Authenticate header, not a new session: an API client must
+	// learn that its credential failed. When a bearer session changes, the
+	// new token is in the response's Session-Token header (TokenHeader).
+	// Default false.
+	Bearer bool
+
+	// Observer receives an event for each token loaded and each session
+	// saved, for metrics and tracing. Default none.
+	Observer Observer
+
 	// Now returns the current time. Default time.Now. Tests inject a clock
 	// here rather than wait for sessions to expire.
 	Now func() time.Time
+}
+
+// TokenHeader is the response header that carries a bearer session's new
+// token after a change; see Options.Bearer.
+const TokenHeader = "Session-Token"
+
+// Observer receives per-request events from a Manager, so that metrics and
+// traces (Prometheus, OpenTelemetry, ...) can be fed without this module
+// depending on them. Methods are called on the request's goroutine and
+// must be quick and safe for concurrent use. Events never carry tokens or
+// values.
+type Observer interface {
+	// Loaded is called after each Store.Load, and once for a request that
+	// carried no token.
+	Loaded(ctx context.Context, e LoadEvent)
+	// Saved is called after a session was saved, destroyed, or failed to
+	// be; not for a session that needed no write.
+	Saved(ctx context.Context, e SaveEvent)
+}
+
+// LoadEvent describes the loading of a token.
+type LoadEvent struct {
+	Source   string        // "cookie", "bearer", or "" for a request without a token
+	Found    bool          // the token gave a session
+	Mode     Mode          // where the session lives, when Found
+	Rejected string        // "invalid", "expired" or "unknown_key" when the token was refused
+	Err      error         // a store error that failed the request
+	Latency  time.Duration // time spent in Store.Load
+}
+
+// SaveEvent describes the saving of a session.
+type SaveEvent struct {
+	Destroyed bool          // the session was destroyed rather than saved
+	Mode      Mode          // where the session lives after the save
+	Bytes     int           // length of the token issued
+	Resealed  bool          // saved only to re-seal it (newer key) or refresh its deadline
+	Err       error         // why the save failed
+	Latency   time.Duration // time spent in the store
 }
 
 // CookieOptions sets the session cookie's attributes. The zero value is
@@ -107,6 +159,8 @@ type Manager struct {
 	onError  func(w http.ResponseWriter, r *http.Request, err error)
 	log      *slog.Logger
 	now      func() time.Time
+	bearer   bool
+	observer Observer
 }
 
 // NewManager returns a Manager that keeps sessions in store. It checks and
@@ -115,7 +169,8 @@ func NewManager(store Store, opts Options) (*Manager, error) {
 	if store == nil {
 		return nil, errors.New("session: nil store")
 	}
-	m := &Manager{store: store, onError: opts.ErrorHandler, log: opts.Logger, now: opts.Now}
+	m := &Manager{store: store, onError: opts.ErrorHandler, log: opts.Logger, now: opts.Now,
+		bearer: opts.Bearer, observer: opts.Observer}
 	if m.onError == nil {
 		m.onError = DefaultErrorHandler
 	}
@@ -259,7 +314,16 @@ func NewContext(ctx context.Context, s *Session) context.Context {
 func (m *Manager) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Vary", "Cookie")
+		if m.bearer {
+			w.Header().Add("Vary", "Authorization")
+		}
 		s, err := m.Load(r)
+		if errors.Is(err, ErrInvalid) || errors.Is(err, ErrExpired) {
+			// Only a bearer token is refused rather than replaced.
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			http.Error(w, "401 unauthorized", http.StatusUnauthorized)
+			return
+		}
 		if err != nil {
 			m.fail(w, r, err)
 			return
@@ -283,10 +347,21 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 // that the store accepts, or a new session when there is none. Rejected
 // cookies are logged and skipped. An error means the store could not decide
 // (for example ErrStoreUnavailable); the request should then fail rather
-// than go on with an empty session. Middleware calls Load by itself.
+// than go on with an empty session. With Options.Bearer, a request with an
+// "Authorization: Bearer" header is loaded from that token alone, and a
+// refused token is an error matching ErrInvalid or ErrExpired. Middleware
+// calls Load by itself.
 func (m *Manager) Load(r *http.Request) (*Session, error) {
 	ctx := r.Context()
 	now := m.now()
+	if token, ok := m.bearerToken(r); ok {
+		s, err := m.loadToken(ctx, "bearer", token, now)
+		if err != nil {
+			return nil, err
+		}
+		s.bearer = true
+		return s, nil
+	}
 	hadCookie := false
 	tries := 0
 	for _, line := range r.Header["Cookie"] {
@@ -305,25 +380,69 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 			if len(value) > 1 && value[0] == '"' && value[len(value)-1] == '"' {
 				value = value[1 : len(value)-1]
 			}
-			s, err := m.store.Load(ctx, value)
-			if err == nil && m.expired(s, now) {
-				err = ErrExpired
-			}
+			s, err := m.loadToken(ctx, "cookie", value, now)
 			switch {
 			case err == nil:
 				s.hadCookie = true
 				return s, nil
 			case errors.Is(err, ErrInvalid), errors.Is(err, ErrExpired):
-				m.log.DebugContext(ctx, "session: cookie rejected", "reason", reason(err))
 			default:
-				m.log.ErrorContext(ctx, "session: load failed", "err", err)
 				return nil, err
 			}
 		}
 	}
+	if !hadCookie && m.observer != nil {
+		m.observer.Loaded(ctx, LoadEvent{})
+	}
 	s := m.NewSession()
 	s.hadCookie = hadCookie
 	return s, nil
+}
+
+// bearerToken returns the token of an "Authorization: Bearer" header, when
+// Options.Bearer allows one.
+func (m *Manager) bearerToken(r *http.Request) (string, bool) {
+	if !m.bearer {
+		return "", false
+	}
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
+}
+
+// loadToken loads one token, checks it against the current options, and
+// reports the outcome to the log and the observer.
+func (m *Manager) loadToken(ctx context.Context, source, token string, now time.Time) (*Session, error) {
+	start := time.Now()
+	s, err := m.store.Load(ctx, token)
+	latency := time.Since(start)
+	if err == nil {
+		if s.fresh && s.d.Created == 0 {
+			// A session a store made (a converted legacy cookie) gets
+			// its deadlines here.
+			fresh := m.NewSession()
+			s.d.Created, s.d.Issued, s.d.IdleExpires, s.d.Expires = fresh.d.Created, fresh.d.Issued, fresh.d.IdleExpires, fresh.d.Expires
+		} else if m.expired(s, now) {
+			s, err = nil, ErrExpired
+		}
+	}
+	e := LoadEvent{Source: source, Latency: latency}
+	switch {
+	case err == nil:
+		e.Found, e.Mode = true, s.Mode()
+	case errors.Is(err, ErrInvalid), errors.Is(err, ErrExpired):
+		e.Rejected = reason(err)
+		m.log.DebugContext(ctx, "session: token rejected", "source", source, "reason", e.Rejected)
+	default:
+		e.Err = err
+		m.log.ErrorContext(ctx, "session: load failed", "err", err)
+	}
+	if m.observer != nil {
+		m.observer.Loaded(ctx, e)
+	}
+	return s, err
 }
 
 // expired checks s against the current options, which may be stricter than
@@ -347,59 +466,105 @@ func reason(err error) string {
 }
 
 // Save writes s to the store if it changed, was destroyed or is due a
-// refresh, and sets the cookie on w. Call it before the response header is
-// written. On error nothing is set on w: the client keeps its old cookie.
-// Middleware calls Save by itself.
+// refresh, and sets the cookie on w (for a bearer session, the TokenHeader
+// header). Call it before the response header is written. On error nothing
+// is set on w: the client keeps its old cookie. Middleware calls Save by
+// itself.
 func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error {
 	ctx := r.Context()
 	now := m.now().Unix()
 	s.mu.Lock()
 	s.committed = true
-	destroyed, fresh, hadCookie := s.destroyed, s.fresh, s.hadCookie
+	destroyed, fresh, hadCookie, bearer := s.destroyed, s.fresh, s.hadCookie, s.bearer
 	deleteRecord := destroyed && (!fresh || s.prevID != "")
 	save := !destroyed && (s.changed || s.touched || (!fresh && now-s.d.Issued >= m.touch))
+	resealed := save && !s.changed
 	if save {
 		s.setIssued(now, m.idle)
 	}
 	persistent, expires := s.d.Persistent, s.d.IdleExpires
 	s.mu.Unlock()
-
-	if deleteRecord {
-		if err := m.store.Delete(ctx, s); err != nil {
-			return err
-		}
-	}
-	c := m.cookie
-	switch {
-	case save:
-		token, err := m.store.Save(withClientInfo(ctx, r), s)
-		if err != nil {
-			return err
-		}
-		if size := len(c.Name) + len(token); size > MaxCookieSize {
-			return &SizeError{Size: size, Limit: MaxCookieSize}
-		}
-		c.Value = token
-		if persistent {
-			c.Expires = time.Unix(expires, 0)
-			c.MaxAge = int(max(expires-now, 1))
-		}
-	case destroyed && hadCookie:
-		c.MaxAge = -1
-	default:
+	if !save && !deleteRecord && !(destroyed && hadCookie) {
 		return nil
+	}
+
+	start := time.Now()
+	token, err := m.write(ctx, r, s, save, deleteRecord)
+	if m.observer != nil {
+		m.observer.Saved(ctx, SaveEvent{Destroyed: destroyed, Mode: s.Mode(), Bytes: len(token), Resealed: resealed,
+			Err: err, Latency: time.Since(start)})
+	}
+	if err != nil {
+		return err
+	}
+	if resealed {
+		m.log.DebugContext(ctx, "session: re-sealed", "mode", s.Mode())
 	}
 	s.mu.Lock()
 	s.saved()
 	s.mu.Unlock()
 	h := w.Header()
-	h.Add("Set-Cookie", c.String())
+	c := m.cookie
+	switch {
+	case bearer && save:
+		h.Set(TokenHeader, token)
+	case bearer:
+	case save:
+		c.Value = token
+		if persistent {
+			c.Expires = time.Unix(expires, 0)
+			c.MaxAge = int(max(expires-now, 1))
+		}
+		h.Add("Set-Cookie", c.String())
+	default:
+		c.MaxAge = -1
+		h.Add("Set-Cookie", c.String())
+	}
 	if cc := strings.Join(h.Values("Cache-Control"), ", "); cc == "" {
 		h.Set("Cache-Control", `no-cache="Set-Cookie"`)
 	} else if !strings.Contains(strings.ToLower(cc), "no-cache") && !strings.Contains(strings.ToLower(cc), "no-store") {
 		h.Set("Cache-Control", cc+`, no-cache="Set-Cookie"`)
 	}
 	return nil
+}
+
+// write deletes and saves s in the store as Save decided, and returns the
+// new token when it saved.
+func (m *Manager) write(ctx context.Context, r *http.Request, s *Session, save, deleteRecord bool) (string, error) {
+	if deleteRecord {
+		if err := m.store.Delete(ctx, s); err != nil {
+			return "", err
+		}
+	}
+	if !save {
+		return "", nil
+	}
+	token, err := m.store.Save(withClientInfo(ctx, r), s)
+	if err != nil {
+		return "", err
+	}
+	if size := len(m.cookie.Name) + len(token); size > MaxCookieSize {
+		return "", &SizeError{Size: size, Limit: MaxCookieSize}
+	}
+	return token, nil
+}
+
+// Token saves s and returns a token for it, for an API client to send back
+// in an "Authorization: Bearer" header (see Options.Bearer). It sets no
+// cookie. Call it after login, for example, and return the token in the
+// response body.
+func (m *Manager) Token(r *http.Request, s *Session) (string, error) {
+	s.mu.Lock()
+	s.setIssued(m.now().Unix(), m.idle)
+	s.mu.Unlock()
+	token, err := m.write(r.Context(), r, s, true, false)
+	if err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	s.saved()
+	s.mu.Unlock()
+	return token, nil
 }
 
 // fail reports err and lets the error handler write the response.

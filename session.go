@@ -55,6 +55,7 @@ type Session struct {
 	committed bool // the response has been written; later changes are lost
 	late      bool // changed after committed
 	hadCookie bool // the request carried a cookie of the session's name
+	bearer    bool // loaded from an Authorization header
 }
 
 // metaSet records which metadata a request changed.
@@ -83,6 +84,15 @@ func newID() string {
 	var b [16]byte
 	rand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// New returns a new, empty session with a fresh ID, for a Store that
+// makes a session from something else, such as a legacy cookie it
+// converts (see package gorillacompat). The Manager that loads it gives it
+// its creation time and deadlines. Handlers get sessions from From, and
+// code that drives a Store from Manager.NewSession.
+func New() *Session {
+	return &Session{fresh: true, d: payload.Data{ID: newID()}}
 }
 
 // Restore decodes a session from the encoding written by AppendBinary.
