@@ -1,5 +1,19 @@
 // Package fuzz holds fuzz targets over the module's public API, with seed
-// corpora in testdata/fuzz. Run one for a while with, for example:
+// corpora in testdata/fuzz and inline seeds in each target:
+//
+//   - FuzzCookieLoad: arbitrary sealed-cookie tokens; never a panic, never a
+//     token the store did not seal.
+//   - FuzzCookieTamper: any change to a valid token is refused.
+//   - FuzzSessionRoundTrip: arbitrary keys, nested JSON values, flashes,
+//     users and flags survive sealing and opening.
+//   - FuzzCookieHeader: raw Cookie headers through the middleware; never a
+//     panic or a 5xx, always a usable session.
+//   - FuzzReferenceToken: MongoDB reference JWTs (algorithm confusion,
+//     "none", many dots, huge segments); it starts devmongo like the other
+//     MongoDB tests.
+//   - FuzzKeyringParse: key ring files.
+//
+// .ci/run runs each for 20 seconds. Run one for hours with, for example:
 //
 //	go test ./fuzz -run '^$' -fuzz '^FuzzCookieLoad$' -fuzztime 1h
 //

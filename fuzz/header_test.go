@@ -1,0 +1,77 @@
+package fuzz
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/cookiestore"
+	"github.com/sessionseal/session/keyrotation"
+)
+
+// FuzzCookieHeader sends arbitrary Cookie headers through the middleware:
+// duplicates, many cookies, huge values, odd bytes. The handler must always
+// run with a usable session, and the response must never be a 5xx.
+func FuzzCookieHeader(f *testing.F) {
+	keys, err := keyrotation.Generate()
+	if err != nil {
+		f.Fatal(err)
+	}
+	store, err := cookiestore.New(keys, cookiestore.Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	m, err := session.NewManager(store, session.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	s := m.NewSession()
+	s.Set("n", 1)
+	valid, err := store.Save(context.Background(), s)
+	if err != nil {
+		f.Fatal(err)
+	}
+	name := m.CookieName()
+	var ran bool
+	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ran = true
+		s := session.From(r.Context())
+		n, _, err := session.Value[int](s, "n")
+		if err != nil {
+			n = 0
+		}
+		if err := s.Set("n", n+1); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, n+1)
+	}))
+	f.Add(name + "=" + valid)
+	f.Add(name + "=garbage; " + name + "=" + valid)
+	f.Add(strings.Repeat(name+"=x;", 50) + name + "=" + valid)
+	f.Add(name + `="` + valid + `"`)
+	f.Add(name + "=" + strings.Repeat("A", 5000))
+	f.Add("a=b; ;;; =; " + name + "; " + name + "==")
+	f.Add("\x00\xff" + name + "=\x7f")
+	f.Fuzz(func(t *testing.T, header string) {
+		ran = false
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header["Cookie"] = strings.Split(header, "\n")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if !ran {
+			t.Fatalf("the handler did not run: status %d", rec.Code)
+		}
+		if rec.Code >= 500 {
+			t.Fatalf("status %d for Cookie %q", rec.Code, header)
+		}
+		if len(rec.Result().Cookies()) != 1 {
+			t.Fatalf("the changed session was not saved: %q", rec.Header().Values("Set-Cookie"))
+		}
+	})
+}

@@ -1,0 +1,53 @@
+package fuzz
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/sessionseal/session/keyrotation"
+)
+
+// FuzzKeyringParse feeds arbitrary key ring files to keyrotation.Parse. It
+// must never panic; an error is a *ParseError matching ErrInvalidKeyring;
+// a ring that parses keeps the invariants (exactly one primary, at least
+// one key) and survives Marshal and Parse unchanged.
+func FuzzKeyringParse(f *testing.F) {
+	f.Add([]byte(`{"version":1,"keys":[{"id":1,"state":"primary","created":"2026-11-01T00:00:00Z","secret":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}]}`))
+	f.Add([]byte(`{"version":1,"propagation_delay":"15m","keys":[
+		{"id":1,"state":"primary","created":"2026-11-01T00:00:00Z","promoted":"2026-11-02T00:00:00.5+02:00","secret":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="},
+		{"id":4294967295,"state":"disabled","created":"2026-10-01T00:00:00Z","secret":"ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="}]}`))
+	f.Add([]byte(`{"version":2,"keys":[]}`))
+	f.Add([]byte(`{"keys":[{"id":1,"id":2}],"version":1}`))
+	f.Add([]byte(`[`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		k, err := keyrotation.Parse(data)
+		if err != nil {
+			var pe *keyrotation.ParseError
+			if !errors.As(err, &pe) || !errors.Is(err, keyrotation.ErrInvalidKeyring) {
+				t.Fatalf("error %v is not a ParseError matching ErrInvalidKeyring", err)
+			}
+			return
+		}
+		keys := k.Keys()
+		if len(keys) == 0 || keys[0].State != keyrotation.Primary || keys[0].ID != k.PrimaryID() {
+			t.Fatalf("parsed ring breaks the invariants: %+v", keys)
+		}
+		for _, key := range keys[1:] {
+			if key.State == keyrotation.Primary {
+				t.Fatalf("two primary keys: %+v", keys)
+			}
+		}
+		out, err := k.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := keyrotation.Parse(out)
+		if err != nil {
+			t.Fatalf("a marshalled ring does not parse: %v", err)
+		}
+		out2, err := again.Marshal()
+		if err != nil || string(out2) != string(out) {
+			t.Fatalf("Marshal, Parse, Marshal changed the ring:\n%s\n%s", out, out2)
+		}
+	})
+}
