@@ -1,0 +1,23 @@
+// Command faultload is the fault and load harness: a real HTTP server with
+// the hybrid store over devmongo, and simulated users adding and removing
+// cart items (some carts large enough to spill to MongoDB), while it kills
+// and restarts devmongo, rotates keys through add, promote and disable, and
+// sends tampered and oversized cookies.
+//
+//	cd bench && go run ./faultload -users 50 -duration 60s
+//
+// It prints the requests, the responses by class, the median and 99th
+// percentile latency, and the number of acknowledged cart changes missing
+// at the end, which must be 0: a change the server answered 200 to must
+// survive outages and rotations. Requests refused while MongoDB is down
+// must be clean 503s, and the client keeps its cookie. The exit status is 1
+// when either fails.
+//
+// devmongo runs as a child process and each outage kills it (SIGKILL), as a
+// crash would, so that requests in flight die with it. A graceful stop would
+// let FerretDB finish them for a few seconds after their clients gave up;
+// since FerretDB applies a conditional update as a read and then a write
+// (FerretDB issue 3040), such a late update can overwrite a newer one, which
+// MongoDB, applying the condition atomically, never does. See the mongostore
+// package documentation.
+package main

@@ -1,0 +1,528 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/hybrid"
+	"github.com/sessionseal/session/keyrotation"
+	"github.com/sessionseal/session/mongostore"
+)
+
+// Config sets the size of a run.
+type Config struct {
+	Users    int           // simulated users; every fifth fills a cart past the cookie limit
+	Duration time.Duration // how long the load runs
+	Outage   time.Duration // how long each MongoDB outage lasts
+}
+
+// Report is what a run measured.
+type Report struct {
+	Requests  int64
+	ByClass   map[string]int64 // "200", "503", "other 5xx", "4xx", "transport"
+	Attacks   int64            // tampered and oversized cookies sent
+	AttackBad int64            // of those, answered with anything but 200
+	P50, P99  time.Duration
+	Outages   int
+	Rotations int
+	Lost      int      // acknowledged changes missing at the end
+	Extra     int      // changes present at the end that were never requested
+	Checked   int      // carts compared at the end
+	Losses    []string // which users lost which changes
+}
+
+// OK reports whether no acknowledged change was lost and every failure was
+// a clean 503.
+func (r *Report) OK() bool {
+	return r.Lost == 0 && r.ByClass["other 5xx"] == 0 && r.ByClass["4xx"] == 0 && r.AttackBad == 0 && r.Checked > 0
+}
+
+// Print writes the report.
+func (r *Report) Print(w io.Writer) {
+	fmt.Fprintf(w, "requests        %d\n", r.Requests)
+	for _, c := range []string{"200", "503", "other 5xx", "4xx", "transport"} {
+		fmt.Fprintf(w, "  %-13s %d\n", c, r.ByClass[c])
+	}
+	fmt.Fprintf(w, "attacks         %d tampered or oversized cookies, %d not answered 200\n", r.Attacks, r.AttackBad)
+	fmt.Fprintf(w, "latency         p50 %v  p99 %v\n", r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond))
+	fmt.Fprintf(w, "faults          %d MongoDB outages, %d key rotations\n", r.Outages, r.Rotations)
+	fmt.Fprintf(w, "carts checked   %d\n", r.Checked)
+	fmt.Fprintf(w, "lost changes    %d acknowledged changes missing\n", r.Lost)
+	fmt.Fprintf(w, "extra changes   %d changes present that were never requested\n", r.Extra)
+	for _, l := range r.Losses {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
+	if r.OK() {
+		fmt.Fprintln(w, "PASS")
+	} else {
+		fmt.Fprintln(w, "FAIL")
+	}
+}
+
+// harness holds the server under test and what the run records.
+type harness struct {
+	cfg     Config
+	dir     string
+	bin     string // the devmongo command
+	addr    string // devmongo's address, kept across restarts
+	uri     string
+	mu      sync.Mutex
+	db      *exec.Cmd
+	keys    *keyrotation.Keyring
+	srv     *httptest.Server
+	down    atomic.Bool
+	promote atomic.Int64 // UnixNano of the last promotion
+
+	reqs    atomic.Int64
+	classes sync.Map // class → *atomic.Int64
+	latMu   sync.Mutex
+	lat     []time.Duration
+	attacks atomic.Int64
+	attBad  atomic.Int64
+}
+
+// Run runs the harness for cfg.Duration and returns its report.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if cfg.Users <= 0 || cfg.Duration <= 0 || cfg.Outage <= 0 {
+		return nil, errors.New("users, duration and outage must be positive")
+	}
+	h := &harness{cfg: cfg}
+	var err error
+	if h.dir, err = os.MkdirTemp("", "faultload"); err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(h.dir)
+	if h.bin, err = buildDevmongo(ctx, h.dir); err != nil {
+		return nil, err
+	}
+	if h.dir, err = os.MkdirTemp(h.dir, "data"); err != nil {
+		return nil, err
+	}
+	if err := h.startMongo(ctx); err != nil {
+		return nil, err
+	}
+	defer h.killMongo()
+	client, err := mongo.Connect(options.Client().ApplyURI(h.uri).SetServerSelectionTimeout(time.Second))
+	if err != nil {
+		return nil, err
+	}
+	defer client.Disconnect(context.Background())
+	if h.keys, err = keyrotation.Generate(); err != nil {
+		return nil, err
+	}
+	if err := h.keys.SetPropagationDelay(0); err != nil { // one process: nothing to propagate
+		return nil, err
+	}
+	quiet := slog.New(slog.DiscardHandler)
+	server, err := mongostore.New(ctx, client.Database("faultload").Collection("sessions"), h.keys,
+		mongostore.Options{Logger: quiet})
+	if err != nil {
+		return nil, err
+	}
+	defer server.Close()
+	store, err := hybrid.New(h.keys, server, hybrid.Options{CookieName: "cart", Logger: quiet})
+	if err != nil {
+		return nil, err
+	}
+	m, err := session.NewManager(store, session.Options{Cookie: session.CookieOptions{AllowInsecureHTTP: true}, Logger: quiet})
+	if err != nil {
+		return nil, err
+	}
+	h.srv = httptest.NewServer(m.Middleware(cartHandler()))
+	defer h.srv.Close()
+
+	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	defer cancel()
+	users := make([]*user, cfg.Users)
+	var wg sync.WaitGroup
+	for i := range users {
+		users[i] = newUser(i)
+		wg.Go(func() { h.drive(runCtx, users[i]) })
+	}
+	wg.Go(func() { h.attack(runCtx) })
+	rep := &Report{ByClass: map[string]int64{}}
+	wg.Go(func() { rep.Outages = h.outages(runCtx) })
+	wg.Go(func() { rep.Rotations = h.rotations(runCtx, users) })
+	wg.Wait()
+
+	if h.down.Load() {
+		if err := h.startMongo(ctx); err != nil {
+			return nil, err
+		}
+	}
+	for _, u := range users {
+		lost, extra, ok := h.check(ctx, u)
+		if ok {
+			rep.Checked++
+		}
+		rep.Lost += lost
+		rep.Extra += extra
+		if lost > 0 {
+			rep.Losses = append(rep.Losses, fmt.Sprintf("user %d (large cart %v): %d of %d acknowledged items missing, %d extra",
+				u.id, u.big, lost, len(u.cart), extra))
+		}
+	}
+	rep.Requests = h.reqs.Load()
+	h.classes.Range(func(k, v any) bool { rep.ByClass[k.(string)] = v.(*atomic.Int64).Load(); return true })
+	rep.Attacks, rep.AttackBad = h.attacks.Load(), h.attBad.Load()
+	h.latMu.Lock()
+	slices.Sort(h.lat)
+	if n := len(h.lat); n > 0 {
+		rep.P50, rep.P99 = h.lat[n/2], h.lat[n*99/100]
+	}
+	h.latMu.Unlock()
+	return rep, nil
+}
+
+// startMongo starts devmongo as a child process on h.addr (a free port
+// the first time) with its data in h.dir.
+func (h *harness) startMongo(ctx context.Context) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	cmd := exec.CommandContext(ctx, h.bin, "-addr", cmpOr(h.addr, "127.0.0.1:0"), "-dir", h.dir)
+	cmd.Stderr = io.Discard
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	uri, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return fmt.Errorf("devmongo printed no URI: %w", err)
+	}
+	h.uri = strings.TrimSpace(uri)
+	u, err := url.Parse(h.uri)
+	if err != nil {
+		return err
+	}
+	h.addr, h.db = u.Host, cmd
+	h.down.Store(false)
+	return nil
+}
+
+// killMongo kills devmongo as a crash would: requests in flight die with
+// it.
+func (h *harness) killMongo() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.db.Process.Kill()
+	h.db.Wait()
+	h.down.Store(true)
+}
+
+// buildDevmongo builds the devmongo command of this repository into dir.
+func buildDevmongo(ctx context.Context, dir string) (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for root := wd; ; root = filepath.Dir(root) {
+		if _, err := os.Stat(filepath.Join(root, "devmongo", "go.mod")); err == nil {
+			bin := filepath.Join(dir, "devmongo")
+			cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/devmongo")
+			cmd.Dir = filepath.Join(root, "devmongo")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				return "", fmt.Errorf("building devmongo: %v\n%s", err, out)
+			}
+			return bin, nil
+		}
+		if filepath.Dir(root) == root {
+			return "", errors.New("devmongo/go.mod not found above the working directory: run from the repository")
+		}
+	}
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// outages stops MongoDB for cfg.Outage, about every three outages' time,
+// and returns how many it caused.
+func (h *harness) outages(ctx context.Context) int {
+	n := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return n
+		case <-time.After(2 * h.cfg.Outage):
+		}
+		h.killMongo()
+		n++
+		select {
+		case <-ctx.Done():
+		case <-time.After(h.cfg.Outage):
+		}
+		if err := h.startMongo(context.Background()); err != nil {
+			panic(fmt.Sprintf("faultload: restarting devmongo: %v", err))
+		}
+	}
+}
+
+// rotations rotates keys over and over: add, promote, wait until every
+// user has had a successful request since the promotion (their sessions
+// are re-sealed), then disable and remove the old key.
+func (h *harness) rotations(ctx context.Context, users []*user) int {
+	n := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return n
+		case <-time.After(h.cfg.Duration / 4):
+		}
+		old := h.keys.PrimaryID()
+		id, err := h.keys.Add()
+		if err != nil {
+			panic(err)
+		}
+		if err := h.keys.Promote(id); err != nil {
+			panic(err)
+		}
+		promoted := time.Now().UnixNano()
+		for !allSince(users, promoted) {
+			select {
+			case <-ctx.Done():
+				return n
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+		if err := h.keys.Disable(old); err != nil {
+			panic(err)
+		}
+		if err := h.keys.Remove(old); err != nil {
+			panic(err)
+		}
+		n++
+	}
+}
+
+func allSince(users []*user, t int64) bool {
+	for _, u := range users {
+		if u.lastOK.Load() < t {
+			return false
+		}
+	}
+	return true
+}
+
+// attack sends tampered and oversized cookies; each must get a fresh
+// session and a 200.
+func (h *harness) attack(ctx context.Context) {
+	c := &http.Client{Timeout: 5 * time.Second}
+	for i := 0; ctx.Err() == nil; i++ {
+		var value string
+		switch i % 3 {
+		case 0:
+			value = strings.Repeat("A", 5000)
+		case 1:
+			value = "AQ" + strings.Repeat("x", 300)
+		default:
+			value = "eyJhbGciOiJub25lIn0.eyJqdGkiOiJ4In0."
+		}
+		req, _ := http.NewRequestWithContext(ctx, "GET", h.srv.URL+"/cart", nil)
+		req.AddCookie(&http.Cookie{Name: "cart", Value: value})
+		resp, err := c.Do(req)
+		if ctx.Err() != nil {
+			return
+		}
+		h.attacks.Add(1)
+		if err != nil {
+			h.attBad.Add(1)
+			continue
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			h.attBad.Add(1)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (h *harness) count(class string) {
+	v, _ := h.classes.LoadOrStore(class, new(atomic.Int64))
+	v.(*atomic.Int64).Add(1)
+}
+
+// user is one simulated browser and what the server acknowledged to it.
+type user struct {
+	id     int
+	big    bool
+	client *http.Client
+	cart   []string // the cart as acknowledged
+	// uncertain holds the items of requests that got no acknowledgement: a
+	// 503 after the write reached MongoDB leaves the change applied, which
+	// the client cannot know. They count neither as lost nor as extra.
+	uncertain map[string]bool
+	rnd       *rand.Rand
+	lastOK    atomic.Int64 // start time (UnixNano) of the last request answered 200
+}
+
+func newUser(i int) *user {
+	jar, _ := cookiejar.New(nil)
+	return &user{id: i, big: i%5 == 0, client: &http.Client{Jar: jar, Timeout: 5 * time.Second},
+		uncertain: map[string]bool{}, rnd: rand.New(rand.NewPCG(uint64(i), 1))}
+}
+
+// drive makes the user add and remove items until ctx ends.
+func (h *harness) drive(ctx context.Context, u *user) {
+	for seq := 0; ctx.Err() == nil; seq++ {
+		limit := 8
+		if u.big {
+			limit = 45
+		}
+		var path, item string
+		if len(u.cart) < limit && (len(u.cart) == 0 || u.rnd.IntN(4) != 0) {
+			item = fmt.Sprintf("u%d-i%d", u.id, seq)
+			path = "/cart/add?item=" + item
+			if u.big {
+				path += "&note=" + strings.Repeat("n", 60)
+			}
+		} else {
+			item = u.cart[u.rnd.IntN(len(u.cart))]
+			path = "/cart/remove?item=" + item
+		}
+		start := time.Now()
+		// In-flight requests finish even when the run ends, so that every
+		// answer the server gave is recorded.
+		resp, err := u.client.Post(h.srv.URL+path, "", nil)
+		h.reqs.Add(1)
+		if err != nil {
+			h.count("transport")
+			u.uncertain[item] = true
+			continue
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		h.latMu.Lock()
+		h.lat = append(h.lat, time.Since(start))
+		h.latMu.Unlock()
+		switch code := resp.StatusCode; {
+		case code == http.StatusOK:
+			h.count("200")
+			u.lastOK.Store(start.UnixNano())
+			if strings.HasPrefix(path, "/cart/add") {
+				u.cart = append(u.cart, item)
+			} else {
+				u.cart = slices.DeleteFunc(u.cart, func(s string) bool { return s == item })
+			}
+		case code == http.StatusServiceUnavailable:
+			h.count("503")
+			u.uncertain[item] = true
+			time.Sleep(50 * time.Millisecond)
+		case code >= 500:
+			h.count("other 5xx")
+			u.uncertain[item] = true
+		default:
+			h.count("4xx")
+			u.uncertain[item] = true
+		}
+	}
+}
+
+// check compares the user's cart on the server with what was acknowledged.
+func (h *harness) check(ctx context.Context, u *user) (lost, extra int, ok bool) {
+	for range 50 {
+		req, _ := http.NewRequestWithContext(ctx, "GET", h.srv.URL+"/cart", nil)
+		resp, err := u.client.Do(req)
+		if err != nil {
+			return 0, 0, false
+		}
+		var got []string
+		err = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			time.Sleep(100 * time.Millisecond) // the driver reconnecting after the last restart
+			continue
+		}
+		if err != nil {
+			return 0, 0, false
+		}
+		for _, it := range u.cart {
+			if !slices.Contains(got, it) && !u.uncertain[it] {
+				lost++
+			}
+		}
+		for _, it := range got {
+			if !slices.Contains(u.cart, it) && !u.uncertain[it] {
+				extra++
+			}
+		}
+		return lost, extra, true
+	}
+	return 0, 0, false
+}
+
+type line struct {
+	Item string `json:"item"`
+	Note string `json:"note,omitempty"`
+}
+
+// cartHandler serves the cart: POST /cart/add, POST /cart/remove, GET /cart.
+func cartHandler() http.Handler {
+	mux := http.NewServeMux()
+	load := func(w http.ResponseWriter, r *http.Request) ([]line, bool) {
+		cart, _, err := session.Value[[]line](session.From(r.Context()), "cart")
+		if err != nil {
+			http.Error(w, "unreadable cart", http.StatusInternalServerError)
+			return nil, false
+		}
+		return cart, true
+	}
+	save := func(w http.ResponseWriter, r *http.Request, cart []line) {
+		if err := session.From(r.Context()).Set("cart", cart); err != nil {
+			http.Error(w, "cannot store the cart", http.StatusInternalServerError)
+		}
+	}
+	mux.HandleFunc("POST /cart/add", func(w http.ResponseWriter, r *http.Request) {
+		if cart, ok := load(w, r); ok {
+			save(w, r, append(cart, line{Item: r.FormValue("item"), Note: r.FormValue("note")}))
+		}
+	})
+	mux.HandleFunc("POST /cart/remove", func(w http.ResponseWriter, r *http.Request) {
+		if cart, ok := load(w, r); ok {
+			item := r.FormValue("item")
+			save(w, r, slices.DeleteFunc(cart, func(l line) bool { return l.Item == item }))
+		}
+	})
+	mux.HandleFunc("GET /cart", func(w http.ResponseWriter, r *http.Request) {
+		cart, ok := load(w, r)
+		if !ok {
+			return
+		}
+		items := make([]string, len(cart))
+		for i, l := range cart {
+			items[i] = l.Item
+		}
+		json.NewEncoder(w).Encode(items)
+	})
+	return mux
+}

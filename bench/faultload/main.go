@@ -1,0 +1,29 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"time"
+)
+
+func main() {
+	cfg := Config{}
+	flag.IntVar(&cfg.Users, "users", 30, "simulated users")
+	flag.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long the load runs")
+	flag.DurationVar(&cfg.Outage, "outage", 2*time.Second, "how long each MongoDB outage lasts")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep, err := Run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "faultload:", err)
+		os.Exit(1)
+	}
+	rep.Print(os.Stdout)
+	if !rep.OK() {
+		os.Exit(1)
+	}
+}
