@@ -4,6 +4,8 @@ go 1.26
 
 require (
 	github.com/golang-jwt/jwt/v5 v5.3.1
+	github.com/gorilla/securecookie v1.1.2
+	github.com/gorilla/sessions v1.4.0
 	go.mongodb.org/mongo-driver/v2 v2.10.0
 )
 

@@ -12,6 +12,8 @@
 //     "none", many dots, huge segments); it starts devmongo like the other
 //     MongoDB tests.
 //   - FuzzKeyringParse: key ring files.
+//   - FuzzLegacyCookie: gorilla/securecookie cookies through the migration
+//     of package gorillacompat.
 //
 // .ci/run runs each for 20 seconds. Run one for hours with, for example:
 //

@@ -1,0 +1,74 @@
+package fuzz
+
+import (
+	"context"
+	"encoding/gob"
+	"errors"
+	"testing"
+
+	"github.com/gorilla/securecookie"
+
+	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/cookiestore"
+	"github.com/sessionseal/session/gorillacompat"
+	"github.com/sessionseal/session/keyrotation"
+)
+
+// FuzzLegacyCookie feeds arbitrary cookies to the gorilla/sessions
+// migration path. It must never panic; it may accept only a cookie the
+// legacy codec made (or one of ours), and a refusal is ErrInvalid or
+// ErrExpired.
+func FuzzLegacyCookie(f *testing.F) {
+	keys, err := keyrotation.Generate()
+	if err != nil {
+		f.Fatal(err)
+	}
+	inner, err := cookiestore.New(keys, cookiestore.Options{CookieName: "legacy"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	legacy := securecookie.New([]byte("0123456789abcdef0123456789abcdef"), []byte("fedcba9876543210fedcba9876543210"))
+	jsonLegacy := securecookie.New([]byte("0123456789abcdef0123456789abcdef"), nil).SetSerializer(securecookie.JSONEncoder{})
+	store := gorillacompat.MigrateWith(inner, gorillacompat.MigrateOptions{OnConversionError: func(context.Context, error) {}},
+		legacy, jsonLegacy)
+	// gorilla/sessions registers what its flashes need; applications
+	// register their own types the same way.
+	gob.Register([]any{})
+	made := map[string]bool{}
+	for _, v := range []any{
+		map[any]any{"user": "ada", "n": 42, "_flash": []any{"hi"}},
+		map[any]any{42: "non-string key"},
+	} {
+		tok, err := legacy.Encode("legacy", v)
+		if err != nil {
+			f.Fatal(err)
+		}
+		made[tok] = true
+		f.Add(tok)
+	}
+	tok, err := jsonLegacy.Encode("legacy", map[string]any{"user": "bob"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	made[tok] = true
+	f.Add(tok)
+	f.Add("MTcwMDAwMDAwMHxhYmN8ZGVm")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, token string) {
+		s, err := store.Load(context.Background(), token)
+		if err != nil {
+			if !errors.Is(err, session.ErrInvalid) && !errors.Is(err, session.ErrExpired) {
+				t.Fatalf("Load: got %v, want ErrInvalid or ErrExpired", err)
+			}
+			return
+		}
+		// Fuzzing workers make their own seed cookies (random IVs), so what
+		// counts is whether a legacy codec itself authenticates the cookie.
+		var gobValues map[any]any
+		var jsonValues map[string]any
+		if !made[token] && legacy.Decode("legacy", token, &gobValues) != nil && jsonLegacy.Decode("legacy", token, &jsonValues) != nil {
+			t.Fatalf("the migration accepted a cookie no codec authenticates: %q", token)
+		}
+		s.Keys()
+	})
+}
