@@ -234,11 +234,13 @@ func (s *Store) Delete(ctx context.Context, sess *session.Session) error {
 }
 
 // RevokeUser logs the user out everywhere: it deletes the user's server
-// sessions and stamps the user so that cookie sessions issued before now are
-// refused. Other servers see the stamp within Options.RevocationCacheTTL;
-// this one at once.
+// sessions and stamps the user so that cookie sessions issued up to now are
+// refused, the current one included. Cookie times are kept in whole
+// seconds, so the stamp is rounded up: a session saved later in the same
+// second is refused too, and its user logs in again. Other servers see the
+// stamp within Options.RevocationCacheTTL; this one at once.
 func (s *Store) RevokeUser(ctx context.Context, userID string) error {
-	now := s.now().Truncate(time.Second)
+	now := s.now().Truncate(time.Second).Add(time.Second)
 	if err := s.server.SetNotBefore(ctx, userID, now, s.lifetime); err != nil {
 		return err
 	}

@@ -580,11 +580,12 @@ func Handle(sessionID string) string {
 }
 
 // RevokeHandle deletes the session that a listing of userID's sessions
-// named by handle. It deletes nothing of another user's.
+// named by handle. It deletes nothing of another user's. A malformed handle
+// is an error matching session.ErrInvalid.
 func (s *Store) RevokeHandle(ctx context.Context, userID, handle string) error {
 	key, err := base64.RawURLEncoding.DecodeString(handle)
 	if err != nil || len(key) != sha256.Size {
-		return fmt.Errorf("mongostore: malformed session handle")
+		return fmt.Errorf("%w: malformed session handle", session.ErrInvalid)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()

@@ -1,0 +1,563 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/hybrid"
+	"github.com/sessionseal/session/keyrotation"
+	"github.com/sessionseal/session/mongostore"
+)
+
+// defaultDatabase is the database of the "sessions" collection unless
+// config.Database names another.
+const defaultDatabase = "shop"
+
+// cookieName is the session cookie's name. The shop serves plain HTTP on
+// loopback, so it cannot use the default __Host- name, which needs Secure.
+const cookieName = "shop"
+
+// Limits on what a client can put in its session.
+const (
+	maxLines    = 100  // cart lines
+	maxQty      = 99   // per line
+	maxNote     = 200  // bytes of a line's note
+	maxUserName = 64   // bytes of a user name
+	maxForm     = 8192 // bytes of a form body
+)
+
+// config says where the shop finds its keys and its database.
+type config struct {
+	// KeysPath is the key ring file. It is created, with one new key, when
+	// missing.
+	KeysPath string
+
+	// MongoURI is the MongoDB connection string.
+	MongoURI string
+
+	// Database is the database that holds the "sessions" collection.
+	// Default defaultDatabase.
+	Database string
+
+	// WatchInterval is how often the key ring file is checked for a
+	// rotation. Default two seconds.
+	WatchInterval time.Duration
+
+	// Now is the clock of the session manager and the stores. Default
+	// time.Now.
+	Now func() time.Time
+}
+
+// shop is the demo shop: its stores and its HTTP handler.
+type shop struct {
+	keys    *keyrotation.Keyring
+	client  *mongo.Client
+	server  *mongostore.Store // the MongoDB half of the hybrid store
+	store   *hybrid.Store
+	handler http.Handler // the pages behind the session middleware and the CSRF check
+	log     *slog.Logger
+}
+
+// newShop loads (or creates) the key ring, connects to MongoDB and builds the
+// shop's handler. ctx bounds the set-up and the key ring file's watcher: cancel
+// it after Close.
+func newShop(ctx context.Context, cfg config) (*shop, error) {
+	if cfg.Database == "" {
+		cfg.Database = defaultDatabase
+	}
+	if cfg.WatchInterval == 0 {
+		cfg.WatchInterval = 2 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	sh := &shop{log: slog.Default()}
+	if err := ensureKeyring(cfg.KeysPath); err != nil {
+		return nil, err
+	}
+	keys, err := keyrotation.WatchFile(ctx, cfg.KeysPath, cfg.WatchInterval, func(err error) {
+		sh.log.Error("shop: key ring file not reloaded", "path", cfg.KeysPath, "err", err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	sh.keys = keys
+	client, err := mongo.Connect(options.Client().ApplyURI(cfg.MongoURI).SetServerSelectionTimeout(5 * time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("shop: connecting to MongoDB: %w", err)
+	}
+	sh.client = client
+	coll := client.Database(cfg.Database).Collection("sessions")
+	sh.server, err = mongostore.New(ctx, coll, keys, mongostore.Options{Now: cfg.Now})
+	if err != nil {
+		_ = client.Disconnect(ctx)
+		return nil, fmt.Errorf("shop: %w", err)
+	}
+	sh.store, err = hybrid.New(keys, sh.server, hybrid.Options{CookieName: cookieName, Now: cfg.Now})
+	if err != nil {
+		_ = sh.Close(ctx)
+		return nil, err
+	}
+	m, err := session.NewManager(sh.store, session.Options{
+		Cookie: session.CookieOptions{Name: cookieName, AllowInsecureHTTP: true},
+		Now:    cfg.Now,
+	})
+	if err != nil {
+		_ = sh.Close(ctx)
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", sh.home)
+	mux.HandleFunc("GET /cart", sh.cart)
+	mux.HandleFunc("GET /sessions", sh.sessions)
+	mux.HandleFunc("POST /cart/add", sh.add)
+	mux.HandleFunc("POST /cart/remove", sh.remove)
+	mux.HandleFunc("POST /login", sh.login)
+	mux.HandleFunc("POST /logout", sh.logout)
+	mux.HandleFunc("POST /logout-everywhere", sh.logoutEverywhere)
+	mux.HandleFunc("POST /sessions/revoke", sh.revoke)
+	sh.handler = m.Middleware(checkCSRF(mux))
+	return sh, nil
+}
+
+// Close stops the store's cleanup and disconnects from MongoDB.
+func (sh *shop) Close(ctx context.Context) error {
+	return errors.Join(sh.server.Close(), sh.client.Disconnect(ctx))
+}
+
+// ensureKeyring writes a new key ring to path unless the file exists.
+func ensureKeyring(path string) error {
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	keys, err := keyrotation.Generate()
+	if err != nil {
+		return err
+	}
+	// One server: a key added with sessionkeys can be promoted at once.
+	if err := keys.SetPropagationDelay(0); err != nil {
+		return err
+	}
+	return keys.WriteFile(path)
+}
+
+// line is one line of the cart. Each "add" makes a new line, which keeps its
+// own copy of the item's name and a note.
+type line struct {
+	ID   int    `json:"id"`
+	SKU  string `json:"sku"`
+	Name string `json:"name"`
+	Qty  int    `json:"qty"`
+	Note string `json:"note"`
+}
+
+// cartOf returns the session's cart.
+func cartOf(s *session.Session) ([]line, error) {
+	cart, _, err := session.Value[[]line](s, "cart")
+	return cart, err
+}
+
+// setCart stores the cart, or removes it when it is empty.
+func setCart(s *session.Session, cart []line) error {
+	if len(cart) == 0 {
+		s.Delete("cart")
+		return nil
+	}
+	return s.Set("cart", cart)
+}
+
+// csrfKey is the session value that holds the CSRF token.
+const csrfKey = "csrf"
+
+// csrfToken returns the session's CSRF token, creating it on first use.
+func csrfToken(s *session.Session) (string, error) {
+	tok, ok, err := session.Value[string](s, csrfKey)
+	if err != nil || ok {
+		return tok, err
+	}
+	tok = base64.RawURLEncoding.EncodeToString(randomBytes(32))
+	return tok, s.Set(csrfKey, tok)
+}
+
+// randomBytes returns n bytes from crypto/rand, which never fails.
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+// checkCSRF refuses, with 403, a POST whose form field "csrf" is not the
+// session's token. A session without a token refuses every POST: the token is
+// made when a page with a form is rendered.
+func checkCSRF(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		if err := r.ParseForm(); err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				http.Error(w, "413 request entity too large", http.StatusRequestEntityTooLarge)
+				return
+			}
+			http.Error(w, "400 bad request: unreadable form", http.StatusBadRequest)
+			return
+		}
+		want, _, err := session.Value[string](session.From(r.Context()), csrfKey)
+		got := r.PostFormValue("csrf")
+		if err != nil || want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			http.Error(w, "403 forbidden: the form's CSRF token does not match your session; reload the page and try again", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// status is the bar at the top of every page: where the session lives once
+// this response is sent.
+type status struct {
+	Mode       string // "cookie" or "MongoDB"
+	CookieSize int    // len(name)+len(value) of the session cookie, 0 without one
+	Limit      int    // session.MaxCookieSize
+	KeyID      string // the key that sealed or signed the cookie, "" without one
+	TokenKind  string // "sealed session", "JWT reference" or "none"
+	CartCount  int
+	User       string
+}
+
+// Percent is how much of the cookie size limit the cookie uses, for the meter.
+func (st status) Percent() int { return min(100, st.CookieSize*100/st.Limit) }
+
+// pageData is what the templates render.
+type pageData struct {
+	Title     string
+	Path      string
+	Status    status
+	Flashes   []string
+	CSRF      string
+	Catalogue []item
+	Cart      []line // the session's cart; render fills it in
+	Sessions  []sessionRow
+	Current   string // how the current session appears in Sessions, or why it does not
+}
+
+// sessionRow is one of the user's sessions in MongoDB.
+type sessionRow struct {
+	mongostore.Info
+	Current bool
+}
+
+// render writes the page. The Manager saves the session when the header is
+// written; render writes it first, so that the status bar shows the session as
+// the browser holds it after this response (reading the flashes, or making the
+// CSRF token, changes the session, which may move it between the cookie and
+// MongoDB).
+func (sh *shop) render(w http.ResponseWriter, r *http.Request, name string, d *pageData) {
+	s := session.From(r.Context())
+	tok, err := csrfToken(s)
+	if err != nil {
+		sh.fail(w, r, err)
+		return
+	}
+	if d.Cart, err = cartOf(s); err != nil {
+		sh.fail(w, r, err)
+		return
+	}
+	d.CSRF, d.Flashes, d.Path = tok, s.Flashes(), r.URL.Path
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	d.Status = statusOf(w, r, s, len(d.Cart))
+	if err := pages.ExecuteTemplate(w, name, d); err != nil {
+		sh.log.ErrorContext(r.Context(), "shop: rendering a page", "page", name, "err", err)
+	}
+}
+
+// statusOf describes the session after the Manager saved it: call it once
+// the response header is written. The cookie is the one the response sets, or
+// else the one the request carried.
+func statusOf(w http.ResponseWriter, r *http.Request, s *session.Session, cartCount int) status {
+	st := status{Mode: "cookie", Limit: session.MaxCookieSize, TokenKind: "none", CartCount: cartCount, User: s.User()}
+	if s.Mode() == session.ModeServer {
+		st.Mode = "MongoDB"
+	}
+	token, ok := sessionCookie(w, r)
+	if !ok {
+		return st
+	}
+	st.CookieSize = len(cookieName) + len(token)
+	st.KeyID, st.TokenKind = keyID(token)
+	return st
+}
+
+// sessionCookie returns the value of the session cookie the browser holds
+// once it has this response.
+func sessionCookie(w http.ResponseWriter, r *http.Request) (string, bool) {
+	for _, v := range w.Header().Values("Set-Cookie") {
+		c, err := http.ParseSetCookie(v)
+		if err == nil && c.Name == cookieName {
+			return c.Value, c.MaxAge >= 0
+		}
+	}
+	c, err := r.Cookie(cookieName)
+	if err != nil {
+		return "", false
+	}
+	return c.Value, true
+}
+
+// keyID returns the ID of the key behind a session token, read without
+// verifying anything: for a reference (a JWT), the kid of its header; for a
+// sealed session, bytes 2 to 5 of the token, big-endian (see "Cookie format"
+// in the README).
+func keyID(token string) (id, kind string) {
+	if head, _, ok := strings.Cut(token, "."); ok {
+		var h struct {
+			Kid string `json:"kid"`
+		}
+		b, err := base64.RawURLEncoding.DecodeString(head)
+		if err != nil || json.Unmarshal(b, &h) != nil {
+			return "", "unreadable"
+		}
+		return h.Kid, "JWT reference"
+	}
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || len(b) < 6 {
+		return "", "unreadable"
+	}
+	return strconv.FormatUint(uint64(binary.BigEndian.Uint32(b[2:6])), 10), "sealed session"
+}
+
+// fail answers a request that went wrong on the server: 503 when MongoDB
+// cannot be reached, 500 otherwise.
+func (sh *shop) fail(w http.ResponseWriter, r *http.Request, err error) {
+	sh.log.ErrorContext(r.Context(), "shop: request failed", "path", r.URL.Path, "err", err)
+	code := http.StatusInternalServerError
+	if errors.Is(err, session.ErrStoreUnavailable) {
+		code = http.StatusServiceUnavailable
+	}
+	http.Error(w, http.StatusText(code), code)
+}
+
+// redirect ends a POST: the browser then GETs the page, which shows the
+// session as this POST saved it (POST-redirect-GET).
+func redirect(w http.ResponseWriter, r *http.Request, path string) {
+	http.Redirect(w, r, path, http.StatusSeeOther)
+}
+
+func (sh *shop) home(w http.ResponseWriter, r *http.Request) {
+	sh.render(w, r, "home", &pageData{Title: "Shop", Catalogue: catalogue})
+}
+
+func (sh *shop) cart(w http.ResponseWriter, r *http.Request) {
+	sh.render(w, r, "cart", &pageData{Title: "Cart"})
+}
+
+func (sh *shop) sessions(w http.ResponseWriter, r *http.Request) {
+	s := session.From(r.Context())
+	d := &pageData{Title: "Your active sessions"}
+	if user := s.User(); user != "" {
+		infos, err := sh.server.Sessions(r.Context(), user)
+		if err != nil {
+			sh.fail(w, r, err)
+			return
+		}
+		current := mongostore.Handle(s.ID())
+		d.Current = "This session lives in its cookie, so it is not listed."
+		for _, in := range infos {
+			row := sessionRow{Info: in, Current: in.Handle == current}
+			if row.Current {
+				d.Current = "This session is marked “this one”."
+			}
+			d.Sessions = append(d.Sessions, row)
+		}
+	}
+	sh.render(w, r, "sessions", d)
+}
+
+func (sh *shop) add(w http.ResponseWriter, r *http.Request) {
+	s := session.From(r.Context())
+	it, ok := findItem(r.PostFormValue("sku"))
+	if !ok {
+		http.Error(w, "400 bad request: no such item", http.StatusBadRequest)
+		return
+	}
+	qty := 1
+	if v := r.PostFormValue("qty"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxQty {
+			http.Error(w, fmt.Sprintf("400 bad request: the quantity is a number from 1 to %d", maxQty), http.StatusBadRequest)
+			return
+		}
+		qty = n
+	}
+	note := strings.TrimSpace(r.PostFormValue("note"))
+	if note == "" {
+		note = it.Description
+	}
+	if len(note) > maxNote || !printable(note) {
+		http.Error(w, fmt.Sprintf("400 bad request: a note is at most %d bytes of printable text", maxNote), http.StatusBadRequest)
+		return
+	}
+	cart, err := cartOf(s)
+	if err != nil {
+		sh.fail(w, r, err)
+		return
+	}
+	if len(cart) >= maxLines {
+		s.AddFlash(fmt.Sprintf("Your cart is full (%d lines).", maxLines))
+		redirect(w, r, "/")
+		return
+	}
+	id := 1
+	for _, l := range cart {
+		id = max(id, l.ID+1)
+	}
+	cart = append(cart, line{ID: id, SKU: it.SKU, Name: it.Name, Qty: qty, Note: note})
+	if err := setCart(s, cart); err != nil {
+		sh.fail(w, r, err)
+		return
+	}
+	s.AddFlash(fmt.Sprintf("Added %d × %s (line %d).", qty, it.Name, id))
+	redirect(w, r, "/")
+}
+
+func (sh *shop) remove(w http.ResponseWriter, r *http.Request) {
+	s := session.From(r.Context())
+	cart, err := cartOf(s)
+	if err != nil {
+		sh.fail(w, r, err)
+		return
+	}
+	id, _ := strconv.Atoi(r.PostFormValue("line"))
+	for i, l := range cart {
+		if l.ID == id {
+			if err := setCart(s, slices.Delete(cart, i, i+1)); err != nil {
+				sh.fail(w, r, err)
+				return
+			}
+			s.AddFlash(fmt.Sprintf("Removed line %d (%s).", id, l.Name))
+			redirect(w, r, "/cart")
+			return
+		}
+	}
+	s.AddFlash("That line is no longer in your cart.")
+	redirect(w, r, "/cart")
+}
+
+func (sh *shop) login(w http.ResponseWriter, r *http.Request) {
+	s := session.From(r.Context())
+	name := strings.TrimSpace(r.PostFormValue("user"))
+	if name == "" || len(name) > maxUserName || !printable(name) {
+		s.AddFlash(fmt.Sprintf("Choose a user name of 1 to %d printable characters.", maxUserName))
+		redirect(w, r, "/")
+		return
+	}
+	// A new session ID on every login, against session fixation. The values,
+	// the cart and the CSRF token among them, stay.
+	s.Renew()
+	s.SetUser(name)
+	s.AddFlash(fmt.Sprintf("Logged in as %s, with a new session ID. (This demo checks no password.)", name))
+	redirect(w, r, "/")
+}
+
+func (sh *shop) logout(w http.ResponseWriter, r *http.Request) {
+	s := session.From(r.Context())
+	s.Destroy()
+	s.AddFlash("Logged out. Your cart went with the session.")
+	redirect(w, r, "/")
+}
+
+func (sh *shop) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
+	s := session.From(r.Context())
+	user := s.User()
+	if user == "" {
+		s.AddFlash("Log in first.")
+		redirect(w, r, "/")
+		return
+	}
+	// hybrid.Store.RevokeUser does not say how many sessions it deleted;
+	// the listing just before it does.
+	infos, err := sh.server.Sessions(r.Context(), user)
+	if err != nil {
+		sh.fail(w, r, err)
+		return
+	}
+	if err := sh.store.RevokeUser(r.Context(), user); err != nil {
+		sh.fail(w, r, err)
+		return
+	}
+	s.Destroy()
+	s.AddFlash(fmt.Sprintf("Logged out everywhere: %s in MongoDB deleted, and every cookie session of %s made before now refused.",
+		plural(len(infos), "session"), user))
+	redirect(w, r, "/")
+}
+
+func (sh *shop) revoke(w http.ResponseWriter, r *http.Request) {
+	s := session.From(r.Context())
+	user := s.User()
+	if user == "" {
+		s.AddFlash("Log in first.")
+		redirect(w, r, "/sessions")
+		return
+	}
+	handle := r.PostFormValue("handle")
+	if handle == mongostore.Handle(s.ID()) {
+		s.Destroy()
+		s.AddFlash("You ended this session: you are logged out here.")
+		redirect(w, r, "/")
+		return
+	}
+	if err := sh.server.RevokeHandle(r.Context(), user, handle); err != nil {
+		sh.fail(w, r, err)
+		return
+	}
+	s.AddFlash("Session ended: that browser is logged out on its next request.")
+	redirect(w, r, "/sessions")
+}
+
+// printable reports whether s is valid UTF-8 without control characters.
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, c := range s {
+		if !unicode.IsPrint(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// plural returns "1 session" or "n sessions".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
