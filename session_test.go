@@ -693,18 +693,7 @@ func TestUnavailableStoreFailsWithoutTouchingCookie(t *testing.T) {
 }
 
 func TestLoadAndSaveWithoutMiddleware(t *testing.T) {
-	keys, err := keyrotation.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := cookiestore.New(keys, cookiestore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := session.NewManager(store, session.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := newManager(t)
 	s, err := m.Load(httptest.NewRequest("GET", "/", nil))
 	if err != nil {
 		t.Fatal(err)
