@@ -7,32 +7,50 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/cookiestore"
 	"github.com/sessionseal/session/keyrotation"
 )
 
+// maxFuzzTime bounds the creation times FuzzSessionRoundTrip tries to
+// about 35,000 years either side of 1970, far past any clock a server has,
+// so that deadlines computed from them stay within int64.
+const maxFuzzTime = 1 << 40
+
 // FuzzSessionRoundTrip fills a session with arbitrary keys, nested JSON
-// values, flashes, a user and flags, seals it and opens it again: what comes
-// back must equal what went in, or the save must fail with ErrTooLarge.
+// values, flashes, a user, flags and times, seals it and opens it again some
+// seconds later: what comes back must equal what went in, or the save must
+// fail with ErrTooLarge, or the open must fail with ErrExpired exactly when
+// the idle timeout has passed.
 func FuzzSessionRoundTrip(f *testing.F) {
 	keys, err := keyrotation.Generate()
 	if err != nil {
 		f.Fatal(err)
 	}
-	store, err := cookiestore.New(keys, cookiestore.Options{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	m, err := session.NewManager(store, session.Options{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add("cart", `[{"SKU":"BOOK-0001","Qty":1}]`, "role", `"editor"`, "saved", "alice", true, false)
-	f.Add("", `{"a":{"b":[1,2,{"c":null}]}}`, "ü\x00", `1e400`, "", "", false, true)
-	f.Add("same", `true`, "same", `false`, "a\nb", "\xff\xfe", true, true)
-	f.Fuzz(func(t *testing.T, k1, v1, k2, v2, flash, user string, persistent, revocable bool) {
+	f.Add("cart", `[{"SKU":"BOOK-0001","Qty":1}]`, "role", `"editor"`, "saved", "alice", true, false,
+		int64(1764115200), uint32(86400), uint32(604800), uint32(60))
+	f.Add("", `{"a":{"b":[1,2,{"c":null}]}}`, "ü\x00", `1e400`, "", "", false, true,
+		int64(-1), uint32(0), uint32(0), uint32(1))
+	f.Add("same", `true`, "same", `false`, "a\nb", "\xff\xfe", true, true,
+		int64(1<<40-1), uint32(3600), uint32(3599), uint32(3600))
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2, flash, user string, persistent, revocable bool,
+		created int64, idleSecs, lifetimeSecs, age uint32) {
+		created %= maxFuzzTime
+		lifetime := 1 + int64(lifetimeSecs)%(10*365*86400)
+		idle := 1 + int64(idleSecs)%lifetime
+		now := time.Unix(created, 0)
+		clock := func() time.Time { return now }
+		store, err := cookiestore.New(keys, cookiestore.Options{Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := session.NewManager(store, session.Options{Now: clock,
+			IdleTimeout: time.Duration(idle) * time.Second, Lifetime: time.Duration(lifetime) * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
 		s := m.NewSession()
 		want := map[string][]byte{}
 		for _, kv := range [][2]string{{k1, v1}, {k2, v2}} {
@@ -65,9 +83,29 @@ func FuzzSessionRoundTrip(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Save: %v", err)
 		}
+		now = now.Add(time.Duration(age) * time.Second)
 		got, err := store.Load(context.Background(), token)
+		if int64(age) >= idle {
+			if !errors.Is(err, session.ErrExpired) {
+				t.Fatalf("Load %ds after sealing with idle timeout %ds: err %v, want ErrExpired", age, idle, err)
+			}
+			return
+		}
 		if err != nil {
-			t.Fatalf("Load of a token just sealed: %v", err)
+			t.Fatalf("Load %ds after sealing with idle timeout %ds: %v", age, idle, err)
+		}
+		for _, c := range []struct {
+			name      string
+			got, want int64
+		}{
+			{"CreatedAt", got.CreatedAt().Unix(), created},
+			{"IssuedAt", got.IssuedAt().Unix(), created},
+			{"ExpiresAt", got.ExpiresAt().Unix(), created + idle},
+			{"Deadline", got.Deadline().Unix(), created + lifetime},
+		} {
+			if c.got != c.want {
+				t.Fatalf("%s: got %d, want %d", c.name, c.got, c.want)
+			}
 		}
 		if got.ID() != s.ID() || got.User() != user || got.Persistent() != persistent || got.Revocable() != revocable {
 			t.Fatalf("metadata: got %q %q %v %v", got.ID(), got.User(), got.Persistent(), got.Revocable())
