@@ -125,8 +125,8 @@
 //
 //   - version: the integer 1. Another version is an error: a later format
 //     needs a later version of this package.
-//   - propagation_delay: optional, how long after a key's creation Promote
-//     accepts it, as a Go duration string such as "1h" or "15m"; absent
+//   - propagation_delay: optional, how long after a key's creation (or
+//     after it was last enabled again) Promote accepts it, as a Go duration string such as "1h" or "15m"; absent
 //     means DefaultPropagationDelay.
 //   - keys: an array of at least one key, exactly one of them primary.
 //   - id: the key ID, an integer from 1 to 4294967295, unique in the ring.
@@ -135,6 +135,9 @@
 //   - created: when the key was made, an RFC 3339 time.
 //   - promoted: when the key last became primary, an RFC 3339 time; absent
 //     if never.
+//   - enabled: when the key was last made active again after being
+//     disabled, an RFC 3339 time; absent if never. The propagation delay
+//     runs from the later of created and enabled.
 //   - secret: the key's 32 secret bytes in standard base64 with padding
 //     (44 characters).
 //

@@ -79,6 +79,7 @@ func marshal(s *snapshot, delay time.Duration, delaySet bool) ([]byte, error) {
 		State    State  `json:"state"`
 		Created  string `json:"created"`
 		Promoted string `json:"promoted,omitempty"`
+		Enabled  string `json:"enabled,omitempty"`
 		Secret   string `json:"secret"`
 	}
 	type file struct {
@@ -99,6 +100,9 @@ func marshal(s *snapshot, delay time.Duration, delaySet bool) ([]byte, error) {
 		}
 		if !e.promoted.IsZero() {
 			f.Keys[i].Promoted = e.promoted.Format(time.RFC3339Nano)
+		}
+		if !e.enabled.IsZero() {
+			f.Keys[i].Enabled = e.enabled.Format(time.RFC3339Nano)
 		}
 	}
 	b, err := json.MarshalIndent(f, "", "  ")
@@ -386,7 +390,7 @@ func (p *parser) entry() (entry, error) {
 	// what Decode may write.
 	var secret [secretSize + 1]byte
 	defer clear(secret[:])
-	err := p.object("", []string{"id", "state", "created", "secret"}, []string{"promoted"}, func(name string) error {
+	err := p.object("", []string{"id", "state", "created", "secret"}, []string{"promoted", "enabled"}, func(name string) error {
 		switch name {
 		case "id":
 			const want = "an integer from 1 to 4294967295"
@@ -408,6 +412,8 @@ func (p *parser) entry() (entry, error) {
 			return p.time(name, &e.created)
 		case "promoted":
 			return p.time(name, &e.promoted)
+		case "enabled":
+			return p.time(name, &e.enabled)
 		case "secret":
 			const want = "32 bytes in standard base64"
 			var s string

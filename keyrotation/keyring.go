@@ -84,6 +84,7 @@ type KeyInfo struct {
 	State    State
 	Created  time.Time // UTC
 	Promoted time.Time // UTC; the last time the key became primary, zero if never
+	Enabled  time.Time // UTC; the last time Enable made the disabled key active again, zero if never
 	// Seals counts the Cipher.Seal calls this process made with the key,
 	// for all purposes, since the ring was loaded or generated. Keep it,
 	// summed over every process that seals, well under 2^32 (see
@@ -131,6 +132,7 @@ type entry struct {
 	state    State
 	created  time.Time
 	promoted time.Time
+	enabled  time.Time
 	m        *material
 }
 
@@ -306,8 +308,9 @@ func (k *Keyring) Promote(id uint32) error {
 }
 
 // PromotableAt returns the earliest time at which Promote accepts key id:
-// its creation plus the propagation delay. It returns an error matching
-// ErrUnknownKey for an ID not in the ring.
+// its creation, or the last time Enable made it active again if later, plus
+// the propagation delay. It returns an error matching ErrUnknownKey for an
+// ID not in the ring.
 func (k *Keyring) PromotableAt(id uint32) (time.Time, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -315,23 +318,29 @@ func (k *Keyring) PromotableAt(id uint32) (time.Time, error) {
 	if e == nil {
 		return time.Time{}, fmt.Errorf("%w %d", ErrUnknownKey, id)
 	}
-	ready, _ := k.promotableAt(e.created)
+	ready, _ := k.promotableAt(e)
 	return ready, nil
 }
 
-// promotableAt returns when a key created at created may be promoted, and
-// the delay in force. k.mu must be held.
-func (k *Keyring) promotableAt(created time.Time) (time.Time, time.Duration) {
+// promotableAt returns when key e may be promoted, and the delay in force:
+// the delay runs from the key's creation, or from the last time it was
+// enabled again, since servers that still have it disabled reject what it
+// seals just as servers without it do. k.mu must be held.
+func (k *Keyring) promotableAt(e *entry) (time.Time, time.Duration) {
+	available := e.created
+	if e.enabled.After(available) {
+		available = e.enabled
+	}
 	delay := DefaultPropagationDelay
 	if k.delaySet {
 		delay = k.delay
 	}
 	if delay == 0 {
-		return created, 0
+		return available, 0
 	}
-	// Creation times are kept in whole seconds, rounded down: one second
-	// more makes sure the wait is never shorter than the delay.
-	return created.Add(delay + time.Second), delay
+	// Times are kept in whole seconds, rounded down: one second more makes
+	// sure the wait is never shorter than the delay.
+	return available.Add(delay + time.Second), delay
 }
 
 // ForcePromote is Promote without the propagation delay. It exists for
@@ -356,9 +365,13 @@ func (k *Keyring) promote(id uint32, force bool) error {
 	case Disabled:
 		return fmt.Errorf("%w: cannot promote the disabled key %d: enable it first", ErrUnsafe, id)
 	}
-	if ready, delay := k.promotableAt(keys[i].created); !force && time.Now().Before(ready) {
-		return fmt.Errorf("%w: key %d was added at %s; promote it from %s, once every server has it (propagation delay %v), or force it",
-			ErrTooEarly, id, keys[i].created.Format(time.RFC3339), ready.Format(time.RFC3339), delay)
+	if ready, delay := k.promotableAt(&keys[i]); !force && time.Now().Before(ready) {
+		what, at := "added", keys[i].created
+		if keys[i].enabled.After(at) {
+			what, at = "enabled again", keys[i].enabled
+		}
+		return fmt.Errorf("%w: key %d was %s at %s; promote it from %s, once every server has it active (propagation delay %v), or force it",
+			ErrTooEarly, id, what, at.Format(time.RFC3339), ready.Format(time.RFC3339), delay)
 	}
 	// keys[0] is the primary: snapshots keep the primary first.
 	keys[0].state = Active
@@ -380,9 +393,10 @@ func (k *Keyring) Disable(id uint32) error {
 	return k.setState(id, Disabled)
 }
 
-// Enable makes the disabled key id active again, so that it opens values.
-// Enabling an active or primary key does nothing. It returns an error
-// matching ErrUnknownKey for an ID not in the ring.
+// Enable makes the disabled key id active again, so that it opens values,
+// and records when: Promote then waits for the propagation delay from that
+// time, as for a new key. Enabling an active or primary key does nothing.
+// It returns an error matching ErrUnknownKey for an ID not in the ring.
 func (k *Keyring) Enable(id uint32) error {
 	return k.setState(id, Active)
 }
@@ -406,6 +420,9 @@ func (k *Keyring) setState(id uint32, to State) error {
 		return nil
 	}
 	keys[i].state = to
+	if to == Active {
+		keys[i].enabled = now()
+	}
 	k.snap.Store(newSnapshot(keys))
 	return nil
 }
@@ -443,6 +460,7 @@ func (k *Keyring) Keys() []KeyInfo {
 			State:    e.state,
 			Created:  e.created,
 			Promoted: e.promoted,
+			Enabled:  e.enabled,
 			Seals:    e.m.seals.Load(),
 		}
 	}

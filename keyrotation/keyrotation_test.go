@@ -86,7 +86,8 @@ func sameKeys(a, b []keyrotation.KeyInfo) bool {
 	}
 	for i := range a {
 		if a[i].ID != b[i].ID || a[i].State != b[i].State ||
-			!a[i].Created.Equal(b[i].Created) || !a[i].Promoted.Equal(b[i].Promoted) {
+			!a[i].Created.Equal(b[i].Created) || !a[i].Promoted.Equal(b[i].Promoted) ||
+			!a[i].Enabled.Equal(b[i].Enabled) {
 			return false
 		}
 	}
@@ -1252,6 +1253,53 @@ func TestWatchFile(t *testing.T) {
 	}
 	if _, err := keyrotation.WatchFile(context.Background(), filepath.Join(t.TempDir(), "missing.json"), time.Second, nil); err == nil {
 		t.Error("watching a missing file: got no error")
+	}
+}
+
+// TestPromoteWaitsAfterEnable checks that a key enabled again waits for the
+// propagation delay like a new key: servers that still have it disabled
+// would reject what it seals.
+func TestPromoteWaitsAfterEnable(t *testing.T) {
+	k, err := keyrotation.Parse([]byte(`{"version":1,"propagation_delay":"15m","keys":[
+		{"id":1,"state":"primary","created":"2026-01-01T00:00:00Z","secret":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="},
+		{"id":2,"state":"disabled","created":"2026-01-02T00:00:00Z","secret":"ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now().Truncate(time.Second)
+	if err := k.Enable(2); err != nil {
+		t.Fatal(err)
+	}
+	enabled := k.Keys()[1].Enabled
+	if k.Keys()[1].ID != 2 || enabled.Before(before) || enabled.After(time.Now()) {
+		t.Fatalf("Keys()[1] after Enable: %+v, want key 2 enabled now", k.Keys()[1])
+	}
+	if got, err := k.PromotableAt(2); err != nil || !got.Equal(enabled.Add(15*time.Minute+time.Second)) {
+		t.Errorf("PromotableAt: got %v, %v; want 15m1s after %v", got, err, enabled)
+	}
+	err = k.Promote(2)
+	if !errors.Is(err, keyrotation.ErrTooEarly) || !strings.Contains(err.Error(), "enabled again") {
+		t.Fatalf("Promote right after Enable: got %v, want ErrTooEarly saying the key was enabled again", err)
+	}
+
+	// The time survives the file, and once it is old enough Promote works.
+	data, err := k.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := keyrotation.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameKeys(parsed.Keys(), k.Keys()) {
+		t.Errorf("after Marshal and Parse: %+v, want %+v", parsed.Keys(), k.Keys())
+	}
+	old, err := keyrotation.Parse(bytes.Replace(data, []byte(enabled.Format(time.RFC3339)), []byte("2026-01-03T00:00:00Z"), 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Promote(2); err != nil {
+		t.Errorf("Promote of a key enabled long ago: %v", err)
 	}
 }
 
