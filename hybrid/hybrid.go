@@ -239,14 +239,14 @@ func (s *Store) Delete(ctx context.Context, sess *session.Session) error {
 // seconds, so the stamp is rounded up: a session saved later in the same
 // second is refused too, and its user logs in again. Other servers see the
 // stamp within Options.RevocationCacheTTL; this one at once.
-func (s *Store) RevokeUser(ctx context.Context, userID string) error {
+//
+// It returns the number of server sessions deleted. Cookie sessions cannot
+// be counted, since no server holds them; the stamp refuses all of them.
+func (s *Store) RevokeUser(ctx context.Context, userID string) (int64, error) {
 	now := s.now().Truncate(time.Second).Add(time.Second)
 	if err := s.server.SetNotBefore(ctx, userID, now, s.lifetime); err != nil {
-		return err
+		return 0, err
 	}
 	s.remember(userID, now, s.now())
-	if _, err := s.server.RevokeUser(ctx, userID); err != nil {
-		return err
-	}
-	return nil
+	return s.server.RevokeUser(ctx, userID)
 }

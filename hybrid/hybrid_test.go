@@ -184,8 +184,8 @@ func TestRevokeUserCoversBothModes(t *testing.T) {
 		}
 	}
 	// Within the same second as the logins: the stamp is rounded up.
-	if err := f.store.RevokeUser(ctx, "alice"); err != nil {
-		t.Fatal(err)
+	if n, err := f.store.RevokeUser(ctx, "alice"); err != nil || n != 1 {
+		t.Fatalf("RevokeUser: %d, %v; want 1 server session deleted", n, err)
 	}
 	for name, c := range map[string]*http.Cookie{"cookie mode": aliceCookie, "server mode": aliceServer} {
 		if code, body, _ := f.do(t, "/whoami", c); code != 200 || body != "" {
