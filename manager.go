@@ -41,7 +41,9 @@ type Options struct {
 
 	// TouchInterval rate-limits the refresh of an unchanged session's idle
 	// deadline: the Manager re-issues its token at most once per interval,
-	// not on every request. Default IdleTimeout/10. At most IdleTimeout.
+	// not on every request. Default IdleTimeout/10, and at least one
+	// second. At least one second, since tokens record times in whole
+	// seconds, and at most IdleTimeout.
 	TouchInterval time.Duration
 
 	// ErrorHandler writes the response when a session cannot be loaded or
@@ -211,8 +213,10 @@ func (m *Manager) setTimes(opts Options) error {
 		return fmt.Errorf("session: IdleTimeout %v exceeds Lifetime %v", m.idle, m.lifetime)
 	case opts.TouchInterval > m.idle:
 		return fmt.Errorf("session: TouchInterval %v exceeds IdleTimeout %v", opts.TouchInterval, m.idle)
+	case opts.TouchInterval > 0 && opts.TouchInterval < time.Second:
+		return fmt.Errorf("session: TouchInterval %v is under one second", opts.TouchInterval)
 	}
-	m.touch = int64(cmp(opts.TouchInterval, m.idle/10) / time.Second)
+	m.touch = int64(cmp(opts.TouchInterval, max(m.idle/10, time.Second)) / time.Second)
 	return nil
 }
 

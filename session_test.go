@@ -283,6 +283,23 @@ func TestCookieAttributesAndHeaders(t *testing.T) {
 	}
 }
 
+// TestShortIdleTimeoutStillRateLimits checks that an idle timeout under ten
+// seconds, whose tenth is under the one-second resolution of tokens, still
+// leaves a touch interval: not a write on every request.
+func TestShortIdleTimeoutStillRateLimits(t *testing.T) {
+	e := newEnv(t, session.Options{IdleTimeout: 5 * time.Second})
+	e.get("/set?k=a&v=1")
+	resp, _ := e.do(e.client, "GET", "/get?k=a")
+	if c := sessionCookie(resp, e.m.CookieName()); c != nil {
+		t.Errorf("unchanged session read in the second it was saved set a cookie")
+	}
+	e.clock.Advance(time.Second)
+	resp, _ = e.do(e.client, "GET", "/get?k=a")
+	if c := sessionCookie(resp, e.m.CookieName()); c == nil {
+		t.Errorf("unchanged session one second later, past the default touch interval, set no cookie")
+	}
+}
+
 func TestUnchangedSessionIsNotRewritten(t *testing.T) {
 	e := newEnv(t, session.Options{IdleTimeout: time.Hour, TouchInterval: 10 * time.Minute})
 	resp, _ := e.do(e.client, "GET", "/get?k=a")
@@ -748,6 +765,7 @@ func TestNewManagerOptions(t *testing.T) {
 		{"sub-second idle", store, session.Options{IdleTimeout: time.Millisecond}, false},
 		{"idle over lifetime", store, session.Options{IdleTimeout: 2 * time.Hour, Lifetime: time.Hour}, false},
 		{"touch over idle", store, session.Options{IdleTimeout: time.Hour, TouchInterval: 2 * time.Hour}, false},
+		{"touch under a second", store, session.Options{TouchInterval: 500 * time.Millisecond}, false},
 		{"short lifetime lowers default idle", store, session.Options{Lifetime: time.Hour}, true},
 		{"host prefix over http", store, session.Options{Cookie: session.CookieOptions{AllowInsecureHTTP: true}}, false},
 		{"host prefix with domain", store, session.Options{Cookie: session.CookieOptions{Domain: "example.com"}}, false},
