@@ -106,7 +106,7 @@
 //
 // # File format
 //
-// The key ring file, version 1, is a JSON object:
+// The key ring file, version 1 or 2, is a JSON object:
 //
 //	{
 //	  "version": 1,
@@ -123,8 +123,11 @@
 //
 // Its fields:
 //
-//   - version: the integer 1. Another version is an error: a later format
-//     needs a later version of this package.
+//   - version: the integer 1, or 2 when a key has the "enabled" field,
+//     which version 1 does not allow. Writers use 1 whenever they can, so
+//     that readers that know only version 1 keep reading the file. Another
+//     version is an error: a later format needs a later version of this
+//     package.
 //   - propagation_delay: optional, how long after a key's creation (or
 //     after it was last enabled again) Promote accepts it, as a Go duration string such as "1h" or "15m"; absent
 //     means DefaultPropagationDelay.
@@ -135,8 +138,8 @@
 //   - created: when the key was made, an RFC 3339 time.
 //   - promoted: when the key last became primary, an RFC 3339 time; absent
 //     if never.
-//   - enabled: when the key was last made active again after being
-//     disabled, an RFC 3339 time; absent if never. The propagation delay
+//   - enabled (version 2): when the key was last made active again after
+//     being disabled, an RFC 3339 time; absent if never. The propagation delay
 //     runs from the later of created and enabled.
 //   - secret: the key's 32 secret bytes in standard base64 with padding
 //     (44 characters).

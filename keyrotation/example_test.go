@@ -62,11 +62,11 @@ func ExampleGenerate() {
 }
 
 func ExampleParse() {
-	_, err := keyrotation.Parse([]byte(`{"version": 2, "keys": []}`))
+	_, err := keyrotation.Parse([]byte(`{"version": 3, "keys": []}`))
 	fmt.Println(err)
 	fmt.Println(errors.Is(err, keyrotation.ErrInvalidKeyring))
 	// Output:
-	// keyrotation: field "version": unsupported version 2, want 1
+	// keyrotation: field "version": unsupported version 3, want 1 or 2
 	// true
 }
 

@@ -14,9 +14,13 @@ import (
 	"time"
 )
 
-// fileVersion is the version of the key ring file this package reads and
-// writes.
-const fileVersion = 1
+// Versions of the key ring file. Version 2 adds the optional "enabled"
+// field of keys; Marshal writes version 1 unless a key needs that field, so
+// that readers of version 1 keep reading what they can.
+const (
+	fileVersion1 = 1
+	fileVersion2 = 2
+)
 
 // MaxFileSize is the size of the largest key ring file that Parse and
 // LoadFile accept, 1 MiB: thousands of keys, far more than a ring needs.
@@ -87,7 +91,7 @@ func marshal(s *snapshot, delay time.Duration, delaySet bool) ([]byte, error) {
 		PropagationDelay string `json:"propagation_delay,omitempty"`
 		Keys             []key  `json:"keys"`
 	}
-	f := file{Version: fileVersion, Keys: make([]key, len(s.keys))}
+	f := file{Version: fileVersion1, Keys: make([]key, len(s.keys))}
 	if delaySet {
 		f.PropagationDelay = delay.String()
 	}
@@ -103,6 +107,7 @@ func marshal(s *snapshot, delay time.Duration, delaySet bool) ([]byte, error) {
 		}
 		if !e.enabled.IsZero() {
 			f.Keys[i].Enabled = e.enabled.Format(time.RFC3339Nano)
+			f.Version = fileVersion2
 		}
 	}
 	b, err := json.MarshalIndent(f, "", "  ")
@@ -195,7 +200,7 @@ func LoadFile(path string) (*Keyring, error) {
 
 // Parse parses a key ring file (see "File format" in the package
 // documentation). It is strict: unknown or repeated fields, a version other
-// than 1, missing or malformed fields, a ring without exactly one primary
+// than 1 or 2, missing or malformed fields, a ring without exactly one primary
 // key, an ID that is 0 or repeated and input larger than MaxFileSize are
 // errors. Every error is a *ParseError, which matches ErrInvalidKeyring.
 func Parse(data []byte) (*Keyring, error) {
@@ -241,10 +246,12 @@ func Parse(data []byte) (*Keyring, error) {
 	if err != nil {
 		return nil, err
 	}
-	if version != fileVersion {
-		return nil, &ParseError{Key: -1, Field: "version", Problem: fmt.Sprintf("unsupported version %d, want %d", version, fileVersion)}
+	if version != fileVersion1 && version != fileVersion2 {
+		return nil, &ParseError{Key: -1, Field: "version", Problem: fmt.Sprintf("unsupported version %d, want 1 or 2", version)}
 	}
-	keys, err := newParser(raw).keys()
+	kp := newParser(raw)
+	kp.version = version
+	keys, err := kp.keys()
 	if err != nil {
 		return nil, err
 	}
@@ -257,8 +264,9 @@ func Parse(data []byte) (*Keyring, error) {
 // field at fault and never has to show encoding/json's messages, which may
 // quote the input.
 type parser struct {
-	dec *json.Decoder
-	key int // index of the key being read, -1 outside "keys"
+	dec     *json.Decoder
+	key     int // index of the key being read, -1 outside "keys"
+	version int // the file's version, when reading "keys"
 }
 
 func newParser(data []byte) *parser {
@@ -390,7 +398,11 @@ func (p *parser) entry() (entry, error) {
 	// what Decode may write.
 	var secret [secretSize + 1]byte
 	defer clear(secret[:])
-	err := p.object("", []string{"id", "state", "created", "secret"}, []string{"promoted", "enabled"}, func(name string) error {
+	optional := []string{"promoted"}
+	if p.version >= fileVersion2 {
+		optional = append(optional, "enabled")
+	}
+	err := p.object("", []string{"id", "state", "created", "secret"}, optional, func(name string) error {
 		switch name {
 		case "id":
 			const want = "an integer from 1 to 4294967295"

@@ -638,8 +638,8 @@ func TestParseErrors(t *testing.T) {
 		{name: "truncated", data: file(primary)[:80], secret: secret[:10], key: -1},
 		{name: "data after", data: file(primary) + ` {"secret": "` + secret + `"}`, key: -1},
 		{name: "not an object", data: `["` + secret + `"]`, key: -1},
-		{name: "version 2", data: `{"version": 2, "keys": [` + primary + `]}`, key: -1, field: "version"},
-		{name: "version 2 after keys", data: `{"keys": [{"kid": "x"}], "version": 2}`, key: -1, field: "version"},
+		{name: "version 3", data: `{"version": 3, "keys": [` + primary + `]}`, key: -1, field: "version"},
+		{name: "version 3 after keys", data: `{"keys": [{"kid": "x"}], "version": 3}`, key: -1, field: "version"},
 		{name: "version string", data: `{"version": "1", "keys": [` + primary + `]}`, key: -1, field: "version"},
 		{name: "version missing", data: `{"keys": [` + primary + `]}`, key: -1, field: "version"},
 		{name: "keys missing", data: `{"version": 1}`, key: -1, field: "keys"},
@@ -1293,6 +1293,15 @@ func TestPromoteWaitsAfterEnable(t *testing.T) {
 	}
 	if !sameKeys(parsed.Keys(), k.Keys()) {
 		t.Errorf("after Marshal and Parse: %+v, want %+v", parsed.Keys(), k.Keys())
+	}
+	// Version 1 has no "enabled", so the file says version 2, and a
+	// version-1 file with the field is refused.
+	if !bytes.Contains(data, []byte(`"version": 2`)) {
+		t.Errorf("a ring with an enabled time was written without version 2:\n%s", data)
+	}
+	var pe *keyrotation.ParseError
+	if _, err := keyrotation.Parse(bytes.Replace(data, []byte(`"version": 2`), []byte(`"version": 1`), 1)); !errors.As(err, &pe) || pe.Field != "enabled" {
+		t.Errorf("version 1 with an enabled field: got %v, want a ParseError naming enabled", err)
 	}
 	old, err := keyrotation.Parse(bytes.Replace(data, []byte(enabled.Format(time.RFC3339)), []byte("2026-01-03T00:00:00Z"), 1))
 	if err != nil {
