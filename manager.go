@@ -409,8 +409,15 @@ func (m *Manager) bearerToken(r *http.Request) (string, bool) {
 	if !m.bearer {
 		return "", false
 	}
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
+	// The scheme ends at the first space or tab, or with the header: net/http
+	// trims trailing whitespace, so "Bearer " with an empty token arrives as
+	// "Bearer", and must be refused as a bearer token, not ignored.
+	h := r.Header.Get("Authorization")
+	scheme, token := h, ""
+	if i := strings.IndexAny(h, " \t"); i >= 0 {
+		scheme, token = h[:i], h[i+1:]
+	}
+	if !strings.EqualFold(scheme, "Bearer") {
 		return "", false
 	}
 	return strings.TrimSpace(token), true

@@ -125,6 +125,8 @@ func TestBearerTokens(t *testing.T) {
 	for name, auth := range map[string]string{
 		"malformed":   "Bearer not-a-token",
 		"empty":       "Bearer ",
+		"no token":    "Bearer",
+		"tab":         "Bearer\tgarbage",
 		"tampered":    "Bearer " + body.Token[:20] + "A" + body.Token[21:],
 		"foreign key": "Bearer " + strings.TrimSuffix(strings.Split(foreignToken, `"`)[3], `"`),
 	} {
