@@ -67,9 +67,12 @@
 //
 // # Key rotation
 //
-// Tokens and records carry the ID of their key. A session read under a key
-// that is no longer primary is re-sealed and re-signed with the primary on
-// the same response.
+// Tokens and records carry the ID of their key. A session whose token or
+// record is under a key that is no longer primary is re-sealed and
+// re-signed with the primary on the same response. Store.Rewrap re-seals
+// the stored records at once; the tokens clients hold are re-signed only as
+// they come back, so disabling the old key still waits for the longest
+// session lifetime, as for cookies.
 //
 // # Availability
 //

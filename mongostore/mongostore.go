@@ -260,7 +260,7 @@ func (s *Store) Close() error {
 // session.ErrExpired. A record that fails authentication is refused and
 // logged. An unreachable server returns session.ErrStoreUnavailable.
 func (s *Store) Load(ctx context.Context, token string) (*session.Session, error) {
-	id, err := s.parseToken(token)
+	id, kid, err := s.parseToken(token)
 	if err != nil {
 		return nil, err
 	}
@@ -272,6 +272,11 @@ func (s *Store) Load(ctx context.Context, token string) (*session.Session, error
 	}
 	if sess.ID() != id {
 		return nil, session.ErrInvalid
+	}
+	if kid != s.keys.PrimaryID() {
+		// Re-sign the token under the primary on this response, even when
+		// the record is already sealed under it (after Rewrap, say).
+		sess.Touch()
 	}
 	return sess, nil
 }
@@ -449,41 +454,54 @@ func (s *Store) token(sess *session.Session, now time.Time) (string, error) {
 	return t.SignedString(key)
 }
 
-// parseToken verifies a reference token and returns its session ID.
-func (s *Store) parseToken(token string) (string, error) {
+// parseToken verifies a reference token and returns its session ID and the
+// ID of the key that signed it.
+func (s *Store) parseToken(token string) (string, uint32, error) {
 	if len(token) > maxTokenLen {
-		return "", session.ErrInvalid
+		return "", 0, session.ErrInvalid
 	}
 	var claims jwt.RegisteredClaims
-	_, err := s.parser.ParseWithClaims(token, &claims, s.verificationKey)
+	t, err := s.parser.ParseWithClaims(token, &claims, s.verificationKey)
 	switch {
 	case err == nil && claims.ID != "":
-		return claims.ID, nil
+		kid, _ := keyID(t) // verified: verificationKey found the key
+		return claims.ID, kid, nil
 	case errors.Is(err, jwt.ErrTokenExpired):
 		// The library checks claims only after the signature.
-		return "", session.ErrExpired
+		return "", 0, session.ErrExpired
 	case errors.Is(err, session.ErrUnknownKey):
-		return "", session.ErrUnknownKey
+		return "", 0, session.ErrUnknownKey
 	}
-	return "", session.ErrInvalid
+	return "", 0, session.ErrInvalid
+}
+
+// keyID returns the key ID of a token's kid header: a uint32 in canonical
+// decimal.
+func keyID(t *jwt.Token) (uint32, bool) {
+	kid, ok := t.Header["kid"].(string)
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseUint(kid, 10, 32)
+	if err != nil || strconv.FormatUint(id, 10) != kid {
+		return 0, false
+	}
+	return uint32(id), true
 }
 
 // verificationKey finds the key a token's header names, once; a token
 // without a usable kid has no key.
 func (s *Store) verificationKey(t *jwt.Token) (any, error) {
-	kid, ok := t.Header["kid"].(string)
+	id, ok := keyID(t)
 	if !ok {
 		return nil, session.ErrInvalid
 	}
-	id, err := strconv.ParseUint(kid, 10, 32)
-	if err != nil || strconv.FormatUint(id, 10) != kid {
-		return nil, session.ErrInvalid
-	}
 	var key any
+	var err error
 	if s.method == jwt.SigningMethodHS256 {
-		key, err = s.keys.MACKey(keyrotation.PurposeJWT, uint32(id))
+		key, err = s.keys.MACKey(keyrotation.PurposeJWT, id)
 	} else {
-		key, err = s.keys.Ed25519PublicKey(uint32(id))
+		key, err = s.keys.Ed25519PublicKey(id)
 	}
 	if err != nil {
 		return nil, session.ErrUnknownKey
@@ -677,8 +695,11 @@ func (s *Store) NotBefore(ctx context.Context, userID string) (time.Time, error)
 
 // Rewrap re-seals under the ring's primary key every live session record
 // sealed under another key, and returns how many it re-sealed. Run it after
-// a promotion to retire the old key sooner than the sessions' own activity
-// would. Each update is conditioned on the record's version, so a
+// a promotion, so that the stored records stop depending on the old key at
+// once rather than as their sessions are used. It does not touch the
+// reference tokens clients hold: Load re-signs each under the primary key
+// on the client's next request, and disabling the old key refuses those
+// not re-signed yet, as it refuses cookies the old key sealed. Each update is conditioned on the record's version, so a
 // concurrent save (which re-seals under the primary anyway) wins. Rewrap
 // skips records already under the primary key, so a second run, or one
 // resumed after an interruption, does only what is left. Records that fail
@@ -690,19 +711,33 @@ func (s *Store) Rewrap(ctx context.Context, progress func(done, total int64)) (i
 		{Key: "data", Value: bson.D{{Key: "$exists", Value: true}}},
 		{Key: "expiresAt", Value: bson.D{{Key: "$gt", Value: s.now()}}},
 	}
-	total, err := s.coll.CountDocuments(ctx, live)
+	// Every command gets the store's deadline; ctx bounds the whole run.
+	cctx, cancel := context.WithTimeout(ctx, s.timeout)
+	total, err := s.coll.CountDocuments(cctx, live)
+	cancel()
 	if err != nil {
 		return 0, fmt.Errorf("mongostore: counting sessions: %w", classify(err))
 	}
-	cur, err := s.coll.Find(ctx, live, options.Find().SetProjection(bson.D{
+	cctx, cancel = context.WithTimeout(ctx, s.timeout)
+	cur, err := s.coll.Find(cctx, live, options.Find().SetProjection(bson.D{
 		{Key: "data", Value: 1}, {Key: "version", Value: 1},
 	}))
+	cancel()
 	if err != nil {
 		return 0, fmt.Errorf("mongostore: listing sessions: %w", classify(err))
 	}
-	defer cur.Close(ctx)
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
+		defer cancel()
+		cur.Close(cctx)
+	}()
+	next := func() bool {
+		cctx, cancel := context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+		return cur.Next(cctx)
+	}
 	var done, rewrapped int64
-	for cur.Next(ctx) {
+	for next() {
 		var doc record
 		if err := cur.Decode(&doc); err != nil {
 			return rewrapped, fmt.Errorf("mongostore: decoding a session: %w", err)

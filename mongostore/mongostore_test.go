@@ -377,6 +377,37 @@ func TestKeyRotationResealsRecord(t *testing.T) {
 	}
 }
 
+// TestTokenResignedAfterRewrap checks that a token signed under an old key
+// is re-signed on the next response even when Rewrap has already moved the
+// record to the primary key, so that the old key can then be disabled.
+func TestTokenResignedAfterRewrap(t *testing.T) {
+	f := newFixture(t, nil)
+	m := f.manager(t, session.Options{Cookie: session.CookieOptions{AllowInsecureHTTP: true}})
+	srv := server(t, m)
+	old := f.keys.PrimaryID()
+	_, _, c := get(t, srv, "/set?k=a&v=1", nil)
+	id, err := f.keys.Add()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.keys.ForcePromote(id); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.store.Rewrap(ctx, nil); err != nil || n != 1 {
+		t.Fatalf("Rewrap: %d, %v; want 1", n, err)
+	}
+	_, body, c2 := get(t, srv, "/get?k=a", c)
+	if body != "1" || c2 == c {
+		t.Fatalf("after Rewrap: body %q, cookie re-issued %v; want 1 and a new cookie", body, c2 != c)
+	}
+	if err := f.keys.Disable(old); err != nil {
+		t.Fatal(err)
+	}
+	if _, body, _ := get(t, srv, "/get?k=a", c2); body != "1" {
+		t.Errorf("re-signed token after the old key was disabled: body %q, want 1", body)
+	}
+}
+
 func TestCleanupDeletesExpired(t *testing.T) {
 	f := newFixture(t, nil)
 	m := f.manager(t, session.Options{IdleTimeout: time.Hour})

@@ -28,8 +28,13 @@ var rewrapCommand = &command{
 	summary: "re-seal the session records in MongoDB under the primary key",
 	doc: `Rewrap re-seals, under the primary key of the ring in FILE, every live session
 record in the MongoDB collection COLL of database DB that another key sealed, so
-that an old key can be disabled without waiting for those sessions to be used.
-Run it after promote has reached every server, and before disable.
+that the stored records stop depending on the old key at once instead of as
+their sessions are used. Run it after promote has reached every server.
+
+It does not change the reference tokens that clients hold: servers re-sign each
+under the primary key on the client's next request. Disabling the old key still
+refuses the tokens not re-signed yet, as it refuses cookies the old key sealed,
+so disable waits for the longest session lifetime either way.
 
 Rewrap is resumable: it skips records already sealed under the primary key, so
 running it again after an interruption (Ctrl-C stops it cleanly) or a failure
