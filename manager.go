@@ -33,8 +33,9 @@ type Options struct {
 	// At least one second.
 	IdleTimeout time.Duration
 
-	// Lifetime ends a session this long after it was created, however
-	// active it is. Default DefaultLifetime (7 days). At least one second.
+	// Lifetime ends a session this long after it was created, or after its
+	// user last changed (a login), however active it is. Default
+	// DefaultLifetime (7 days). At least one second.
 	// Shortening it also ends older sessions already issued: the Manager
 	// checks the current value as well as the deadlines sealed in tokens.
 	Lifetime time.Duration
@@ -491,7 +492,7 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 	save := !destroyed && (s.changed || s.touched || (!fresh && now-s.d.Issued >= m.touch))
 	resealed := save && !s.changed
 	if save {
-		s.setIssued(now, m.idle)
+		m.stamp(s, now)
 	}
 	persistent, expires := s.d.Persistent, s.d.IdleExpires
 	s.mu.Unlock()
@@ -539,6 +540,18 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 	return nil
 }
 
+// stamp sets the times of a save at now: a session whose user changed
+// starts its lifetime again, so that its creation time is never earlier
+// than its login (revocation stamps are checked against it), and the idle
+// deadline restarts. s.mu must be held.
+func (m *Manager) stamp(s *Session, now int64) {
+	if s.meta&metaUser != 0 && s.d.User != "" {
+		s.d.Created = now
+		s.d.Expires = now + int64(m.lifetime/time.Second)
+	}
+	s.setIssued(now, m.idle)
+}
+
 // write deletes and saves s in the store as Save decided, and returns the
 // new token when it saved.
 func (m *Manager) write(ctx context.Context, r *http.Request, s *Session, save, deleteRecord bool) (string, error) {
@@ -566,7 +579,7 @@ func (m *Manager) write(ctx context.Context, r *http.Request, s *Session, save, 
 // response body.
 func (m *Manager) Token(r *http.Request, s *Session) (string, error) {
 	s.mu.Lock()
-	s.setIssued(m.now().Unix(), m.idle)
+	m.stamp(s, m.now().Unix())
 	s.mu.Unlock()
 	token, err := m.write(r.Context(), r, s, true, false)
 	if err != nil {

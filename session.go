@@ -261,7 +261,9 @@ func (s *Session) User() string {
 
 // SetUser records the user the session belongs to, which lets a server
 // store revoke all of a user's sessions. Call Renew in the same request
-// when the user logs in or changes privilege.
+// when the user logs in or changes privilege. When the user changes to
+// another non-empty ID, the session's absolute lifetime starts again at
+// the end of the request, as for a new session: see CreatedAt.
 func (s *Session) SetUser(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -369,7 +371,10 @@ func (s *Session) SetMode(m Mode) {
 	s.mode = m
 }
 
-// CreatedAt returns when the session was created.
+// CreatedAt returns when the session was created or, if later, when it
+// was last saved after a change of its user (a login): the start of its
+// absolute lifetime. Revocation stamps, which refuse sessions of a user
+// created before them, are checked against it.
 func (s *Session) CreatedAt() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -472,7 +477,9 @@ func (s *Session) Rebase(latest *Session) {
 	}
 	s.d.Entries = entries
 	if s.meta&metaUser == 0 {
-		s.d.User = ld.User
+		// A login in the other request restarted the lifetime with it.
+		s.d.User, s.d.Created, s.d.Expires = ld.User, ld.Created, ld.Expires
+		s.d.IdleExpires = min(s.d.IdleExpires, s.d.Expires)
 	}
 	if s.meta&metaRevocable == 0 {
 		s.d.Revocable = ld.Revocable

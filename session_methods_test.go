@@ -7,9 +7,11 @@ import (
 	"net/http/httptest"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/cookiestore"
+	"github.com/sessionseal/session/internal/testkit"
 	"github.com/sessionseal/session/keyrotation"
 )
 
@@ -199,5 +201,68 @@ func TestMarshalRestoreRoundTrip(t *testing.T) {
 	}
 	if session.ModeServer.String() != "server" || session.ModeCookie.String() != "cookie" {
 		t.Errorf("Mode strings: %v %v", session.ModeServer, session.ModeCookie)
+	}
+}
+
+// TestRebase checks what a session keeps of its own and takes from a newer
+// copy when a server store merges concurrent saves: its own changed values
+// and metadata, and the other copy's for the rest, including the restarted
+// lifetime of a login made by the other request.
+func TestRebase(t *testing.T) {
+	clock := testkit.NewClock(time.Unix(1_800_000_000, 0))
+	keys, err := keyrotation.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := cookiestore.New(keys, cookiestore.Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := session.NewManager(store, session.Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := m.NewSession()
+	base.Set("a", 1)
+	base.Set("gone", 1)
+	data, _ := base.MarshalBinary()
+	restore := func(b []byte) *session.Session {
+		s, err := session.Restore(slices.Clone(b), session.ModeServer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	created := clock.Now()
+
+	// The other request logs ada in an hour later and sets b.
+	clock.Advance(time.Hour)
+	other := restore(data)
+	other.SetUser("ada")
+	other.Set("b", 2)
+	if _, err := m.Token(httptest.NewRequest("GET", "/", nil), other); err != nil {
+		t.Fatal(err)
+	}
+	latestData, _ := other.MarshalBinary()
+	latest := restore(latestData)
+	latest.SetRevision(2)
+
+	s := restore(data)
+	s.Set("c", 3)
+	s.Delete("gone")
+	s.Rebase(latest)
+	if got, want := s.Keys(), []string{"a", "b", "c"}; !slices.Equal(got, want) {
+		t.Errorf("keys: got %q, want %q", got, want)
+	}
+	if s.User() != "ada" || !s.CreatedAt().Equal(clock.Now()) || s.Revision() != 2 {
+		t.Errorf("after Rebase: user %q created %v revision %d; want ada, %v (the login), 2", s.User(), s.CreatedAt(), s.Revision(), clock.Now())
+	}
+
+	// A request that changed the user itself keeps its own.
+	own := restore(data)
+	own.SetUser("bob")
+	own.Rebase(latest)
+	if own.User() != "bob" || !own.CreatedAt().Equal(created) {
+		t.Errorf("own login: user %q created %v; want bob, %v", own.User(), own.CreatedAt(), created)
 	}
 }

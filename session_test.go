@@ -165,6 +165,9 @@ func testMux() *http.ServeMux {
 			http.Error(w, err.Error(), 500)
 		}
 	})
+	mux.HandleFunc("/user", func(w http.ResponseWriter, r *http.Request) {
+		session.From(r.Context()).SetUser(r.FormValue("u"))
+	})
 	mux.HandleFunc("/id", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, session.From(r.Context()).ID())
 	})
@@ -404,6 +407,29 @@ func TestAbsoluteLifetime(t *testing.T) {
 	e.clock.Advance(20 * time.Minute) // 2h after creation
 	if got := e.get("/get?k=a"); got != "<missing>" {
 		t.Errorf("past lifetime: got %q, want <missing>", got)
+	}
+}
+
+// TestLoginRestartsLifetime checks that a change of user starts the
+// absolute lifetime again, and that setting the same user does not.
+func TestLoginRestartsLifetime(t *testing.T) {
+	e := newEnv(t, session.Options{IdleTimeout: 30 * time.Minute, Lifetime: 2 * time.Hour, TouchInterval: time.Minute})
+	e.get("/set?k=a&v=1")
+	for range 3 {
+		e.clock.Advance(20 * time.Minute)
+		e.get("/get?k=a")
+	}
+	e.get("/user?u=ada") // 1h after creation
+	for i := range 4 {
+		e.clock.Advance(20 * time.Minute)
+		e.get("/user?u=ada") // the same user: no restart
+		if got := e.get("/get?k=a"); got != "1" {
+			t.Fatalf("%d minutes after login: got %q, want 1", 20*(i+1), got)
+		}
+	}
+	e.clock.Advance(40 * time.Minute) // 2h after login
+	if got := e.get("/get?k=a"); got != "<missing>" {
+		t.Errorf("2h after login: got %q, want <missing>", got)
 	}
 }
 

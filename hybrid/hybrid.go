@@ -138,14 +138,19 @@ func (s *Store) CookieName() string { return s.cookie.CookieName() }
 // dot-separated parts) rather than a sealed cookie (base64url, no dots).
 func isReference(token string) bool { return strings.Count(token, ".") == 2 }
 
-// Load opens a cookie token or looks up a reference token. A cookie
-// session of a user is checked against the user's "not before" stamp; see
-// Options.FailOpen for what happens when the stamp cannot be read.
+// Load opens a cookie token or looks up a reference token. A session of a
+// user, in either mode, is checked against the user's "not before" stamp:
+// one created (or logged in, see session.Session.CreatedAt) before it is
+// refused, however recently it was saved. See Options.FailOpen for what
+// happens when the stamp cannot be read.
 func (s *Store) Load(ctx context.Context, token string) (*session.Session, error) {
+	var sess *session.Session
+	var err error
 	if isReference(token) {
-		return s.server.Load(ctx, token)
+		sess, err = s.server.Load(ctx, token)
+	} else {
+		sess, err = s.cookie.Load(ctx, token)
 	}
-	sess, err := s.cookie.Load(ctx, token)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +164,10 @@ func (s *Store) Load(ctx context.Context, token string) (*session.Session, error
 		s.log.WarnContext(ctx, "hybrid: revocation check failed open", "err", err)
 	case err != nil:
 		return nil, fmt.Errorf("hybrid: checking revocation: %w", err)
-	case sess.IssuedAt().Before(nb):
+	case sess.CreatedAt().Before(nb):
+		// Not IssuedAt: a save after the stamp (a request in flight during
+		// RevokeUser, or a server whose cache had no stamp yet) re-issues
+		// the token, but keeps its creation time.
 		return nil, errRevoked
 	}
 	return sess, nil
@@ -234,11 +242,12 @@ func (s *Store) Delete(ctx context.Context, sess *session.Session) error {
 }
 
 // RevokeUser logs the user out everywhere: it deletes the user's server
-// sessions and stamps the user so that cookie sessions issued up to now are
-// refused, the current one included. Cookie times are kept in whole
-// seconds, so the stamp is rounded up: a session saved later in the same
-// second is refused too, and its user logs in again. Other servers see the
-// stamp within Options.RevocationCacheTTL; this one at once.
+// sessions and stamps the user so that sessions of the user created (or
+// logged in) up to now are refused in either mode, the current one
+// included, even if a request in flight saves one again. Session times are
+// kept in whole seconds, so the stamp is rounded up: a login later in the
+// same second is refused too, and its user logs in again. Other servers see
+// the stamp within Options.RevocationCacheTTL; this one at once.
 //
 // It returns the number of server sessions deleted. Cookie sessions cannot
 // be counted, since no server holds them; the stamp refuses all of them.

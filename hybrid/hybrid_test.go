@@ -211,6 +211,92 @@ func TestRevokeUserCoversBothModes(t *testing.T) {
 	}
 }
 
+// load loads the session of cookie c through m, as a request would.
+func load(t *testing.T, m *session.Manager, c *http.Cookie) (*http.Request, *session.Session) {
+	t.Helper()
+	r := httptest.NewRequest("GET", "/", nil)
+	r.AddCookie(c)
+	s, err := m.Load(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, s
+}
+
+// save saves s through m, as the end of a request would, and returns the
+// cookie it set.
+func save(t *testing.T, m *session.Manager, r *http.Request, s *session.Session) *http.Cookie {
+	t.Helper()
+	w := httptest.NewRecorder()
+	if err := m.Save(w, r, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range w.Result().Cookies() {
+		if c.Name == cookieName {
+			return c
+		}
+	}
+	t.Fatal("Save set no cookie")
+	return nil
+}
+
+// TestRevocationSurvivesReissue checks that a revoked session stays revoked
+// when it is saved again after the revocation: by a request in flight
+// during it, in either mode, or by a server whose cache had no stamp yet.
+func TestRevocationSurvivesReissue(t *testing.T) {
+	f := newFixture(t, hybrid.Options{})
+	_, _, alice := f.do(t, "/login?u=alice", nil)
+	_, _, anonymous := f.do(t, "/add", nil)
+
+	// Server B reads alice's session, and caches that she has no stamp.
+	b, err := hybrid.New(f.keys, f.server, hybrid.Options{CookieName: cookieName, Now: f.clock.Now, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, err := session.NewManager(b, session.Options{Now: f.clock.Now, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	load(t, mb, alice)
+	// Two requests of alice's are in flight on this server.
+	r1, inFlight := load(t, f.m, alice)
+	r2, spilling := load(t, f.m, alice)
+	if n, err := f.store.RevokeUser(ctx, "alice"); err != nil || n != 0 {
+		t.Fatalf("RevokeUser: %d, %v; want 0 server sessions", n, err)
+	}
+	f.clock.Advance(2 * time.Second)
+
+	inFlight.Set("late", 1)
+	spilling.Set("big", strings.Repeat("x", 5000))
+	rb, stale := load(t, mb, alice) // accepted: B's cache is still fresh
+	stale.Set("late", 2)
+	const staleCache = "cookie re-issued by a server with a stale cache"
+	reissued := map[string]*http.Cookie{
+		"cookie saved by a request in flight":   save(t, f.m, r1, inFlight),
+		"record created by a request in flight": save(t, f.m, r2, spilling),
+		staleCache:                              save(t, mb, rb, stale),
+	}
+	if spilling.Mode() != session.ModeServer {
+		t.Fatalf("a 5000-byte session stayed in mode %v", spilling.Mode())
+	}
+	for name, c := range reissued {
+		if _, err := f.store.Load(ctx, c.Value); !errors.Is(err, session.ErrInvalid) {
+			t.Errorf("%s: got %v, want ErrInvalid", name, err)
+		}
+	}
+	f.clock.Advance(hybrid.DefaultRevocationCacheTTL)
+	if _, err := b.Load(ctx, reissued[staleCache].Value); !errors.Is(err, session.ErrInvalid) {
+		t.Errorf("server B once its cache expired: got %v, want ErrInvalid", err)
+	}
+
+	// A login after the revocation, on a session that began before it,
+	// is a new start.
+	_, _, again := f.do(t, "/login?u=alice", anonymous)
+	if _, body, _ := f.do(t, "/whoami", again); body != "alice" {
+		t.Errorf("login after the revocation on an older session: got %q, want alice", body)
+	}
+}
+
 func TestMongoDBOutage(t *testing.T) {
 	for _, failOpen := range []bool{false, true} {
 		t.Run(fmt.Sprintf("FailOpen=%v", failOpen), func(t *testing.T) {
