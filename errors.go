@@ -33,9 +33,12 @@ var (
 	// The concrete error is a *SizeError with the sizes.
 	ErrTooLarge = errors.New("session: too large for a cookie")
 
-	// ErrConflict reports a save that kept losing to concurrent saves of the
-	// same session until the store gave up. The client keeps its cookie.
-	ErrConflict = errors.New("session: too many concurrent updates")
+	// ErrConflict reports a save that lost to concurrent requests of the
+	// same session: they kept saving it until the store gave up, or one of
+	// them ended it (Destroy, Renew, a revocation) so that this request's
+	// changes have no session to go to. The default error handler answers
+	// 409 Conflict, and the client keeps its cookie.
+	ErrConflict = errors.New("session: conflicting concurrent update")
 
 	// ErrStoreUnavailable reports a store that cannot be reached. The
 	// default error handler answers 503 Service Unavailable, and the client

@@ -49,9 +49,10 @@ type Options struct {
 
 	// ErrorHandler writes the response when a session cannot be loaded or
 	// saved, for example ErrTooLarge from a cookie-only store or
-	// ErrStoreUnavailable. The client's cookie is left as it was. Default:
-	// 503 Service Unavailable for ErrStoreUnavailable, otherwise 500
-	// Internal Server Error, with a generic body.
+	// ErrStoreUnavailable. The client's cookie is left as it was. Default
+	// DefaultErrorHandler: 503 Service Unavailable for ErrStoreUnavailable,
+	// 409 Conflict for ErrConflict, otherwise 500 Internal Server Error,
+	// with a generic body.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
 	// Logger receives rejected tokens (at Debug, with the reason, never the
@@ -598,13 +599,17 @@ func (m *Manager) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // DefaultErrorHandler is the default Options.ErrorHandler: 503 Service
-// Unavailable for ErrStoreUnavailable, otherwise 500 Internal Server Error.
-// It drops the headers the handler had set and writes a generic body that
-// reveals nothing about err.
+// Unavailable for ErrStoreUnavailable, 409 Conflict for ErrConflict (the
+// request may be retried), otherwise 500 Internal Server Error. It drops
+// the headers the handler had set and writes a generic body that reveals
+// nothing about err.
 func DefaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusInternalServerError
-	if errors.Is(err, ErrStoreUnavailable) {
+	switch {
+	case errors.Is(err, ErrStoreUnavailable):
 		code = http.StatusServiceUnavailable
+	case errors.Is(err, ErrConflict):
+		code = http.StatusConflict
 	}
 	h := w.Header()
 	clear(h)

@@ -735,6 +735,25 @@ func TestUnavailableStoreFailsWithoutTouchingCookie(t *testing.T) {
 	}
 }
 
+func TestDefaultErrorHandlerStatus(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want int
+	}{
+		{fmt.Errorf("dialing: %w", session.ErrStoreUnavailable), http.StatusServiceUnavailable},
+		{fmt.Errorf("store: %w", session.ErrConflict), http.StatusConflict},
+		{&session.SizeError{Size: 5000, Limit: session.MaxCookieSize}, http.StatusInternalServerError},
+	} {
+		rec := httptest.NewRecorder()
+		rec.Header().Set("X-Secret", "handler header")
+		session.DefaultErrorHandler(rec, httptest.NewRequest("GET", "/", nil), c.err)
+		if rec.Code != c.want || rec.Header().Get("X-Secret") != "" || strings.Contains(rec.Body.String(), "5000") {
+			t.Errorf("%v: status %d, headers %v, body %q; want %d, no handler headers, a generic body",
+				c.err, rec.Code, rec.Header(), rec.Body, c.want)
+		}
+	}
+}
+
 func TestLoadAndSaveWithoutMiddleware(t *testing.T) {
 	m := newManager(t)
 	s, err := m.Load(httptest.NewRequest("GET", "/", nil))

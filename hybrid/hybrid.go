@@ -33,7 +33,16 @@ type Server interface {
 	SetNotBefore(ctx context.Context, userID string, t time.Time, keep time.Duration) error
 	// NotBefore returns the time SetNotBefore recorded, or zero.
 	NotBefore(ctx context.Context, userID string) (time.Time, error)
+	// DeleteIfUnchanged deletes the session's record unless another
+	// request saved it since sess was loaded; then it merges that save
+	// into sess and returns false.
+	DeleteIfUnchanged(ctx context.Context, sess *session.Session) (bool, error)
 }
+
+// maxMoveAttempts bounds the tries to move a session back to the cookie
+// while other requests keep saving its record; past it the session stays
+// on the server for this request, where concurrent saves merge.
+const maxMoveAttempts = 4
 
 // Options configures a Store. The zero value is the secure choice; each
 // field's comment says its default.
@@ -207,23 +216,30 @@ func (s *Store) remember(user string, nb, now time.Time) {
 // mode can change in either direction between requests, and
 // Session.Mode reports the new one.
 func (s *Store) Save(ctx context.Context, sess *session.Session) (string, error) {
-	if !sess.Revocable() {
+	for attempt := 1; !sess.Revocable() && attempt <= maxMoveAttempts; attempt++ {
 		token, err := s.cookie.Save(ctx, sess)
-		switch {
-		case err == nil:
-			if sess.Mode() == session.ModeServer {
-				// Moving to the cookie: the record must go, or a revocation
-				// of it would miss the session.
-				if err := s.server.Delete(ctx, sess); err != nil {
-					return "", err
-				}
-				sess.SetRevision(0)
-				sess.SetMode(session.ModeCookie)
-			}
-			return token, nil
-		case !errors.Is(err, session.ErrTooLarge):
+		if errors.Is(err, session.ErrTooLarge) {
+			break
+		}
+		if err != nil {
 			return "", err
 		}
+		if sess.Mode() != session.ModeServer {
+			return token, nil
+		}
+		// Moving to the cookie: the record must go, or a revocation of it
+		// would miss the session, but only if no other request saved it
+		// meanwhile, or that request's changes would be lost.
+		deleted, err := s.server.DeleteIfUnchanged(ctx, sess)
+		if err != nil {
+			return "", err
+		}
+		if deleted {
+			sess.SetRevision(0)
+			sess.SetMode(session.ModeCookie)
+			return token, nil
+		}
+		// sess now holds the other request's changes too: decide again.
 	}
 	token, err := s.server.Save(ctx, sess)
 	if err != nil {

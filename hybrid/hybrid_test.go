@@ -297,6 +297,36 @@ func TestRevocationSurvivesReissue(t *testing.T) {
 	}
 }
 
+// TestMoveBackKeepsConcurrentSave checks that a session moving from
+// MongoDB back to the cookie keeps what another request saved to its record
+// meanwhile.
+func TestMoveBackKeepsConcurrentSave(t *testing.T) {
+	f := newFixture(t, hybrid.Options{})
+	var c *http.Cookie
+	for range 100 {
+		_, _, c = f.do(t, "/add", c)
+		if _, body, _ := f.do(t, "/cart", c); strings.HasPrefix(body, "server") {
+			break
+		}
+	}
+	rShrink, shrinking := load(t, f.m, c)
+	rOther, other := load(t, f.m, c)
+	if shrinking.Mode() != session.ModeServer {
+		t.Fatal("the cart never spilled to MongoDB")
+	}
+	other.Set("k", "saved meanwhile")
+	save(t, f.m, rOther, other)
+	shrinking.Set("cart", []item{})
+	back := save(t, f.m, rShrink, shrinking)
+	if shrinking.Mode() != session.ModeCookie || f.records(t) != 0 {
+		t.Fatalf("after shrinking: mode %v, %d records; want the cookie and none", shrinking.Mode(), f.records(t))
+	}
+	_, got := load(t, f.m, back)
+	if v, _, _ := session.Value[string](got, "k"); v != "saved meanwhile" {
+		t.Errorf("k after the move back: got %q, want the concurrent save", v)
+	}
+}
+
 func TestMongoDBOutage(t *testing.T) {
 	for _, failOpen := range []bool{false, true} {
 		t.Run(fmt.Sprintf("FailOpen=%v", failOpen), func(t *testing.T) {

@@ -335,16 +335,28 @@ func (s *Store) Save(ctx context.Context, sess *session.Session) (string, error)
 			return "", err
 		}
 		doc.Created = sess.CreatedAt()
-		if _, err := s.coll.InsertOne(ctx, doc); err != nil {
+		_, err = s.coll.InsertOne(ctx, doc)
+		switch {
+		case err == nil:
+			sess.SetRevision(1)
+			if prev != "" {
+				if _, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: hashID(prev)}}); err != nil {
+					return "", fmt.Errorf("mongostore: deleting the renewed session's old record: %w", classify(err))
+				}
+			}
+			return s.token(sess, now)
+		case prev == "" && mongo.IsDuplicateKeyError(err):
+			// Another request moved the same session here first (two
+			// requests of a cookie session that both outgrew the cookie):
+			// merge into its record like any concurrent save.
+			latest, err := s.find(ctx, key)
+			if err != nil {
+				return "", reread(err)
+			}
+			sess.Rebase(latest)
+		default:
 			return "", fmt.Errorf("mongostore: inserting a session: %w", classify(err))
 		}
-		sess.SetRevision(1)
-		if prev != "" {
-			if _, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: hashID(prev)}}); err != nil {
-				return "", fmt.Errorf("mongostore: deleting the renewed session's old record: %w", classify(err))
-			}
-		}
-		return s.token(sess, now)
 	}
 	// Saves of one session from this process take turns, so that the
 	// conditional update below never races another from here. Across
@@ -391,13 +403,25 @@ func (s *Store) Save(ctx context.Context, sess *session.Session) (string, error)
 		}
 		latest, err := s.find(ctx, key)
 		if err != nil {
-			return "", fmt.Errorf("mongostore: session changed concurrently and cannot be re-read: %w", err)
+			return "", reread(err)
 		}
 		sess.Rebase(latest)
 		if err := backoff(ctx, attempt); err != nil {
 			return "", fmt.Errorf("mongostore: %w: %v", session.ErrConflict, err)
 		}
 	}
+}
+
+// reread wraps the error of re-reading a session that a concurrent request
+// saved first. A record that is gone was destroyed, renewed or revoked by
+// that request: this one's changes cannot be saved, and the error matches
+// session.ErrConflict rather than creating the record again, which would
+// undo a revocation.
+func reread(err error) error {
+	if errors.Is(err, errNoRecord) {
+		return fmt.Errorf("mongostore: %w: the session was ended by a concurrent request", session.ErrConflict)
+	}
+	return fmt.Errorf("mongostore: session changed concurrently and cannot be re-read: %w", err)
 }
 
 // backoff waits a random time that grows with attempt, so that requests
@@ -530,6 +554,41 @@ func (s *Store) Delete(ctx context.Context, sess *session.Session) error {
 		return fmt.Errorf("mongostore: deleting a session: %w", classify(err))
 	}
 	return nil
+}
+
+// DeleteIfUnchanged deletes the session's record, as Delete does, but only
+// if no other request has saved it since sess was loaded or last saved. If
+// one has, it rebases sess onto the newer record (see
+// session.Session.Rebase) and returns false, so that the caller can decide
+// again where to save the merged session; if the record is gone, the error
+// matches session.ErrConflict. The hybrid store calls it when a session
+// moves back to the cookie, so that a concurrent save is never lost. After
+// Renew, the record under the previous ID is deleted unconditionally, as
+// Save does.
+func (s *Store) DeleteIfUnchanged(ctx context.Context, sess *session.Session) (bool, error) {
+	if sess.PreviousID() != "" {
+		return true, s.Delete(ctx, sess)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	key := hashID(sess.ID())
+	// The same turn-taking as Save: see there.
+	mu := &s.saving[key[0]]
+	mu.Lock()
+	defer mu.Unlock()
+	res, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "version", Value: sess.Revision()}})
+	if err != nil {
+		return false, fmt.Errorf("mongostore: deleting a session: %w", classify(err))
+	}
+	if res.DeletedCount == 1 {
+		return true, nil
+	}
+	latest, err := s.find(ctx, key)
+	if err != nil {
+		return false, reread(err)
+	}
+	sess.Rebase(latest)
+	return false, nil
 }
 
 // Revoke deletes the session with the given ID: its token stops working on

@@ -530,6 +530,63 @@ func TestConflictAcrossServersMerges(t *testing.T) {
 	}
 }
 
+// TestConcurrentSpillsMerge saves two copies of one cookie session, as two
+// requests that both outgrew the cookie would: the second finds the record
+// the first inserted and merges into it.
+func TestConcurrentSpillsMerge(t *testing.T) {
+	f := newFixture(t, nil)
+	m := f.manager(t, session.Options{})
+	s := m.NewSession()
+	s.Set("base", 0)
+	data, _ := s.MarshalBinary()
+	var tok string
+	for _, k := range []string{"a", "b"} {
+		c, err := session.Restore(slices.Clone(data), session.ModeCookie)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Set(k, 1)
+		if tok, err = f.store.Save(ctx, c); err != nil {
+			t.Fatalf("spill with %s: %v", k, err)
+		}
+	}
+	got, err := f.store.Load(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if keys := got.Keys(); !slices.Equal(keys, []string{"a", "b", "base"}) || got.Revision() != 2 {
+		t.Errorf("keys %v revision %d, want [a b base] and 2", keys, got.Revision())
+	}
+}
+
+// TestSaveAfterConcurrentEnd checks that a save whose session another
+// request ended (revoked here) fails with ErrConflict, which the Manager
+// answers with 409, and does not bring the record back.
+func TestSaveAfterConcurrentEnd(t *testing.T) {
+	f := newFixture(t, nil)
+	m := f.manager(t, session.Options{})
+	s := m.NewSession()
+	s.Set("a", 1)
+	tok, err := f.store.Save(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := f.store.Load(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.Revoke(ctx, s.ID()); err != nil {
+		t.Fatal(err)
+	}
+	loaded.Set("b", 2)
+	if _, err := f.store.Save(ctx, loaded); !errors.Is(err, session.ErrConflict) {
+		t.Errorf("save of a revoked session: got %v, want ErrConflict", err)
+	}
+	if _, err := f.store.Load(ctx, tok); !errors.Is(err, session.ErrInvalid) {
+		t.Errorf("revoked session after the late save: got %v, want ErrInvalid", err)
+	}
+}
+
 func TestRewrap(t *testing.T) {
 	f := newFixture(t, nil)
 	m := f.manager(t, session.Options{})
