@@ -32,9 +32,10 @@
 //	init [--force] [--propagation-delay DURATION] FILE
 //
 // Creates FILE holding one new primary key. It refuses an existing FILE;
-// --force overwrites an existing ring: every session sealed under it is lost.
+// --force overwrites an existing ring, for when every key in it must go at
+// once (the whole file leaked): every session sealed under it is lost.
 // --propagation-delay (default 1h, keyrotation.DefaultPropagationDelay) is
-// recorded in FILE: the time promote waits after add.
+// recorded in FILE: the time promote waits after add or enable.
 //
 //	add FILE
 //
@@ -58,12 +59,18 @@
 //
 //	enable FILE ID
 //
-// Makes the disabled key ID active again.
+// Makes the disabled key ID active again. Promote then waits the
+// propagation delay again, counted from enable.
 //
 //	remove FILE ID
 //
 // Deletes key ID and its secret for good. It refuses a key that is not
 // disabled.
+//
+//	delay FILE DURATION
+//
+// Sets the propagation delay recorded in FILE, such as 15m or 2h; 0 turns
+// the check off.
 //
 //	list [--json] FILE
 //

@@ -21,8 +21,11 @@ var initCommand = &command{
 primary key, which seals and signs sessions. Copy FILE to every server, readable
 by the servers only: anyone with a copy can open every session it sealed.
 
-Init refuses to replace an existing FILE. The propagation delay is recorded in
-FILE: promote refuses a key added less than that long ago (see promote -h).
+Init refuses to replace an existing FILE. --force exists for the one case where
+replacing it is right: every key in FILE must go at once (the whole file leaked,
+say) and no session sealed under them is worth keeping, since all of them are
+lost. The propagation delay is recorded in FILE: promote refuses a key added
+less than that long ago (see promote -h); sessionkeys delay changes it later.
 `,
 	run: runInit,
 }
@@ -31,7 +34,7 @@ func runInit(e *env, c *command, args []string) error {
 	flags := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	force := flags.Bool("force", false, "overwrite an existing ring: every session sealed under it is lost")
 	delay := flags.Duration("propagation-delay", keyrotation.DefaultPropagationDelay,
-		"how long after `add` promote accepts a key: the time it takes to copy\nFILE to every server and for them to load it. 0 turns the check off,\nwhich only a single server can afford")
+		"the `DURATION` after add (or enable) from which promote accepts a key:\nthe time it takes to copy FILE to every server and for them to load it.\n0 turns the check off, which only a single server can afford")
 	args, err := e.parse(c, flags, args, 1)
 	if err != nil {
 		return err
@@ -205,11 +208,45 @@ var enableCommand = &command{
 	args:    "FILE ID",
 	summary: "let a disabled key open sessions again",
 	doc: `Enable makes the disabled key ID active again, so that the sessions it sealed
-open again once the servers load FILE. It undoes disable.
+open again once the servers load FILE. It undoes disable. Servers that still
+have the key disabled reject what it seals, so promote waits the propagation
+delay again, counted from enable.
 `,
 	run: func(e *env, c *command, args []string) error {
 		return setState(e, c, args, keyrotation.Active)
 	},
+}
+
+var delayCommand = &command{
+	name:    "delay",
+	args:    "FILE DURATION",
+	summary: "set the propagation delay that promote waits for",
+	doc: `Delay records DURATION in FILE as the propagation delay: promote accepts a key
+only that long after it was added (or enabled again). Set it to the time it
+takes to copy FILE to every server plus the servers' watch interval, as a Go
+duration such as 15m or 2h. 0 turns the check off, which only a single server
+can afford.
+`,
+	run: runDelay,
+}
+
+func runDelay(e *env, c *command, args []string) error {
+	args, err := e.parse(c, flag.NewFlagSet(c.name, flag.ContinueOnError), args, 2)
+	if err != nil {
+		return err
+	}
+	path := args[0]
+	d, err := time.ParseDuration(args[1])
+	if err != nil || d < 0 {
+		return &usageError{cmd: c, msg: fmt.Sprintf("invalid DURATION %q: want a non-negative duration such as 15m or 2h", args[1])}
+	}
+	if err := modify(path, func(keys *keyrotation.Keyring) (bool, error) {
+		return true, keys.SetPropagationDelay(d)
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "propagation delay of %s set to %v: promote accepts a key that long after it was added or enabled\n", path, d)
+	return nil
 }
 
 // modifyKey parses the FILE ID arguments of a command without flags and
@@ -256,7 +293,7 @@ func setState(e *env, c *command, args []string, to keyrotation.State) error {
 		fmt.Fprintf(e.stdout, "key %d is already %s; nothing changed\n", id, from)
 	default:
 		fmt.Fprintf(e.stdout, "enabled key %d: it is active, and opens the sessions it sealed once the servers load %s\n", id, path)
-		fmt.Fprintf(e.stdout, "next: copy %s to every server\n", path)
+		fmt.Fprintf(e.stdout, "next: copy %s to every server; promote accepts the key again after the propagation delay\n", path)
 	}
 	return nil
 }

@@ -24,7 +24,7 @@ const (
 // doc and flags.
 type command struct {
 	name    string
-	args    string // the argument synopsis, flags first
+	args    string // the argument synopsis
 	summary string // one line for the overview
 	doc     string // the rest of -h, ending in a newline
 	run     func(e *env, c *command, args []string) error
@@ -33,7 +33,7 @@ type command struct {
 // commands lists the commands in the order of the overview.
 var commands = []*command{
 	initCommand, addCommand, promoteCommand, disableCommand, enableCommand,
-	removeCommand, listCommand, inspectCommand, rewrapCommand,
+	removeCommand, delayCommand, listCommand, inspectCommand, rewrapCommand,
 }
 
 // env is what a command writes to, and its clock.
@@ -153,26 +153,33 @@ step, 2 for a command line that cannot be run.
 }
 
 // parse parses the flags of c, which fs holds, and returns exactly n
-// positional arguments. It prints c's help for -h and --help.
+// positional arguments. Flags may come before, between or after the
+// arguments; "--" ends them. It prints c's help for -h and --help.
 func (e *env) parse(c *command, fs *flag.FlagSet, args []string, n int) ([]string, error) {
 	fs.SetOutput(io.Discard) // errors are reported by run, help by printHelp
 	fs.Usage = func() {}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printHelp(e.stdout, c, fs)
-			return nil, errHelp
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				printHelp(e.stdout, c, fs)
+				return nil, errHelp
+			}
+			return nil, &usageError{cmd: c, msg: err.Error()}
 		}
-		return nil, &usageError{cmd: c, msg: err.Error()}
-	}
-	rest := fs.Args()
-	// The flag package stops at the first argument that is not a flag, so
-	// a flag after FILE would be taken for an argument. Say so, rather
-	// than complain about the number of arguments. Only names of c's flags
-	// count: a token may begin with '-'.
-	for _, a := range rest {
-		if name, ok := flagName(a); ok && (fs.Lookup(name) != nil || name == "h" || name == "help") {
-			return nil, &usageError{cmd: c, msg: fmt.Sprintf("flag %s after the arguments: put flags first, as in sessionkeys %s %s", a, c.name, c.args)}
+		// The flag package stops at the first argument that is not a
+		// flag, or after "--": take the argument and parse on, or take
+		// everything after "--".
+		left := fs.Args()
+		if len(left) == 0 {
+			break
 		}
+		if used := len(args) - len(left); used > 0 && args[used-1] == "--" {
+			rest = append(rest, left...)
+			break
+		}
+		rest = append(rest, left[0])
+		args = left[1:]
 	}
 	switch {
 	case len(rest) < n:
@@ -181,18 +188,6 @@ func (e *env) parse(c *command, fs *flag.FlagSet, args []string, n int) ([]strin
 		return nil, &usageError{cmd: c, msg: fmt.Sprintf("too many arguments: want %d, got %d", n, len(rest))}
 	}
 	return rest, nil
-}
-
-// flagName returns the name of a, if a is written as a flag: -name,
-// --name, -name=value or --name=value.
-func flagName(a string) (string, bool) {
-	name, ok := strings.CutPrefix(a, "-")
-	if !ok {
-		return "", false
-	}
-	name = strings.TrimPrefix(name, "-")
-	name, _, _ = strings.Cut(name, "=")
-	return name, name != ""
 }
 
 func plural(n int) string {

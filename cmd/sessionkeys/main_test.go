@@ -146,12 +146,7 @@ func TestRotation(t *testing.T) {
 			check: wantKeys(map[string]keyrotation.State{"OLD": keyrotation.Primary, "NEW": keyrotation.Active}, vars),
 		},
 		{
-			name: "force after the arguments", args: []string{"promote", "FILE", "NEW", "--force"},
-			code: 2, stderr: []string{"flag --force after the arguments", "usage: sessionkeys promote [--force]"},
-			check: wantKeys(map[string]keyrotation.State{"OLD": keyrotation.Primary, "NEW": keyrotation.Active}, vars),
-		},
-		{
-			name: "promote --force", args: []string{"promote", "--force", "FILE", "NEW"},
+			name: "promote --force after the arguments", args: []string{"promote", "FILE", "NEW", "--force"},
 			stdout: []string{"promoted key NEW to primary", "key OLD, the previous primary, is now active", "forced"},
 			check:  wantKeys(map[string]keyrotation.State{"OLD": keyrotation.Active, "NEW": keyrotation.Primary}, vars),
 		},
@@ -352,10 +347,13 @@ func TestUsage(t *testing.T) {
 		{name: "bad ID", args: []string{"disable", file, "abc"}, code: 2, stderr: `invalid key ID "abc"`},
 		{name: "ID 0", args: []string{"disable", file, "0"}, code: 2, stderr: `invalid key ID "0"`},
 		{name: "ID too large", args: []string{"disable", file, "4294967296"}, code: 2, stderr: "invalid key ID"},
-		{name: "flag after arguments", args: []string{"list", file, "--json"}, code: 2, stderr: "flag --json after the arguments"},
+		{name: "flag after arguments", args: []string{"list", file, "--json"}, code: 0, stdout: `"state": "primary"`},
+		{name: "-- ends the flags", args: []string{"list", "--", file, "--json"}, code: 2, stderr: "too many arguments"},
 		{name: "missing file", args: []string{"list", file + ".missing"}, code: 1, stderr: "does not exist"},
 		{name: "negative delay", args: []string{"init", "--propagation-delay", "-1h", file + ".new"}, code: 2, stderr: "negative --propagation-delay"},
 		{name: "rewrap without a server", args: []string{"rewrap", "--mongodb-uri", "", "--db", "d", "--collection", "c", file}, code: 2, stderr: "--mongodb-uri"},
+		{name: "delay not a duration", args: []string{"delay", file, "soon"}, code: 2, stderr: `invalid DURATION "soon"`},
+		{name: "delay missing", args: []string{"delay", file}, code: 2, stderr: "want 2 arguments, got 1"},
 		{name: "rewrap without db", args: []string{"rewrap", "--mongodb-uri", "mongodb://127.0.0.1:1", "--collection", "c", file}, code: 2, stderr: "--db is required"},
 		{name: "rewrap without collection", args: []string{"rewrap", "--mongodb-uri", "mongodb://127.0.0.1:1", "--db", "d", file}, code: 2, stderr: "--collection is required"},
 	}
@@ -836,5 +834,33 @@ func TestBar(t *testing.T) {
 		if got := bar(tt.done, tt.total, 10); got != tt.want {
 			t.Errorf("bar(%d, %d) = %q, want %q", tt.done, tt.total, got, tt.want)
 		}
+	}
+}
+
+func TestDelay(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "keys.json")
+	if r := cli(t, []string{file}, "init", file); r.code != 0 {
+		t.Fatalf("init: %+v", r)
+	}
+	r := cli(t, []string{file}, "delay", file, "15m")
+	if r.code != 0 || !strings.Contains(r.stdout, "set to 15m0s") {
+		t.Fatalf("delay: %+v", r)
+	}
+	keys, err := keyrotation.LoadFile(file)
+	if err != nil || keys.PropagationDelay() != 15*time.Minute {
+		t.Fatalf("after delay 15m: %v, %v", keys, err)
+	}
+	if r := cli(t, []string{file}, "delay", file, "0"); r.code != 0 {
+		t.Fatalf("delay 0: %+v", r)
+	}
+	if r := cli(t, []string{file}, "add", file); r.code != 0 {
+		t.Fatalf("add: %+v", r)
+	}
+	keys, err = keyrotation.LoadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := cli(t, []string{file}, "promote", file, strconv.FormatUint(uint64(keys.Keys()[1].ID), 10)); r.code != 0 {
+		t.Errorf("promote with no delay: %+v", r)
 	}
 }
