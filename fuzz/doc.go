@@ -5,7 +5,8 @@
 //     token the store did not seal.
 //   - FuzzCookieTamper: any change to a valid token is refused.
 //   - FuzzSessionRoundTrip: arbitrary keys, nested JSON values, flashes,
-//     users and flags survive sealing and opening.
+//     users, flags and times survive sealing and opening, and expire exactly
+//     at the idle timeout.
 //   - FuzzCookieHeader: raw Cookie headers through the middleware; never a
 //     panic or a 5xx, always a usable session.
 //   - FuzzReferenceToken: MongoDB reference JWTs (algorithm confusion,
@@ -21,5 +22,8 @@
 //
 // A crash the fuzzer finds is written to testdata/fuzz/FuzzName/; commit
 // that file with the fix, and it runs as a regression test in every plain
-// go test from then on.
+// go test from then on. It replays the same way in every run: the targets
+// use the key ring in testdata/keys.json, made for them alone, and those
+// that seal use a fixed clock; the authentic seed tokens in
+// testdata/tokens/sealed-*.txt were sealed under both.
 package fuzz

@@ -11,7 +11,6 @@ import (
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/cookiestore"
 	"github.com/sessionseal/session/gorillacompat"
-	"github.com/sessionseal/session/keyrotation"
 )
 
 // FuzzLegacyCookie feeds arbitrary cookies to the gorilla/sessions
@@ -19,16 +18,14 @@ import (
 // legacy codec made (or one of ours), and a refusal is ErrInvalid or
 // ErrExpired.
 func FuzzLegacyCookie(f *testing.F) {
-	keys, err := keyrotation.Generate()
+	inner, err := cookiestore.New(fixedKeys(f), cookiestore.Options{CookieName: "legacy", Now: fixedNow})
 	if err != nil {
 		f.Fatal(err)
 	}
-	inner, err := cookiestore.New(keys, cookiestore.Options{CookieName: "legacy"})
-	if err != nil {
-		f.Fatal(err)
-	}
-	legacy := securecookie.New([]byte("0123456789abcdef0123456789abcdef"), []byte("fedcba9876543210fedcba9876543210"))
-	jsonLegacy := securecookie.New([]byte("0123456789abcdef0123456789abcdef"), nil).SetSerializer(securecookie.JSONEncoder{})
+	// MaxAge(0) turns off securecookie's 30-day expiry, so that a crash
+	// kept in testdata/fuzz still reaches the conversion years later.
+	legacy := securecookie.New([]byte("0123456789abcdef0123456789abcdef"), []byte("fedcba9876543210fedcba9876543210")).MaxAge(0)
+	jsonLegacy := securecookie.New([]byte("0123456789abcdef0123456789abcdef"), nil).SetSerializer(securecookie.JSONEncoder{}).MaxAge(0)
 	store := gorillacompat.MigrateWith(inner, gorillacompat.MigrateOptions{OnConversionError: func(context.Context, error) {}},
 		legacy, jsonLegacy)
 	// gorilla/sessions registers what its flashes need; applications

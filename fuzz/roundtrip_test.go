@@ -11,7 +11,6 @@ import (
 
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/cookiestore"
-	"github.com/sessionseal/session/keyrotation"
 )
 
 // maxFuzzTime bounds the creation times FuzzSessionRoundTrip tries to
@@ -25,10 +24,7 @@ const maxFuzzTime = 1 << 40
 // fail with ErrTooLarge, or the open must fail with ErrExpired exactly when
 // the idle timeout has passed.
 func FuzzSessionRoundTrip(f *testing.F) {
-	keys, err := keyrotation.Generate()
-	if err != nil {
-		f.Fatal(err)
-	}
+	keys := fixedKeys(f)
 	f.Add("cart", `[{"SKU":"BOOK-0001","Qty":1}]`, "role", `"editor"`, "saved", "alice", true, false,
 		int64(1764115200), uint32(86400), uint32(604800), uint32(60))
 	f.Add("", `{"a":{"b":[1,2,{"c":null}]}}`, "ü\x00", `1e400`, "", "", false, true,
