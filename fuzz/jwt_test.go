@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,50 +17,82 @@ import (
 	"github.com/sessionseal/session/mongostore"
 )
 
-// FuzzReferenceToken feeds arbitrary reference tokens to mongostore.Load:
-// algorithm confusion, "none", many dots, huge segments. It must never
-// panic, and may return a session only for a token the store issued.
+// FuzzReferenceToken feeds arbitrary reference tokens to mongostore.Load,
+// of a store signing with HS256 (the default) and of one signing with
+// EdDSA: algorithm confusion either way, "none", many dots, huge segments.
+// It must never panic, and a store may return a session only for a token
+// it issued.
 func FuzzReferenceToken(f *testing.F) {
 	keys := fixedKeys(f)
-	store, err := mongostore.New(context.Background(), mongotest.DB(f).Collection("sessions"), keys,
-		mongostore.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		f.Fatal(err)
+	db := mongotest.DB(f)
+	type issuer struct {
+		store *mongostore.Store
+		id    string // of the one session the store issued a token for
 	}
-	f.Cleanup(func() { store.Close() })
-	m, err := session.NewManager(store, session.Options{})
-	if err != nil {
-		f.Fatal(err)
+	var issuers []issuer
+	for _, method := range []string{"HS256", "EdDSA"} {
+		store, err := mongostore.New(context.Background(), db.Collection("sessions_"+method), keys,
+			mongostore.Options{SigningMethod: method, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Cleanup(func() { store.Close() })
+		m, err := session.NewManager(store, session.Options{})
+		if err != nil {
+			f.Fatal(err)
+		}
+		s := m.NewSession()
+		s.Set("a", 1)
+		valid, err := store.Save(context.Background(), s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		issuers = append(issuers, issuer{store, s.ID()})
+		f.Add(valid)
+		f.Add(valid + "." + valid)
+		claims := jwt.RegisteredClaims{ID: s.ID(), ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour))}
+		kid := strconv.FormatUint(uint64(keys.PrimaryID()), 10)
+		// Algorithm confusion: "none", HS512 with the HS256 key, and HS256
+		// keyed with the Ed25519 public key, which anyone can fetch.
+		mac, err := keys.MACKey(keyrotation.PurposeJWT, keys.PrimaryID())
+		if err != nil {
+			f.Fatal(err)
+		}
+		pub, err := keys.Ed25519PublicKey(keys.PrimaryID())
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, forge := range []struct {
+			method jwt.SigningMethod
+			key    any
+		}{
+			{jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType},
+			{jwt.SigningMethodHS512, mac},
+			{jwt.SigningMethodHS256, []byte(pub)},
+		} {
+			t := jwt.NewWithClaims(forge.method, claims)
+			t.Header["kid"] = kid
+			tok, err := t.SignedString(forge.key)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(tok)
+		}
 	}
-	s := m.NewSession()
-	s.Set("a", 1)
-	valid, err := store.Save(context.Background(), s)
-	if err != nil {
-		f.Fatal(err)
-	}
-	key, err := keys.MACKey(keyrotation.PurposeJWT, keys.PrimaryID())
-	if err != nil {
-		f.Fatal(err)
-	}
-	claims := jwt.RegisteredClaims{ID: s.ID(), ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour))}
-	none, _ := jwt.NewWithClaims(jwt.SigningMethodNone, claims).SignedString(jwt.UnsafeAllowNoneSignatureType)
-	hs512, _ := jwt.NewWithClaims(jwt.SigningMethodHS512, claims).SignedString(key)
-	f.Add(valid)
-	f.Add(none)
-	f.Add(hs512)
-	f.Add(valid + "." + valid)
 	f.Add(strings.Repeat(".", 100))
 	f.Add("eyJhbGciOiJIUzI1NiIsImtpZCI6IjEifQ." + strings.Repeat("A", 2000) + ".sig")
 	f.Fuzz(func(t *testing.T, token string) {
-		got, err := store.Load(context.Background(), token)
-		if err != nil {
-			if !errors.Is(err, session.ErrInvalid) && !errors.Is(err, session.ErrExpired) {
-				t.Fatalf("Load(%q): got %v, want ErrInvalid or ErrExpired", token, err)
+		for _, is := range issuers {
+			got, err := is.store.Load(context.Background(), token)
+			if err != nil {
+				if !errors.Is(err, session.ErrInvalid) && !errors.Is(err, session.ErrExpired) {
+					t.Fatalf("Load(%q): got %v, want ErrInvalid or ErrExpired", token, err)
+				}
+				continue
 			}
-			return
-		}
-		if got.ID() != s.ID() {
-			t.Fatalf("Load accepted %q for a session the store never issued", token)
+			if got.ID() != is.id {
+				t.Fatalf("Load accepted %q for a session the store never issued", token)
+			}
 		}
 	})
 }

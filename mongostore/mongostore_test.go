@@ -699,6 +699,25 @@ func TestEdDSATokensVerifyWithTheJWKS(t *testing.T) {
 	if _, err := hs.Load(ctx, tok); !errors.Is(err, session.ErrInvalid) {
 		t.Errorf("EdDSA token at an HS256 store: got %v, want ErrInvalid", err)
 	}
+	hsTok, err := hs.Save(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Key confusion: HS256 keyed with the published public key, which an
+	// attacker has, for the same session.
+	confused := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.RegisteredClaims{
+		ID: s.ID(), IssuedAt: jwt.NewNumericDate(time.Now()), ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour)),
+	})
+	confused.Header["kid"] = fmt.Sprint(keys.PrimaryID())
+	forged, err := confused.SignedString(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, bad := range map[string]string{"HS256 token of the HS256 store": hsTok, "HS256 keyed with the public key": forged} {
+		if _, err := store.Load(ctx, bad); !errors.Is(err, session.ErrInvalid) {
+			t.Errorf("%s at an EdDSA store: got %v, want ErrInvalid", name, err)
+		}
+	}
 	if _, err := mongostore.New(ctx, coll, keys, mongostore.Options{SigningMethod: "RS256"}); err == nil {
 		t.Error("unknown signing method: got no error")
 	}
