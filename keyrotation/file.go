@@ -122,7 +122,10 @@ func marshal(s *snapshot, delay time.Duration, delaySet bool) ([]byte, error) {
 // write for the owner only), syncs it, renames it over path and syncs the
 // directory. A reader of path, such as another process loading the ring,
 // sees the old ring or the new one, never a part; after a crash, path holds
-// one of them.
+// one of them. On Unix the new file keeps the owner and group of the file
+// it replaces, so that a ring edited as root stays readable by the servers
+// that own it; when the process may not give the file away, WriteFile
+// fails and leaves path as it was.
 //
 // Changes to the ring wait while WriteFile runs, so that of several calls
 // for one path, the last to finish writes the ring as the last change left
@@ -149,6 +152,9 @@ func (k *Keyring) WriteFile(path string) error {
 	// CreateTemp already uses 0600 less the umask; set it exactly.
 	if err := f.Chmod(0o600); err != nil {
 		return fmt.Errorf("keyrotation: %w", err)
+	}
+	if err := keepOwner(f, path); err != nil {
+		return err
 	}
 	if _, err := f.Write(b); err != nil {
 		return fmt.Errorf("keyrotation: %w", err)
