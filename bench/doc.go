@@ -1,7 +1,8 @@
 // Package bench compares sessionseal with its peers in one go test -bench
-// run, for benchstat to set side by side. It holds no code of its own
-// beyond the benchmarks and lives in a nested module so that the root module
-// never depends on the peers.
+// run, for benchstat to set side by side. Besides the benchmarks, the module
+// holds the fault and load harness (./faultload) and the command that draws
+// the README's chart (./chart); it is a nested module so that the root
+// module never depends on the peers.
 //
 // Every benchmark uses the same reference session: a 34-byte user_id, a
 // role, a cart of three CartItem values, a 20-byte flash message and a
@@ -33,4 +34,5 @@
 //	go test -run '^$' -bench . -benchmem -count 6 | tee /tmp/bench.txt
 //	go install golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 //	~/go/bin/benchstat -col /impl /tmp/bench.txt
+//	go run ./chart < /tmp/bench.txt > ../docs/bench.svg
 package bench
