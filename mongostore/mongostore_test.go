@@ -75,6 +75,19 @@ func (f *fixture) manager(t testing.TB, opts session.Options) *session.Manager {
 	return m
 }
 
+// saveNew saves a new session holding a = 1 in store and returns it with
+// its token.
+func saveNew(t testing.TB, m *session.Manager, store *mongostore.Store) (*session.Session, string) {
+	t.Helper()
+	s := m.NewSession()
+	s.Set("a", 1)
+	tok, err := store.Save(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, tok
+}
+
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) *storetest.Harness {
 		f := newFixture(t, nil)
@@ -246,12 +259,7 @@ func TestAlteredRecordIsRejected(t *testing.T) {
 func TestTokens(t *testing.T) {
 	f := newFixture(t, nil)
 	m := f.manager(t, session.Options{})
-	s := m.NewSession()
-	s.Set("a", 1)
-	tok, err := f.store.Save(ctx, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, tok := saveNew(t, m, f.store)
 	if len(tok) >= 200 {
 		t.Errorf("reference token of %d bytes, want under 200", len(tok))
 	}
@@ -584,12 +592,7 @@ func TestConcurrentSpillsMerge(t *testing.T) {
 func TestSaveAfterConcurrentEnd(t *testing.T) {
 	f := newFixture(t, nil)
 	m := f.manager(t, session.Options{})
-	s := m.NewSession()
-	s.Set("a", 1)
-	tok, err := f.store.Save(ctx, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, tok := saveNew(t, m, f.store)
 	loaded, err := f.store.Load(ctx, tok)
 	if err != nil {
 		t.Fatal(err)
@@ -679,12 +682,7 @@ func TestEdDSATokensVerifyWithTheJWKS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := m.NewSession()
-	s.Set("a", 1)
-	tok, err := store.Save(ctx, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, tok := saveNew(t, m, store)
 	if _, err := store.Load(ctx, tok); err != nil {
 		t.Fatalf("Load of an EdDSA token: %v", err)
 	}
