@@ -10,16 +10,18 @@
 // Servers load the file with keyrotation.LoadFile, or follow it with
 // keyrotation.WatchFile so that a new copy takes effect without a restart.
 // Every command that changes the ring writes it atomically (a temporary file,
-// then a rename) with mode 0600. No command prints a key's secret.
+// then a rename) with mode 0600, keeping the file's owner, and holds a lock
+// on it meanwhile (flock, on Unix), so that two runs changing one ring take
+// turns. No command prints a key's secret.
 //
 // Usage:
 //
 //	sessionkeys COMMAND [flags] ARGS...
 //
-// Flags come after the command name and before the other arguments, as Go's
-// flag package requires: sessionkeys promote --force FILE ID, not
-// sessionkeys promote FILE ID --force (which is refused with a message
-// saying so). A flag may be written with one dash or two. Every command
+// Flags come after the command name, before, between or after the other
+// arguments: sessionkeys promote --force FILE ID and sessionkeys promote FILE
+// ID --force are the same; -- ends the flags. A flag may be written with one
+// dash or two. Every command
 // takes -h or --help; sessionkeys help COMMAND prints the same, and
 // sessionkeys help, or sessionkeys alone, lists the commands.
 //

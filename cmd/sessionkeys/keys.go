@@ -399,8 +399,14 @@ func load(path string) (*keyrotation.Keyring, error) {
 }
 
 // modify loads the ring at path, applies f, and writes the ring back
-// (atomically, mode 0600) when f succeeds and reports a change.
+// (atomically, mode 0600) when f succeeds and reports a change. It holds a
+// lock on the file throughout, so that concurrent runs take turns.
 func modify(path string, f func(keys *keyrotation.Keyring) (changed bool, err error)) error {
+	unlock, err := lockRing(path)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	keys, err := load(path)
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -862,5 +863,32 @@ func TestDelay(t *testing.T) {
 	}
 	if r := cli(t, []string{file}, "promote", file, strconv.FormatUint(uint64(keys.Keys()[1].ID), 10)); r.code != 0 {
 		t.Errorf("promote with no delay: %+v", r)
+	}
+}
+
+// TestConcurrentChangesTakeTurns runs many adds on one ring at once: each
+// must find the ring as the previous one left it, so none is lost.
+func TestConcurrentChangesTakeTurns(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "keys.json")
+	if r := cli(t, nil, "init", file); r.code != 0 {
+		t.Fatalf("init: %+v", r)
+	}
+	const adds = 16
+	var wg sync.WaitGroup
+	for range adds {
+		wg.Go(func() {
+			var stdout, stderr bytes.Buffer
+			if code := run([]string{"add", file}, &stdout, &stderr); code != 0 {
+				t.Errorf("add: exit %d: %s", code, stderr.String())
+			}
+		})
+	}
+	wg.Wait()
+	keys, err := keyrotation.LoadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(keys.Keys()); n != 1+adds {
+		t.Errorf("%d keys after %d concurrent adds, want %d", n, adds, 1+adds)
 	}
 }
