@@ -136,7 +136,7 @@ rotation after a key has leaked, when sealing under the leaked key must stop at
 once: you accept that servers without the new key reject the sessions sealed
 under it until they load the ring, so copy FILE everywhere at once. The
 emergency procedure is: add, promote --force, disable the leaked key, copy FILE
-to every server. Flags come before the arguments:
+to every server:
 
   sessionkeys promote --force FILE ID
 `,

@@ -137,8 +137,8 @@ commands:
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
-Flags come after the command name and before the other arguments, as in
-sessionkeys promote --force FILE ID. Run 'sessionkeys COMMAND -h' (or
+Flags come after the command name, anywhere among the other arguments, as in
+sessionkeys promote --force FILE ID; -- ends them. Run 'sessionkeys COMMAND -h' (or
 'sessionkeys help COMMAND') for a command's details.
 
 Routine rotation, copying FILE to every server after each change:
