@@ -92,7 +92,7 @@ type Store struct {
 	now      func() time.Time
 	rand     io.Reader
 
-	saving [256]sync.Mutex // by the first byte of a record's _id
+	saving turns // of each record's saves from this process
 
 	ttl       bool // the server expires records itself
 	stop      context.CancelFunc
@@ -362,9 +362,7 @@ func (s *Store) Save(ctx context.Context, sess *session.Session) (string, error)
 	// conditional update below never races another from here. Across
 	// processes the update alone decides, which needs a server that applies
 	// it atomically (see the package documentation).
-	mu := &s.saving[key[0]]
-	mu.Lock()
-	defer mu.Unlock()
+	defer s.saving.take(key)()
 	for attempt := 1; ; attempt++ {
 		rev := sess.Revision()
 		doc, err := s.seal(sess, key, rev+1, now, dev)
@@ -573,9 +571,7 @@ func (s *Store) DeleteIfUnchanged(ctx context.Context, sess *session.Session) (b
 	defer cancel()
 	key := hashID(sess.ID())
 	// The same turn-taking as Save: see there.
-	mu := &s.saving[key[0]]
-	mu.Lock()
-	defer mu.Unlock()
+	defer s.saving.take(key)()
 	res, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "version", Value: sess.Revision()}})
 	if err != nil {
 		return false, fmt.Errorf("mongostore: deleting a session: %w", classify(err))
