@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -324,6 +325,35 @@ func TestMoveBackKeepsConcurrentSave(t *testing.T) {
 	_, got := load(t, f.m, back)
 	if v, _, _ := session.Value[string](got, "k"); v != "saved meanwhile" {
 		t.Errorf("k after the move back: got %q, want the concurrent save", v)
+	}
+}
+
+// TestRecordMadeAgainIsNotOverwritten: a session moves to the cookie
+// (its record deleted) and back to MongoDB (a new record) while a request
+// that loaded the first record is still running. That request's save must
+// merge into the new record, not take it for the one it loaded.
+func TestRecordMadeAgainIsNotOverwritten(t *testing.T) {
+	f := newFixture(t, hybrid.Options{})
+	_, _, c := f.do(t, "/login?u=alice", nil)
+	rGrow, grow := load(t, f.m, c)
+	grow.Set("big", strings.Repeat("x", 5000))
+	onServer := save(t, f.m, rGrow, grow)
+
+	rSlow, slow := load(t, f.m, onServer) // holds the first record
+	rShrink, shrink := load(t, f.m, onServer)
+	shrink.Delete("big")
+	inCookie := save(t, f.m, rShrink, shrink)
+	rAgain, again := load(t, f.m, inCookie)
+	again.Set("big2", strings.Repeat("y", 5000))
+	save(t, f.m, rAgain, again)
+	if again.Mode() != session.ModeServer || shrink.Mode() != session.ModeCookie {
+		t.Fatalf("modes: %v then %v, want cookie then server", shrink.Mode(), again.Mode())
+	}
+
+	slow.Set("late", 1)
+	_, got := load(t, f.m, save(t, f.m, rSlow, slow))
+	if keys := got.Keys(); !slices.Equal(keys, []string{"big2", "hello", "late"}) {
+		t.Errorf("keys after the slow save: %v, want [big2 hello late]", keys)
 	}
 }
 

@@ -330,7 +330,8 @@ func (s *Store) Save(ctx context.Context, sess *session.Session) (string, error)
 		dev = &device{UserAgent: ci.UserAgent, IP: ci.IP}
 	}
 	if rev := sess.Revision(); rev == 0 || prev != "" {
-		doc, err := s.seal(sess, key, 1, now, dev)
+		first := firstVersion()
+		doc, err := s.seal(sess, key, first, now, dev)
 		if err != nil {
 			return "", err
 		}
@@ -338,12 +339,12 @@ func (s *Store) Save(ctx context.Context, sess *session.Session) (string, error)
 		_, err = s.coll.InsertOne(ctx, doc)
 		switch {
 		case err == nil:
-			sess.SetRevision(1)
-			if prev != "" {
-				if _, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: hashID(prev)}}); err != nil {
-					return "", fmt.Errorf("mongostore: deleting the renewed session's old record: %w", classify(err))
+			if prev != "" && rev != 0 {
+				if err := s.retire(ctx, hashID(prev), key); err != nil {
+					return "", err
 				}
 			}
+			sess.SetRevision(first)
 			return s.token(sess, now)
 		case prev == "" && mongo.IsDuplicateKeyError(err):
 			// Another request moved the same session here first (two
@@ -408,6 +409,32 @@ func (s *Store) Save(ctx context.Context, sess *session.Session) (string, error)
 			return "", fmt.Errorf("mongostore: %w: %v", session.ErrConflict, err)
 		}
 	}
+}
+
+// firstVersion returns the version of a new record: random, so that a
+// record deleted and made again under the same _id (a session that moved
+// to the cookie and back) never takes a version that a request still
+// holding the old record could match.
+func firstVersion() int64 { return 1 + mrand.Int64N(1<<62) }
+
+// retire deletes the record under the previous ID of a renewed session,
+// now saved under newKey. If the old record is gone, a concurrent request
+// ended the session (Destroy, Revoke, RevokeUser): the new record is
+// deleted too, so that the renewal cannot bring the session back, and the
+// error matches session.ErrConflict. A concurrent change of the old record
+// is lost, as the old ID is.
+func (s *Store) retire(ctx context.Context, prevKey, newKey []byte) error {
+	res, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: prevKey}})
+	if err != nil {
+		return fmt.Errorf("mongostore: deleting the renewed session's old record: %w", classify(err))
+	}
+	if res.DeletedCount == 1 {
+		return nil
+	}
+	if _, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: newKey}}); err != nil {
+		return fmt.Errorf("mongostore: deleting the record of a renewal that lost to a revocation: %w", classify(err))
+	}
+	return fmt.Errorf("mongostore: %w: the session was ended by a concurrent request", session.ErrConflict)
 }
 
 // reread wraps the error of re-reading a session that a concurrent request
@@ -554,22 +581,23 @@ func (s *Store) Delete(ctx context.Context, sess *session.Session) error {
 	return nil
 }
 
-// DeleteIfUnchanged deletes the session's record, as Delete does, but only
-// if no other request has saved it since sess was loaded or last saved. If
-// one has, it rebases sess onto the newer record (see
-// session.Session.Rebase) and returns false, so that the caller can decide
-// again where to save the merged session; if the record is gone, the error
-// matches session.ErrConflict. The hybrid store calls it when a session
-// moves back to the cookie, so that a concurrent save is never lost. After
-// Renew, the record under the previous ID is deleted unconditionally, as
-// Save does.
+// DeleteIfUnchanged deletes the session's record (under its previous ID
+// after Renew), as Delete does, but only if no other request has saved it
+// since sess was loaded or last saved. If one has, it rebases sess onto the
+// newer record (see session.Session.Rebase) and returns false, so that the
+// caller can decide again where to save the merged session; if the record
+// is gone, ended by another request, the error matches
+// session.ErrConflict. The hybrid store calls it when a session moves back
+// to the cookie, so that a concurrent save is never lost and a revoked
+// session never escapes to a cookie.
 func (s *Store) DeleteIfUnchanged(ctx context.Context, sess *session.Session) (bool, error) {
-	if sess.PreviousID() != "" {
-		return true, s.Delete(ctx, sess)
-	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	key := hashID(sess.ID())
+	id := sess.ID()
+	if prev := sess.PreviousID(); prev != "" {
+		id = prev
+	}
+	key := hashID(id)
 	// The same turn-taking as Save: see there.
 	defer s.saving.take(key)()
 	res, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "version", Value: sess.Revision()}})

@@ -552,8 +552,8 @@ func TestConflictAcrossServersMerges(t *testing.T) {
 	if got.User() != "alice" || !slices.Equal(got.Flashes(), []string{"hi"}) {
 		t.Errorf("metadata: user %q; want both servers' changes", got.User())
 	}
-	if got.Revision() != 3 {
-		t.Errorf("revision: got %d, want 3", got.Revision())
+	if want := s.Revision() + 2; got.Revision() != want {
+		t.Errorf("revision: got %d, want %d, two saves after the first", got.Revision(), want)
 	}
 }
 
@@ -567,6 +567,7 @@ func TestConcurrentSpillsMerge(t *testing.T) {
 	s.Set("base", 0)
 	data, _ := s.MarshalBinary()
 	var tok string
+	var first int64
 	for _, k := range []string{"a", "b"} {
 		c, err := session.Restore(slices.Clone(data), session.ModeCookie)
 		if err != nil {
@@ -576,13 +577,16 @@ func TestConcurrentSpillsMerge(t *testing.T) {
 		if tok, err = f.store.Save(ctx, c); err != nil {
 			t.Fatalf("spill with %s: %v", k, err)
 		}
+		if first == 0 {
+			first = c.Revision()
+		}
 	}
 	got, err := f.store.Load(ctx, tok)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if keys := got.Keys(); !slices.Equal(keys, []string{"a", "b", "base"}) || got.Revision() != 2 {
-		t.Errorf("keys %v revision %d, want [a b base] and 2", keys, got.Revision())
+	if keys := got.Keys(); !slices.Equal(keys, []string{"a", "b", "base"}) || got.Revision() != first+1 {
+		t.Errorf("keys %v revision %d, want [a b base] and %d", keys, got.Revision(), first+1)
 	}
 }
 
@@ -606,6 +610,30 @@ func TestSaveAfterConcurrentEnd(t *testing.T) {
 	}
 	if _, err := f.store.Load(ctx, tok); !errors.Is(err, session.ErrInvalid) {
 		t.Errorf("revoked session after the late save: got %v, want ErrInvalid", err)
+	}
+}
+
+// TestRenewAfterRevokeFails checks that a request that renews a session
+// another request revoked meanwhile does not bring it back under the new
+// ID.
+func TestRenewAfterRevokeFails(t *testing.T) {
+	f := newFixture(t, nil)
+	m := f.manager(t, session.Options{})
+	s, tok := saveNew(t, m, f.store)
+	loaded, err := f.store.Load(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.Revoke(ctx, s.ID()); err != nil {
+		t.Fatal(err)
+	}
+	loaded.Renew()
+	loaded.Set("b", 2)
+	if _, err := f.store.Save(ctx, loaded); !errors.Is(err, session.ErrConflict) {
+		t.Errorf("renewal of a revoked session: got %v, want ErrConflict", err)
+	}
+	if n, err := f.coll.CountDocuments(ctx, bson.D{}); err != nil || n != 0 {
+		t.Errorf("records after the refused renewal: %d, %v; want none", n, err)
 	}
 }
 
