@@ -266,3 +266,44 @@ func TestRebase(t *testing.T) {
 		t.Errorf("own login: user %q created %v; want bob, %v", own.User(), own.CreatedAt(), created)
 	}
 }
+
+// TestRebaseMovesIdleCap: a save near the end of the session's lifetime
+// has its idle deadline capped by that end; when it merges with a login
+// made meanwhile, which moved the end, the idle deadline follows.
+func TestRebaseMovesIdleCap(t *testing.T) {
+	clock := testkit.NewClock(time.Unix(1_800_000_000, 0))
+	keys, err := keyrotation.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := cookiestore.New(keys, cookiestore.Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := session.NewManager(store, session.Options{Now: clock.Now, IdleTimeout: time.Hour, Lifetime: 2 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := m.NewSession()
+	data, _ := base.MarshalBinary()
+	clock.Advance(110 * time.Minute) // 10 minutes before the end of the lifetime
+	req := httptest.NewRequest("GET", "/", nil)
+	login, _ := session.Restore(slices.Clone(data), session.ModeServer)
+	login.SetUser("ada")
+	plain, _ := session.Restore(slices.Clone(data), session.ModeServer)
+	plain.Set("c", 3)
+	for _, s := range []*session.Session{login, plain} {
+		if _, err := m.Token(req, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := clock.Now().Add(10 * time.Minute); !plain.ExpiresAt().Equal(want) {
+		t.Fatalf("before Rebase: expires %v, want %v (the end of the lifetime)", plain.ExpiresAt(), want)
+	}
+	latestData, _ := login.MarshalBinary()
+	latest, _ := session.Restore(latestData, session.ModeServer)
+	plain.Rebase(latest)
+	if want := clock.Now().Add(time.Hour); !plain.ExpiresAt().Equal(want) {
+		t.Errorf("after Rebase onto the login: expires %v, want %v (the idle timeout)", plain.ExpiresAt(), want)
+	}
+}
