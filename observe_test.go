@@ -127,7 +127,7 @@ func TestBearerTokens(t *testing.T) {
 		"empty":       "Bearer ",
 		"no token":    "Bearer",
 		"tab":         "Bearer\tgarbage",
-		"tampered":    "Bearer " + body.Token[:20] + "A" + body.Token[21:],
+		"tampered":    "Bearer " + body.Token[:20] + flip(body.Token[20]) + body.Token[21:],
 		"foreign key": "Bearer " + strings.TrimSuffix(strings.Split(foreignToken, `"`)[3], `"`),
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -243,4 +243,12 @@ func TestStoreMadeSessionGetsDeadlines(t *testing.T) {
 	if _, err := inner.Load(context.Background(), c[0].Value); err != nil {
 		t.Errorf("re-issued cookie does not open: %v", err)
 	}
+}
+
+// flip returns a base64url character other than c.
+func flip(c byte) string {
+	if c == 'A' {
+		return "B"
+	}
+	return "A"
 }
