@@ -139,7 +139,9 @@
 //   - promoted: when the key last became primary, an RFC 3339 time; absent
 //     if never.
 //   - enabled (version 2): when the key was last made active again after
-//     being disabled, an RFC 3339 time; absent if never. The propagation delay
+//     being disabled, an RFC 3339 time. Writers keep it only while it holds
+//     Promote back: until the propagation delay since it has passed, and
+//     unless the key was promoted since. The propagation delay
 //     runs from the later of created and enabled.
 //   - secret: the key's 32 secret bytes in standard base64 with padding
 //     (44 characters).

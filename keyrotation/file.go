@@ -105,7 +105,7 @@ func marshal(s *snapshot, delay time.Duration, delaySet bool) ([]byte, error) {
 		if !e.promoted.IsZero() {
 			f.Keys[i].Promoted = e.promoted.Format(time.RFC3339Nano)
 		}
-		if !e.enabled.IsZero() {
+		if enabledMatters(&e, delay, delaySet) {
 			f.Keys[i].Enabled = e.enabled.Format(time.RFC3339Nano)
 			f.Version = fileVersion2
 		}
@@ -115,6 +115,18 @@ func marshal(s *snapshot, delay time.Duration, delaySet bool) ([]byte, error) {
 		return nil, fmt.Errorf("keyrotation: encoding key ring: %w", err)
 	}
 	return append(b, '\n'), nil
+}
+
+// enabledMatters reports whether e's enabled time still holds Promote back,
+// so that the file must keep it, and be version 2: once the propagation
+// delay since it has passed, or the key has been promoted since, creation
+// time alone gives the same answers, and the file can stay version 1.
+func enabledMatters(e *entry, delay time.Duration, delaySet bool) bool {
+	if !delaySet {
+		delay = DefaultPropagationDelay
+	}
+	return !e.enabled.IsZero() && e.enabled.After(e.promoted) &&
+		time.Now().Before(e.enabled.Add(delay+time.Second))
 }
 
 // WriteFile writes the ring to path in the format of Marshal, atomically:

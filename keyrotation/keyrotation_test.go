@@ -1307,8 +1307,20 @@ func TestPromoteWaitsAfterEnable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Once the delay has passed the time no longer matters: the file goes
+	// back to version 1, which every reader knows.
+	if b, err := old.Marshal(); err != nil || !bytes.Contains(b, []byte(`"version": 1`)) || bytes.Contains(b, []byte("enabled")) {
+		t.Errorf("a ring enabled long ago: %s, %v; want version 1 without enabled", b, err)
+	}
 	if err := old.Promote(2); err != nil {
 		t.Errorf("Promote of a key enabled long ago: %v", err)
+	}
+	// Nor once the key has been promoted since.
+	if err := k.ForcePromote(2); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := k.Marshal(); err != nil || !bytes.Contains(b, []byte(`"version": 1`)) {
+		t.Errorf("a ring whose re-enabled key was promoted since: %s, %v; want version 1", b, err)
 	}
 }
 
