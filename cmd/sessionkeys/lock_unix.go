@@ -15,10 +15,15 @@ import (
 // change, and returns the function that releases it. The lock is on the
 // file itself: WriteFile replaces the file by a rename, so a lock that was
 // granted on a file replaced meanwhile is dropped and taken again on the
-// new one. A missing file needs no lock; loading it reports it.
+// new one. A missing file needs no lock; loading it reports it. The file
+// is opened for writing where allowed, which NFS needs for an exclusive
+// lock (flock is emulated there with fcntl locks).
 func lockRing(path string) (func(), error) {
 	for {
-		f, err := os.Open(path)
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if errors.Is(err, fs.ErrPermission) {
+			f, err = os.Open(path)
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			return func() {}, nil
 		}

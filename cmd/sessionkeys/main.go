@@ -158,6 +158,7 @@ step, 2 for a command line that cannot be run.
 func (e *env) parse(c *command, fs *flag.FlagSet, args []string, n int) ([]string, error) {
 	fs.SetOutput(io.Discard) // errors are reported by run, help by printHelp
 	fs.Usage = func() {}
+	args, after := splitFlags(fs, args)
 	var rest []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -168,19 +169,15 @@ func (e *env) parse(c *command, fs *flag.FlagSet, args []string, n int) ([]strin
 			return nil, &usageError{cmd: c, msg: err.Error()}
 		}
 		// The flag package stops at the first argument that is not a
-		// flag, or after "--": take the argument and parse on, or take
-		// everything after "--".
+		// flag: take it, and parse on.
 		left := fs.Args()
 		if len(left) == 0 {
-			break
-		}
-		if used := len(args) - len(left); used > 0 && args[used-1] == "--" {
-			rest = append(rest, left...)
 			break
 		}
 		rest = append(rest, left[0])
 		args = left[1:]
 	}
+	rest = append(rest, after...)
 	switch {
 	case len(rest) < n:
 		return nil, &usageError{cmd: c, msg: fmt.Sprintf("want %d argument%s, got %d", n, plural(n), len(rest))}
@@ -188,6 +185,30 @@ func (e *env) parse(c *command, fs *flag.FlagSet, args []string, n int) ([]strin
 		return nil, &usageError{cmd: c, msg: fmt.Sprintf("too many arguments: want %d, got %d", n, len(rest))}
 	}
 	return rest, nil
+}
+
+// splitFlags splits args at the "--" that ends the flags, if any: the
+// arguments after it are never flags. A "--" that is the value of a flag,
+// as in --cookie-name --, does not count.
+func splitFlags(fs *flag.FlagSet, args []string) (flags, after []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return args[:i], args[i+1:]
+		}
+		name, ok := strings.CutPrefix(a, "-")
+		if !ok || name == "" || strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(strings.TrimPrefix(name, "-"))
+		if f == nil {
+			continue
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+			i++ // its value follows
+		}
+	}
+	return args, nil
 }
 
 func plural(n int) string {

@@ -350,6 +350,8 @@ func TestUsage(t *testing.T) {
 		{name: "ID too large", args: []string{"disable", file, "4294967296"}, code: 2, stderr: "invalid key ID"},
 		{name: "flag after arguments", args: []string{"list", file, "--json"}, code: 0, stdout: `"state": "primary"`},
 		{name: "-- ends the flags", args: []string{"list", "--", file, "--json"}, code: 2, stderr: "too many arguments"},
+		{name: "-- as a flag value", args: []string{"inspect", "--cookie-name", "--", file, "--cookie-name=x", "AAAA"}, code: 1, stderr: "inspect"},
+		{name: "unknown flag", args: []string{"list", "--frob", file}, code: 2, stderr: "flag provided but not defined: -frob"},
 		{name: "missing file", args: []string{"list", file + ".missing"}, code: 1, stderr: "does not exist"},
 		{name: "negative delay", args: []string{"init", "--propagation-delay", "-1h", file + ".new"}, code: 2, stderr: "negative --propagation-delay"},
 		{name: "rewrap without a server", args: []string{"rewrap", "--mongodb-uri", "", "--db", "d", "--collection", "c", file}, code: 2, stderr: "--mongodb-uri"},
