@@ -40,7 +40,11 @@
 // the encryption: the server enforces the idle timeout and the absolute
 // lifetime whatever the browser does with the cookie's Max-Age, and checks
 // them against the current Options as well, so shortening a timeout also
-// shortens sessions already issued.
+// shortens sessions already issued. The absolute lifetime counts from the
+// session's creation or from the last change of its user, whichever is
+// later: a login starts it again (DESIGN counts from creation only), which
+// also lets a "log out everywhere" stamp be compared with a time that no
+// later save can move.
 //
 // A sealed cookie is a bearer credential until its deadline: whoever steals
 // it can replay it, and the server, keeping no state, cannot revoke one
