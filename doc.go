@@ -42,9 +42,8 @@
 // them against the current Options as well, so shortening a timeout also
 // shortens sessions already issued. The absolute lifetime counts from the
 // session's creation or from the last change of its user, whichever is
-// later: a login starts it again (DESIGN counts from creation only), which
-// also lets a "log out everywhere" stamp be compared with a time that no
-// later save can move.
+// later: a login starts it again, which also lets a "log out everywhere"
+// stamp be compared with a time that no later save can move.
 //
 // A sealed cookie is a bearer credential until its deadline: whoever steals
 // it can replay it, and the server, keeping no state, cannot revoke one

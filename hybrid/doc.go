@@ -30,7 +30,9 @@
 // time it was last issued: a request in flight during the revocation, or a
 // server that had not seen the stamp yet, may re-issue a revoked session's
 // cookie, and that cookie is refused all the same. A login (a change of
-// the session's user) restarts the creation time. Each server caches a
+// the session's user) restarts the creation time. This departs from the
+// design, which compared the stamp with the time a cookie was issued: that
+// time moves on every save, so one late save undid the revocation for good. Each server caches a
 // user's stamp for Options.RevocationCacheTTL (default one minute): a
 // revocation made elsewhere reaches sessions here within that time.
 //
