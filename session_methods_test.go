@@ -204,11 +204,10 @@ func TestMarshalRestoreRoundTrip(t *testing.T) {
 	}
 }
 
-// TestRebase checks what a session keeps of its own and takes from a newer
-// copy when a server store merges concurrent saves: its own changed values
-// and metadata, and the other copy's for the rest, including the restarted
-// lifetime of a login made by the other request.
-func TestRebase(t *testing.T) {
+// clockManager returns a Manager over a cookie store, both on a test
+// clock, with opts otherwise.
+func clockManager(t *testing.T, opts session.Options) (*testkit.Clock, *session.Manager) {
+	t.Helper()
 	clock := testkit.NewClock(time.Unix(1_800_000_000, 0))
 	keys, err := keyrotation.Generate()
 	if err != nil {
@@ -218,10 +217,20 @@ func TestRebase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := session.NewManager(store, session.Options{Now: clock.Now})
+	opts.Now = clock.Now
+	m, err := session.NewManager(store, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return clock, m
+}
+
+// TestRebase checks what a session keeps of its own and takes from a newer
+// copy when a server store merges concurrent saves: its own changed values
+// and metadata, and the other copy's for the rest, including the restarted
+// lifetime of a login made by the other request.
+func TestRebase(t *testing.T) {
+	clock, m := clockManager(t, session.Options{})
 	base := m.NewSession()
 	base.Set("a", 1)
 	base.Set("gone", 1)
@@ -271,19 +280,7 @@ func TestRebase(t *testing.T) {
 // has its idle deadline capped by that end; when it merges with a login
 // made meanwhile, which moved the end, the idle deadline follows.
 func TestRebaseMovesIdleCap(t *testing.T) {
-	clock := testkit.NewClock(time.Unix(1_800_000_000, 0))
-	keys, err := keyrotation.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := cookiestore.New(keys, cookiestore.Options{Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := session.NewManager(store, session.Options{Now: clock.Now, IdleTimeout: time.Hour, Lifetime: 2 * time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
+	clock, m := clockManager(t, session.Options{IdleTimeout: time.Hour, Lifetime: 2 * time.Hour})
 	base := m.NewSession()
 	data, _ := base.MarshalBinary()
 	clock.Advance(110 * time.Minute) // 10 minutes before the end of the lifetime
