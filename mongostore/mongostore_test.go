@@ -590,50 +590,34 @@ func TestConcurrentSpillsMerge(t *testing.T) {
 	}
 }
 
-// TestSaveAfterConcurrentEnd checks that a save whose session another
-// request ended (revoked here) fails with ErrConflict, which the Manager
-// answers with 409, and does not bring the record back.
+// TestSaveAfterConcurrentEnd checks that a save, or a renewal, of a session
+// that another request ended meanwhile (revoked here) fails with
+// ErrConflict, which the Manager answers with 409, and does not bring the
+// session back under either ID.
 func TestSaveAfterConcurrentEnd(t *testing.T) {
-	f := newFixture(t, nil)
-	m := f.manager(t, session.Options{})
-	s, tok := saveNew(t, m, f.store)
-	loaded, err := f.store.Load(ctx, tok)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.store.Revoke(ctx, s.ID()); err != nil {
-		t.Fatal(err)
-	}
-	loaded.Set("b", 2)
-	if _, err := f.store.Save(ctx, loaded); !errors.Is(err, session.ErrConflict) {
-		t.Errorf("save of a revoked session: got %v, want ErrConflict", err)
-	}
-	if _, err := f.store.Load(ctx, tok); !errors.Is(err, session.ErrInvalid) {
-		t.Errorf("revoked session after the late save: got %v, want ErrInvalid", err)
-	}
-}
-
-// TestRenewAfterRevokeFails checks that a request that renews a session
-// another request revoked meanwhile does not bring it back under the new
-// ID.
-func TestRenewAfterRevokeFails(t *testing.T) {
-	f := newFixture(t, nil)
-	m := f.manager(t, session.Options{})
-	s, tok := saveNew(t, m, f.store)
-	loaded, err := f.store.Load(ctx, tok)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.store.Revoke(ctx, s.ID()); err != nil {
-		t.Fatal(err)
-	}
-	loaded.Renew()
-	loaded.Set("b", 2)
-	if _, err := f.store.Save(ctx, loaded); !errors.Is(err, session.ErrConflict) {
-		t.Errorf("renewal of a revoked session: got %v, want ErrConflict", err)
-	}
-	if n, err := f.coll.CountDocuments(ctx, bson.D{}); err != nil || n != 0 {
-		t.Errorf("records after the refused renewal: %d, %v; want none", n, err)
+	for _, renew := range []bool{false, true} {
+		t.Run(fmt.Sprintf("renew=%v", renew), func(t *testing.T) {
+			f := newFixture(t, nil)
+			m := f.manager(t, session.Options{})
+			s, tok := saveNew(t, m, f.store)
+			loaded, err := f.store.Load(ctx, tok)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.store.Revoke(ctx, s.ID()); err != nil {
+				t.Fatal(err)
+			}
+			if renew {
+				loaded.Renew()
+			}
+			loaded.Set("b", 2)
+			if _, err := f.store.Save(ctx, loaded); !errors.Is(err, session.ErrConflict) {
+				t.Errorf("save of a revoked session: got %v, want ErrConflict", err)
+			}
+			if n, err := f.coll.CountDocuments(ctx, bson.D{}); err != nil || n != 0 {
+				t.Errorf("records after the refused save: %d, %v; want none", n, err)
+			}
+		})
 	}
 }
 
