@@ -2,42 +2,21 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
-	"log"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/sessionseal/session"
-	"github.com/sessionseal/session/cookiestore"
+	"github.com/sessionseal/session/examples/internal/demo"
 	"github.com/sessionseal/session/keyrotation"
 )
 
-func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
-	flag.Parse()
-	keys, err := keyrotation.Generate()
-	if err != nil {
-		log.Fatal(err)
-	}
-	h, err := newHandler(keys)
-	if err != nil {
-		log.Fatal(err)
-	}
-	log.Printf("chi example listening on http://%s/cart", *addr)
-	log.Fatal(http.ListenAndServe(*addr, h))
-}
+func main() { demo.Serve("chi", "/cart", newHandler) }
 
 // newHandler returns the chi router with sessions sealed under keys.
 func newHandler(keys *keyrotation.Keyring) (http.Handler, error) {
-	store, err := cookiestore.New(keys, cookiestore.Options{CookieName: "session"})
-	if err != nil {
-		return nil, err
-	}
-	m, err := session.NewManager(store, session.Options{
-		Cookie: session.CookieOptions{AllowInsecureHTTP: true}, // plain HTTP on loopback only
-	})
+	m, err := demo.NewManager(keys, session.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -52,17 +31,8 @@ func newHandler(keys *keyrotation.Keyring) (http.Handler, error) {
 	return r, nil
 }
 
-// loadCart returns the cart kept in the session: quantities by SKU.
-func loadCart(s *session.Session) (map[string]int, error) {
-	cart, _, err := session.Value[map[string]int](s, "cart")
-	if cart == nil {
-		cart = map[string]int{}
-	}
-	return cart, err
-}
-
 func showCart(w http.ResponseWriter, r *http.Request) {
-	cart, err := loadCart(session.From(r.Context()))
+	cart, err := demo.Cart(session.From(r.Context()))
 	if err != nil {
 		http.Error(w, "unreadable cart", http.StatusInternalServerError)
 		return
@@ -71,7 +41,7 @@ func showCart(w http.ResponseWriter, r *http.Request) {
 }
 
 func showItem(w http.ResponseWriter, r *http.Request) {
-	cart, err := loadCart(session.From(r.Context()))
+	cart, err := demo.Cart(session.From(r.Context()))
 	if err != nil {
 		http.Error(w, "unreadable cart", http.StatusInternalServerError)
 		return
@@ -82,7 +52,7 @@ func showItem(w http.ResponseWriter, r *http.Request) {
 
 func addItem(w http.ResponseWriter, r *http.Request) {
 	s := session.From(r.Context())
-	cart, err := loadCart(s)
+	cart, err := demo.Cart(s)
 	if err != nil {
 		http.Error(w, "unreadable cart", http.StatusInternalServerError)
 		return
@@ -100,7 +70,7 @@ func addItem(w http.ResponseWriter, r *http.Request) {
 
 func removeItem(w http.ResponseWriter, r *http.Request) {
 	s := session.From(r.Context())
-	cart, err := loadCart(s)
+	cart, err := demo.Cart(s)
 	if err != nil {
 		http.Error(w, "unreadable cart", http.StatusInternalServerError)
 		return

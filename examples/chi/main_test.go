@@ -3,34 +3,25 @@ package main
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/go-chi/chi/v5/middleware"
 
-	"github.com/sessionseal/session/keyrotation"
+	"github.com/sessionseal/session/examples/internal/demotest"
 )
 
 // newClient starts the example's handler and returns a client that keeps
 // cookies like a browser.
 func newClient(t *testing.T) (*http.Client, string) {
 	t.Helper()
-	keys, err := keyrotation.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := newHandler(keys)
+	h, err := newHandler(demotest.Keys(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &http.Client{Jar: jar}, srv.URL
+	return demotest.Browser(t), srv.URL
 }
 
 // do sends a request and decodes a JSON answer into dst, if dst is not nil.

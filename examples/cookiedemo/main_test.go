@@ -2,12 +2,12 @@ package main
 
 import (
 	"io"
-	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/sessionseal/session/examples/internal/demotest"
 )
 
 func TestCartAcrossRequests(t *testing.T) {
@@ -17,11 +17,7 @@ func TestCartAcrossRequests(t *testing.T) {
 	}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &http.Client{Jar: jar}
+	c := demotest.Browser(t)
 	for _, item := range []string{"book", "mug"} {
 		resp, err := c.PostForm(srv.URL+"/add", url.Values{"item": {item}})
 		if err != nil {

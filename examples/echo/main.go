@@ -1,41 +1,22 @@
 package main
 
 import (
-	"flag"
-	"log"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/sessionseal/session"
-	"github.com/sessionseal/session/cookiestore"
+	"github.com/sessionseal/session/examples/internal/demo"
 	"github.com/sessionseal/session/keyrotation"
 )
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
-	flag.Parse()
-	keys, err := keyrotation.Generate()
-	if err != nil {
-		log.Fatal(err)
-	}
-	h, err := newHandler(keys)
-	if err != nil {
-		log.Fatal(err)
-	}
-	log.Printf("echo example listening on http://%s/cart", *addr)
-	log.Fatal(http.ListenAndServe(*addr, h))
+	demo.Serve("echo", "/cart", func(keys *keyrotation.Keyring) (http.Handler, error) { return newHandler(keys) })
 }
 
 // newHandler returns the Echo server with sessions sealed under keys.
 func newHandler(keys *keyrotation.Keyring) (*echo.Echo, error) {
-	store, err := cookiestore.New(keys, cookiestore.Options{CookieName: "session"})
-	if err != nil {
-		return nil, err
-	}
-	m, err := session.NewManager(store, session.Options{
-		Cookie: session.CookieOptions{AllowInsecureHTTP: true}, // plain HTTP on loopback only
-	})
+	m, err := demo.NewManager(keys, session.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -48,15 +29,6 @@ func newHandler(keys *keyrotation.Keyring) (*echo.Echo, error) {
 	return e, nil
 }
 
-// loadCart returns the cart kept in the session: quantities by SKU.
-func loadCart(s *session.Session) (map[string]int, error) {
-	cart, _, err := session.Value[map[string]int](s, "cart")
-	if cart == nil {
-		cart = map[string]int{}
-	}
-	return cart, err
-}
-
 // errCart is what a client sees of a session value that cannot be read or
 // stored; the cause goes to Echo's error handler, not to the client.
 func errCart(err error) error {
@@ -64,7 +36,7 @@ func errCart(err error) error {
 }
 
 func showCart(c echo.Context) error {
-	cart, err := loadCart(session.From(c.Request().Context()))
+	cart, err := demo.Cart(session.From(c.Request().Context()))
 	if err != nil {
 		return errCart(err)
 	}
@@ -72,7 +44,7 @@ func showCart(c echo.Context) error {
 }
 
 func showItem(c echo.Context) error {
-	cart, err := loadCart(session.From(c.Request().Context()))
+	cart, err := demo.Cart(session.From(c.Request().Context()))
 	if err != nil {
 		return errCart(err)
 	}
@@ -81,7 +53,7 @@ func showItem(c echo.Context) error {
 
 func addItem(c echo.Context) error {
 	s := session.From(c.Request().Context())
-	cart, err := loadCart(s)
+	cart, err := demo.Cart(s)
 	if err != nil {
 		return errCart(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -13,18 +12,14 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sessionseal/session"
-	"github.com/sessionseal/session/keyrotation"
+	"github.com/sessionseal/session/examples/internal/demotest"
 )
 
 // newClient starts the example's handler, with the routes that addRoutes
 // adds for the test, and returns a client that keeps cookies like a browser.
 func newClient(t *testing.T, addRoutes ...func(*echo.Echo)) (*http.Client, string) {
 	t.Helper()
-	keys, err := keyrotation.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := newHandler(keys)
+	e, err := newHandler(demotest.Keys(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,11 +28,7 @@ func newClient(t *testing.T, addRoutes ...func(*echo.Echo)) (*http.Client, strin
 	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &http.Client{Jar: jar}, srv.URL
+	return demotest.Browser(t), srv.URL
 }
 
 // do sends a request and returns the response with its body read.

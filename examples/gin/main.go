@@ -2,43 +2,25 @@ package main
 
 import (
 	"bufio"
-	"flag"
 	"io"
-	"log"
 	"net"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/sessionseal/session"
-	"github.com/sessionseal/session/cookiestore"
+	"github.com/sessionseal/session/examples/internal/demo"
 	"github.com/sessionseal/session/keyrotation"
 )
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
-	flag.Parse()
-	keys, err := keyrotation.Generate()
-	if err != nil {
-		log.Fatal(err)
-	}
-	h, err := newHandler(keys)
-	if err != nil {
-		log.Fatal(err)
-	}
-	log.Printf("gin example listening on http://%s/cart", *addr)
-	log.Fatal(http.ListenAndServe(*addr, h))
+	demo.Serve("gin", "/cart", func(keys *keyrotation.Keyring) (http.Handler, error) { return newHandler(keys) })
 }
 
 // newHandler returns the Gin engine with sessions sealed under keys.
 func newHandler(keys *keyrotation.Keyring) (*gin.Engine, error) {
-	store, err := cookiestore.New(keys, cookiestore.Options{CookieName: "session"})
-	if err != nil {
-		return nil, err
-	}
-	m, err := session.NewManager(store, session.Options{
-		Cookie: session.CookieOptions{AllowInsecureHTTP: true}, // plain HTTP on loopback only
-		Bearer: true,                                           // API clients may send Authorization: Bearer
+	m, err := demo.NewManager(keys, session.Options{
+		Bearer: true, // API clients may send Authorization: Bearer
 	})
 	if err != nil {
 		return nil, err
@@ -123,17 +105,8 @@ func (sw *sessionWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // Unwrap returns the Manager's writer, for http.ResponseController.
 func (sw *sessionWriter) Unwrap() http.ResponseWriter { return sw.w }
 
-// loadCart returns the cart kept in the session: quantities by SKU.
-func loadCart(s *session.Session) (map[string]int, error) {
-	cart, _, err := session.Value[map[string]int](s, "cart")
-	if cart == nil {
-		cart = map[string]int{}
-	}
-	return cart, err
-}
-
 func showCart(c *gin.Context) {
-	cart, err := loadCart(session.From(c.Request.Context()))
+	cart, err := demo.Cart(session.From(c.Request.Context()))
 	if err != nil {
 		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "unreadable cart"})
 		return
@@ -143,7 +116,7 @@ func showCart(c *gin.Context) {
 
 func addItem(c *gin.Context) {
 	s := session.From(c.Request.Context())
-	cart, err := loadCart(s)
+	cart, err := demo.Cart(s)
 	if err != nil {
 		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "unreadable cart"})
 		return

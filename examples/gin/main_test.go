@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -16,7 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sessionseal/session"
-	"github.com/sessionseal/session/keyrotation"
+	"github.com/sessionseal/session/examples/internal/demotest"
 )
 
 func TestMain(m *testing.M) {
@@ -28,11 +27,7 @@ func TestMain(m *testing.M) {
 // adds for the test.
 func newServer(t *testing.T, addRoutes ...func(*gin.Engine)) string {
 	t.Helper()
-	keys, err := keyrotation.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := newHandler(keys)
+	e, err := newHandler(demotest.Keys(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,16 +37,6 @@ func newServer(t *testing.T, addRoutes ...func(*gin.Engine)) string {
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	return srv.URL
-}
-
-// browser returns a client that keeps cookies like a browser.
-func browser(t *testing.T) *http.Client {
-	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &http.Client{Jar: jar}
 }
 
 // send sends a request and returns the response with its body read. A
@@ -92,7 +77,7 @@ func decode(t *testing.T, body string, dst any) {
 
 func TestCartRoundTrip(t *testing.T) {
 	base := newServer(t)
-	c := browser(t)
+	c := demotest.Browser(t)
 	for i, sku := range []string{"book", "book", "mug"} {
 		resp, body := do(t, c, http.MethodPut, base+"/cart/"+sku, "")
 		// c.JSON after s.Set: the cookie must be on this very response.
@@ -144,7 +129,7 @@ func TestHeaderWithoutBody(t *testing.T) {
 		{"now", http.StatusOK},
 	} {
 		t.Run(tc.how, func(t *testing.T) {
-			resp, _ := do(t, browser(t), http.MethodPost, base+"/seen/"+tc.how, "")
+			resp, _ := do(t, demotest.Browser(t), http.MethodPost, base+"/seen/"+tc.how, "")
 			if resp.StatusCode != tc.want {
 				t.Errorf("status %d, want %d", resp.StatusCode, tc.want)
 			}
@@ -157,7 +142,7 @@ func TestHeaderWithoutBody(t *testing.T) {
 
 func TestBearer(t *testing.T) {
 	base := newServer(t)
-	c := browser(t)
+	c := demotest.Browser(t)
 	do(t, c, http.MethodPut, base+"/cart/book", "")
 	_, body := do(t, c, http.MethodPost, base+"/token", "")
 	var tok struct{ Token string }
@@ -219,7 +204,7 @@ func TestPanicSavesNothing(t *testing.T) {
 			panic("handler failed after changing the session")
 		})
 	})
-	c := browser(t)
+	c := demotest.Browser(t)
 	do(t, c, http.MethodPut, base+"/cart/book", "")
 	resp, _ := do(t, c, http.MethodPost, base+"/panic", "")
 	if resp.StatusCode != http.StatusInternalServerError {
@@ -243,7 +228,7 @@ func TestConcurrentClients(t *testing.T) {
 	const clients, puts = 8, 10
 	var wg sync.WaitGroup
 	for i := range clients {
-		c := browser(t)
+		c := demotest.Browser(t)
 		wg.Go(func() {
 			sku := fmt.Sprintf("sku-%d", i)
 			for range puts {

@@ -2,47 +2,29 @@ package main
 
 import (
 	"expvar"
-	"flag"
 	"fmt"
-	"log"
 	"net/http"
 	"time"
 
 	"github.com/sessionseal/session"
-	"github.com/sessionseal/session/cookiestore"
+	"github.com/sessionseal/session/examples/internal/demo"
 	"github.com/sessionseal/session/keyrotation"
 )
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
-	flag.Parse()
-	keys, err := keyrotation.Generate()
-	if err != nil {
-		log.Fatal(err)
-	}
 	metrics := new(Metrics)
 	expvar.Publish("sessionseal", metrics)
-	h, err := newHandler(keys, metrics, time.Now)
-	if err != nil {
-		log.Fatal(err)
-	}
-	log.Printf("metrics example listening on http://%s/visit, counters on /debug/vars", *addr)
-	log.Fatal(http.ListenAndServe(*addr, h))
+	// Counters are on /debug/vars.
+	demo.Serve("metrics", "/visit", func(keys *keyrotation.Keyring) (http.Handler, error) {
+		return newHandler(keys, metrics, time.Now)
+	})
 }
 
 // newHandler returns the server: its pages report to obs, and /debug/vars
 // serves the published expvar variables. now is the clock of the Manager and
 // the store.
 func newHandler(keys *keyrotation.Keyring, obs session.Observer, now func() time.Time) (http.Handler, error) {
-	store, err := cookiestore.New(keys, cookiestore.Options{CookieName: "session", Now: now})
-	if err != nil {
-		return nil, err
-	}
-	m, err := session.NewManager(store, session.Options{
-		Cookie:   session.CookieOptions{AllowInsecureHTTP: true}, // plain HTTP on loopback only
-		Observer: obs,
-		Now:      now,
-	})
+	m, err := demo.NewManager(keys, session.Options{Observer: obs, Now: now})
 	if err != nil {
 		return nil, err
 	}

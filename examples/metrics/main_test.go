@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/examples/internal/demotest"
+	"github.com/sessionseal/session/internal/testkit"
 	"github.com/sessionseal/session/keyrotation"
 )
 
@@ -32,18 +33,6 @@ func init() {
 		return nil
 	}))
 }
-
-// clock is the test's time: sessions expire by Advance, not by sleeping.
-type clock struct{ ns atomic.Int64 }
-
-func newClock(t time.Time) *clock {
-	c := new(clock)
-	c.ns.Store(t.UnixNano())
-	return c
-}
-
-func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // recorder keeps every event as text, to look for tokens in it.
 type recorder struct {
@@ -90,18 +79,15 @@ func TestCounters(t *testing.T) {
 	}
 	metrics, events := new(Metrics), new(recorder)
 	published.Store(metrics)
-	clk := newClock(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
+	// Sessions expire by Advance, not by sleeping.
+	clk := testkit.NewClock(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
 	h, err := newHandler(keys, both{metrics, events}, clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	browser := &http.Client{Jar: jar}
+	browser := demotest.Browser(t)
 
 	var issued, forged []string // tokens from Set-Cookie, and the ones the test made up
 	send := func(c *http.Client, method, path, cookie string) string {
@@ -158,7 +144,7 @@ func TestCounters(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cs := jar.Cookies(u)
+			cs := browser.Jar.Cookies(u)
 			if len(cs) != 1 {
 				t.Fatalf("%s: the browser holds %d cookies, want 1", st.name, len(cs))
 			}

@@ -8,7 +8,6 @@ import (
 	"html"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/devmongo"
+	"github.com/sessionseal/session/examples/internal/demotest"
 	"github.com/sessionseal/session/keyrotation"
 	"github.com/sessionseal/session/mongostore"
 )
@@ -119,11 +119,7 @@ type visitor struct {
 }
 
 func (ts *testShop) visitor(t *testing.T) *visitor {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &visitor{t: t, ts: ts, c: &http.Client{Jar: jar}}
+	return &visitor{t: t, ts: ts, c: demotest.Browser(t)}
 }
 
 // page is what a response showed.

@@ -1,0 +1,55 @@
+// Package demo holds what the framework and metrics examples share, so that
+// each of them shows only its own wiring: the command line that serves it,
+// the Manager they all use, and the cart they keep in the session.
+package demo
+
+import (
+	"flag"
+	"log"
+	"net/http"
+
+	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/cookiestore"
+	"github.com/sessionseal/session/keyrotation"
+)
+
+// Serve runs an example from main: it parses -addr (default
+// 127.0.0.1:8080), generates a key ring in memory, builds the handler with
+// it and serves it, logging the URL of path. It returns only to exit.
+func Serve(name, path string, newHandler func(*keyrotation.Keyring) (http.Handler, error)) {
+	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	flag.Parse()
+	keys, err := keyrotation.Generate()
+	if err != nil {
+		log.Fatal(err)
+	}
+	h, err := newHandler(keys)
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("%s example listening on http://%s%s", name, *addr, path)
+	log.Fatal(http.ListenAndServe(*addr, h))
+}
+
+// NewManager returns the Manager of the examples: sessions sealed under keys
+// in a cookie named "session", sent over plain HTTP (the examples listen on
+// loopback only), with opts for the rest. opts.Now, when set, is the clock
+// of the cookie store too.
+func NewManager(keys *keyrotation.Keyring, opts session.Options) (*session.Manager, error) {
+	store, err := cookiestore.New(keys, cookiestore.Options{CookieName: "session", Now: opts.Now})
+	if err != nil {
+		return nil, err
+	}
+	opts.Cookie.AllowInsecureHTTP = true
+	return session.NewManager(store, opts)
+}
+
+// Cart returns the cart kept in the session, quantities by SKU: an empty
+// map, never nil, when there is none.
+func Cart(s *session.Session) (map[string]int, error) {
+	cart, _, err := session.Value[map[string]int](s, "cart")
+	if cart == nil {
+		cart = map[string]int{}
+	}
+	return cart, err
+}
