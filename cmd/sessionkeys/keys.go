@@ -52,7 +52,14 @@ func runInit(e *env, c *command, args []string) error {
 	}
 	replaced := false
 	if *force {
-		_, err := os.Lstat(path)
+		// Take the lock that edits take, so that an edit that loaded the
+		// old ring cannot write it back over the new one.
+		unlock, err := lockRing(path)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		_, err = os.Lstat(path)
 		replaced = err == nil
 	} else {
 		// Creating FILE exclusively, rather than checking that it does not

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -892,5 +893,36 @@ func TestConcurrentChangesTakeTurns(t *testing.T) {
 	}
 	if n := len(keys.Keys()); n != 1+adds {
 		t.Errorf("%d keys after %d concurrent adds, want %d", n, adds, 1+adds)
+	}
+}
+
+// TestInitForceTakesTurns runs init --force while adds run: an add that
+// loaded the old ring must never write it back, bringing back the keys the
+// forced init replaced.
+func TestInitForceTakesTurns(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "keys.json")
+	for round := range 20 {
+		if r := cli(t, nil, "init", "--force", file); r.code != 0 {
+			t.Fatalf("init: %+v", r)
+		}
+		old, err := keyrotation.LoadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() { run([]string{"add", file}, io.Discard, io.Discard) })
+		}
+		wg.Go(func() { run([]string{"init", "--force", file}, io.Discard, io.Discard) })
+		wg.Wait()
+		keys, err := keyrotation.LoadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys.Keys() {
+			if k.ID == old.PrimaryID() {
+				t.Fatalf("round %d: key %d of the replaced ring came back", round, k.ID)
+			}
+		}
 	}
 }
