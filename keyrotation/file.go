@@ -105,7 +105,7 @@ func marshal(s *snapshot, delay time.Duration, delaySet bool) ([]byte, error) {
 		if !e.promoted.IsZero() {
 			f.Keys[i].Promoted = e.promoted.Format(time.RFC3339Nano)
 		}
-		if enabledMatters(&e, delay, delaySet) {
+		if enabledMatters(&e, propagationDelay(delay, delaySet)) {
 			f.Keys[i].Enabled = e.enabled.Format(time.RFC3339Nano)
 			f.Version = fileVersion2
 		}
@@ -117,16 +117,14 @@ func marshal(s *snapshot, delay time.Duration, delaySet bool) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// enabledMatters reports whether e's enabled time still holds Promote back,
-// so that the file must keep it, and be version 2: once the propagation
+// enabledMatters reports whether e's enabled time still holds Promote back
+// under delay, so that the file must keep it, and be version 2: once the
 // delay since it has passed, or the key has been promoted since, creation
-// time alone gives the same answers, and the file can stay version 1.
-func enabledMatters(e *entry, delay time.Duration, delaySet bool) bool {
-	if !delaySet {
-		delay = DefaultPropagationDelay
-	}
-	return !e.enabled.IsZero() && e.enabled.After(e.promoted) &&
-		time.Now().Before(e.enabled.Add(delay+time.Second))
+// time alone gives the same answers, and the file can stay version 1. A
+// delay raised later no longer reaches an enable dropped this way.
+func enabledMatters(e *entry, delay time.Duration) bool {
+	ready, from := readyAt(e, delay)
+	return from.Equal(e.enabled) && e.enabled.After(e.promoted) && time.Now().Before(ready)
 }
 
 // WriteFile writes the ring to path in the format of Marshal, atomically:

@@ -193,10 +193,16 @@ var ErrTooEarly = fmt.Errorf("%w: key not yet propagated", ErrUnsafe)
 func (k *Keyring) PropagationDelay() time.Duration {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if !k.delaySet {
+	return propagationDelay(k.delay, k.delaySet)
+}
+
+// propagationDelay returns the delay in force: delay when set, else the
+// default.
+func propagationDelay(delay time.Duration, set bool) time.Duration {
+	if !set {
 		return DefaultPropagationDelay
 	}
-	return k.delay
+	return delay
 }
 
 // SetPropagationDelay sets the propagation delay; see PropagationDelay.
@@ -318,29 +324,25 @@ func (k *Keyring) PromotableAt(id uint32) (time.Time, error) {
 	if e == nil {
 		return time.Time{}, fmt.Errorf("%w %d", ErrUnknownKey, id)
 	}
-	ready, _ := k.promotableAt(e)
+	ready, _ := readyAt(e, propagationDelay(k.delay, k.delaySet))
 	return ready, nil
 }
 
-// promotableAt returns when key e may be promoted, and the delay in force:
-// the delay runs from the key's creation, or from the last time it was
-// enabled again, since servers that still have it disabled reject what it
-// seals just as servers without it do. k.mu must be held.
-func (k *Keyring) promotableAt(e *entry) (time.Time, time.Duration) {
-	available := e.created
-	if e.enabled.After(available) {
-		available = e.enabled
-	}
-	delay := DefaultPropagationDelay
-	if k.delaySet {
-		delay = k.delay
+// readyAt returns when key e may be promoted under delay, and the time the
+// delay runs from: the key's creation, or the last time it was enabled
+// again, since servers that still have it disabled reject what it seals
+// just as servers without it do.
+func readyAt(e *entry, delay time.Duration) (ready, from time.Time) {
+	from = e.created
+	if e.enabled.After(from) {
+		from = e.enabled
 	}
 	if delay == 0 {
-		return available, 0
+		return from, from
 	}
 	// Times are kept in whole seconds, rounded down: one second more makes
 	// sure the wait is never shorter than the delay.
-	return available.Add(delay + time.Second), delay
+	return from.Add(delay + time.Second), from
 }
 
 // ForcePromote is Promote without the propagation delay. It exists for
@@ -365,13 +367,14 @@ func (k *Keyring) promote(id uint32, force bool) error {
 	case Disabled:
 		return fmt.Errorf("%w: cannot promote the disabled key %d: enable it first", ErrUnsafe, id)
 	}
-	if ready, delay := k.promotableAt(&keys[i]); !force && time.Now().Before(ready) {
-		what, at := "added", keys[i].created
-		if keys[i].enabled.After(at) {
-			what, at = "enabled again", keys[i].enabled
+	delay := propagationDelay(k.delay, k.delaySet)
+	if ready, from := readyAt(&keys[i], delay); !force && time.Now().Before(ready) {
+		what := "added"
+		if from.After(keys[i].created) {
+			what = "enabled again"
 		}
 		return fmt.Errorf("%w: key %d was %s at %s; promote it from %s, once every server has it active (propagation delay %v), or force it",
-			ErrTooEarly, id, what, at.Format(time.RFC3339), ready.Format(time.RFC3339), delay)
+			ErrTooEarly, id, what, from.Format(time.RFC3339), ready.Format(time.RFC3339), delay)
 	}
 	// keys[0] is the primary: snapshots keep the primary first.
 	keys[0].state = Active
