@@ -33,9 +33,9 @@ type Server interface {
 	SetNotBefore(ctx context.Context, userID string, t time.Time, keep time.Duration) error
 	// NotBefore returns the time SetNotBefore recorded, or zero.
 	NotBefore(ctx context.Context, userID string) (time.Time, error)
-	// DeleteIfUnchanged deletes the session's record unless another
-	// request saved it since sess was loaded; then it merges that save
-	// into sess and returns false.
+	// DeleteIfUnchanged deletes the session's record, leaving sess at
+	// revision 0, unless another request saved it since sess was loaded;
+	// then it merges that save into sess and returns false.
 	DeleteIfUnchanged(ctx context.Context, sess *session.Session) (bool, error)
 }
 
@@ -235,7 +235,6 @@ func (s *Store) Save(ctx context.Context, sess *session.Session) (string, error)
 			return "", err
 		}
 		if deleted {
-			sess.SetRevision(0)
 			sess.SetMode(session.ModeCookie)
 			return token, nil
 		}
@@ -268,10 +267,11 @@ func (s *Store) Delete(ctx context.Context, sess *session.Session) error {
 // It returns the number of server sessions deleted. Cookie sessions cannot
 // be counted, since no server holds them; the stamp refuses all of them.
 func (s *Store) RevokeUser(ctx context.Context, userID string) (int64, error) {
-	now := s.now().Truncate(time.Second).Add(time.Second)
-	if err := s.server.SetNotBefore(ctx, userID, now, s.lifetime); err != nil {
+	now := s.now()
+	nb := now.Truncate(time.Second).Add(time.Second)
+	if err := s.server.SetNotBefore(ctx, userID, nb, s.lifetime); err != nil {
 		return 0, err
 	}
-	s.remember(userID, now, s.now())
+	s.remember(userID, nb, now)
 	return s.server.RevokeUser(ctx, userID)
 }

@@ -339,22 +339,20 @@ func (s *Store) Save(ctx context.Context, sess *session.Session) (string, error)
 		_, err = s.coll.InsertOne(ctx, doc)
 		switch {
 		case err == nil:
+			sess.SetRevision(first)
 			if prev != "" && rev != 0 {
-				if err := s.retire(ctx, hashID(prev), key); err != nil {
+				if err := s.retire(ctx, sess, hashID(prev), rev, key, now, dev); err != nil {
 					return "", err
 				}
 			}
-			sess.SetRevision(first)
 			return s.token(sess, now)
 		case prev == "" && mongo.IsDuplicateKeyError(err):
 			// Another request moved the same session here first (two
 			// requests of a cookie session that both outgrew the cookie):
 			// merge into its record like any concurrent save.
-			latest, err := s.find(ctx, key)
-			if err != nil {
-				return "", reread(err)
+			if err := s.rebase(ctx, key, sess); err != nil {
+				return "", err
 			}
-			sess.Rebase(latest)
 		default:
 			return "", fmt.Errorf("mongostore: inserting a session: %w", classify(err))
 		}
@@ -366,49 +364,58 @@ func (s *Store) Save(ctx context.Context, sess *session.Session) (string, error)
 	defer s.saving.take(key)()
 	for attempt := 1; ; attempt++ {
 		rev := sess.Revision()
-		doc, err := s.seal(sess, key, rev+1, now, dev)
+		matched, err := s.update(ctx, key, sess, &rev, rev+1, now, dev)
 		if err != nil {
 			return "", err
 		}
-		set := bson.D{
-			{Key: "data", Value: doc.Data},
-			{Key: "expiresAt", Value: doc.ExpiresAt},
-			{Key: "version", Value: doc.Version},
-			{Key: "updated", Value: doc.Updated},
-		}
-		if dev != nil {
-			set = append(set, bson.E{Key: "device", Value: dev})
-		}
-		var update bson.D
-		if doc.User != nil {
-			update = bson.D{{Key: "$set", Value: append(set, bson.E{Key: "user", Value: doc.User})}}
-		} else {
-			update = bson.D{{Key: "$set", Value: set}, {Key: "$unset", Value: bson.D{{Key: "user", Value: ""}}}}
-		}
-		res, err := s.coll.UpdateOne(ctx, bson.D{
-			{Key: "_id", Value: key},
-			{Key: "version", Value: rev},
-			{Key: "expiresAt", Value: bson.D{{Key: "$gt", Value: now}}},
-		}, update)
-		if err != nil {
-			return "", fmt.Errorf("mongostore: updating a session: %w", classify(err))
-		}
-		if res.MatchedCount == 1 {
+		if matched {
 			sess.SetRevision(rev + 1)
 			return s.token(sess, now)
 		}
 		if attempt >= s.attempts {
 			return "", fmt.Errorf("mongostore: %d attempts: %w", attempt, session.ErrConflict)
 		}
-		latest, err := s.find(ctx, key)
-		if err != nil {
-			return "", reread(err)
+		if err := s.rebase(ctx, key, sess); err != nil {
+			return "", err
 		}
-		sess.Rebase(latest)
 		if err := backoff(ctx, attempt); err != nil {
 			return "", fmt.Errorf("mongostore: %w: %v", session.ErrConflict, err)
 		}
 	}
+}
+
+// update writes sess into the live record under key at version, if the
+// record is at version match (when match is not nil), and reports whether
+// a record matched.
+func (s *Store) update(ctx context.Context, key []byte, sess *session.Session, match *int64, version int64, now time.Time, dev *device) (bool, error) {
+	doc, err := s.seal(sess, key, version, now, dev)
+	if err != nil {
+		return false, err
+	}
+	set := bson.D{
+		{Key: "data", Value: doc.Data},
+		{Key: "expiresAt", Value: doc.ExpiresAt},
+		{Key: "version", Value: doc.Version},
+		{Key: "updated", Value: doc.Updated},
+	}
+	if dev != nil {
+		set = append(set, bson.E{Key: "device", Value: dev})
+	}
+	var update bson.D
+	if doc.User != nil {
+		update = bson.D{{Key: "$set", Value: append(set, bson.E{Key: "user", Value: doc.User})}}
+	} else {
+		update = bson.D{{Key: "$set", Value: set}, {Key: "$unset", Value: bson.D{{Key: "user", Value: ""}}}}
+	}
+	filter := bson.D{{Key: "_id", Value: key}, {Key: "expiresAt", Value: bson.D{{Key: "$gt", Value: now}}}}
+	if match != nil {
+		filter = append(filter, bson.E{Key: "version", Value: *match})
+	}
+	res, err := s.coll.UpdateOne(ctx, filter, update)
+	if err != nil {
+		return false, fmt.Errorf("mongostore: updating a session: %w", classify(err))
+	}
+	return res.MatchedCount == 1, nil
 }
 
 // firstVersion returns the version of a new record: random, so that a
@@ -417,24 +424,57 @@ func (s *Store) Save(ctx context.Context, sess *session.Session) (string, error)
 // holding the old record could match.
 func firstVersion() int64 { return 1 + mrand.Int64N(1<<62) }
 
-// retire deletes the record under the previous ID of a renewed session,
-// now saved under newKey. If the old record is gone, a concurrent request
-// ended the session (Destroy, Revoke, RevokeUser): the new record is
-// deleted too, so that the renewal cannot bring the session back, and the
-// error matches session.ErrConflict. A concurrent change of the old record
-// is lost, as the old ID is.
-func (s *Store) retire(ctx context.Context, prevKey, newKey []byte) error {
-	res, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: prevKey}})
+// retire deletes the record under prevKey, at version rev, of a session
+// renewed and saved under key at sess's revision. It deletes the old record
+// only if no other request saved it since sess was loaded; if one did, it
+// merges that save into sess and the new record, and tries again. If the
+// old record is gone, a concurrent request ended the session (Destroy,
+// Revoke, RevokeUser): the new record is deleted too, so that the renewal
+// cannot bring the session back, and the error matches
+// session.ErrConflict.
+func (s *Store) retire(ctx context.Context, sess *session.Session, prevKey []byte, rev int64, key []byte, now time.Time, dev *device) (err error) {
+	version := sess.Revision()
+	defer func() {
+		sess.SetRevision(version)
+		if err != nil {
+			// No token names the new record yet; if this delete fails
+			// too, it only waits for its expiry.
+			_, _ = s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}})
+		}
+	}()
+	defer s.saving.take(prevKey)()
+	for attempt := 1; ; attempt++ {
+		res, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: prevKey}, {Key: "version", Value: rev}})
+		if err != nil {
+			return fmt.Errorf("mongostore: deleting the renewed session's old record: %w", classify(err))
+		}
+		if res.DeletedCount == 1 {
+			return nil
+		}
+		if attempt >= s.attempts {
+			return fmt.Errorf("mongostore: %d attempts: %w", attempt, session.ErrConflict)
+		}
+		if err := s.rebase(ctx, prevKey, sess); err != nil {
+			return err
+		}
+		rev = sess.Revision()
+		// The new record is this request's alone: no token names it yet.
+		version++
+		if _, err := s.update(ctx, key, sess, nil, version, now, dev); err != nil {
+			return err
+		}
+	}
+}
+
+// rebase re-reads the record under key, which another request saved, and
+// merges it into sess (see session.Session.Rebase).
+func (s *Store) rebase(ctx context.Context, key []byte, sess *session.Session) error {
+	latest, err := s.find(ctx, key)
 	if err != nil {
-		return fmt.Errorf("mongostore: deleting the renewed session's old record: %w", classify(err))
+		return reread(err)
 	}
-	if res.DeletedCount == 1 {
-		return nil
-	}
-	if _, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: newKey}}); err != nil {
-		return fmt.Errorf("mongostore: deleting the record of a renewal that lost to a revocation: %w", classify(err))
-	}
-	return fmt.Errorf("mongostore: %w: the session was ended by a concurrent request", session.ErrConflict)
+	sess.Rebase(latest)
+	return nil
 }
 
 // reread wraps the error of re-reading a session that a concurrent request
@@ -583,7 +623,8 @@ func (s *Store) Delete(ctx context.Context, sess *session.Session) error {
 
 // DeleteIfUnchanged deletes the session's record (under its previous ID
 // after Renew), as Delete does, but only if no other request has saved it
-// since sess was loaded or last saved. If one has, it rebases sess onto the
+// since sess was loaded or last saved; sess then has revision 0, that of a
+// session without a record. If one has, it rebases sess onto the
 // newer record (see session.Session.Rebase) and returns false, so that the
 // caller can decide again where to save the merged session; if the record
 // is gone, ended by another request, the error matches
@@ -605,14 +646,10 @@ func (s *Store) DeleteIfUnchanged(ctx context.Context, sess *session.Session) (b
 		return false, fmt.Errorf("mongostore: deleting a session: %w", classify(err))
 	}
 	if res.DeletedCount == 1 {
+		sess.SetRevision(0) // no record now
 		return true, nil
 	}
-	latest, err := s.find(ctx, key)
-	if err != nil {
-		return false, reread(err)
-	}
-	sess.Rebase(latest)
-	return false, nil
+	return false, s.rebase(ctx, key, sess)
 }
 
 // Revoke deletes the session with the given ID: its token stops working on

@@ -621,6 +621,43 @@ func TestSaveAfterConcurrentEnd(t *testing.T) {
 	}
 }
 
+// TestRenewalKeepsConcurrentSave: a request renews the session while
+// another saves a change to it under the old ID; the renewed session keeps
+// that change, and the old ID ends.
+func TestRenewalKeepsConcurrentSave(t *testing.T) {
+	f := newFixture(t, nil)
+	m := f.manager(t, session.Options{})
+	_, tok := saveNew(t, m, f.store)
+	renewing, err := f.store.Load(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := f.store.Load(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Set("b", 2)
+	if _, err := f.store.Save(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	renewing.Renew()
+	renewing.Set("c", 3)
+	renewed, err := f.store.Save(ctx, renewing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.store.Load(ctx, renewed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if keys := got.Keys(); !slices.Equal(keys, []string{"a", "b", "c"}) || got.Revision() != renewing.Revision() {
+		t.Errorf("renewed session: keys %v revision %d, want [a b c] and %d", keys, got.Revision(), renewing.Revision())
+	}
+	if _, err := f.store.Load(ctx, tok); !errors.Is(err, session.ErrInvalid) {
+		t.Errorf("old ID after the renewal: got %v, want ErrInvalid", err)
+	}
+}
+
 func TestRewrap(t *testing.T) {
 	f := newFixture(t, nil)
 	m := f.manager(t, session.Options{})
