@@ -184,17 +184,13 @@ func (m *migration) Load(ctx context.Context, token string) (*session.Session, e
 	var (
 		expired     bool
 		undecodable error
-		values      legacyValues
-		decoded     bool
 	)
 	for _, c := range m.legacy {
-		values = nil
+		var values legacyValues
 		lerr := c.Decode(m.name, token, &values)
-		if lerr == nil {
-			decoded = true
-			break
-		}
 		switch {
+		case lerr == nil:
+			return m.convert(ctx, values), nil
 		case isLegacyExpired(lerr):
 			expired = true
 		case undecodable == nil:
@@ -202,8 +198,6 @@ func (m *migration) Load(ctx context.Context, token string) (*session.Session, e
 		}
 	}
 	switch {
-	case decoded:
-		return m.convert(ctx, values), nil
 	case expired:
 		return nil, fmt.Errorf("gorillacompat: legacy cookie: %w", session.ErrExpired)
 	case undecodable != nil:
