@@ -164,6 +164,7 @@ type Manager struct {
 	log      *slog.Logger
 	now      func() time.Time
 	bearer   bool
+	vary     string // the Vary header of every response
 	observer Observer
 }
 
@@ -183,6 +184,10 @@ func NewManager(store Store, opts Options) (*Manager, error) {
 	}
 	if m.now == nil {
 		m.now = time.Now
+	}
+	m.vary = "Cookie"
+	if m.bearer {
+		m.vary = "Cookie, Authorization"
 	}
 	if err := m.setTimes(opts); err != nil {
 		return nil, err
@@ -319,10 +324,7 @@ func NewContext(ctx context.Context, s *Session) context.Context {
 // hijacks and unwraps to the underlying writer.
 func (m *Manager) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Add("Vary", "Cookie")
-		if m.bearer {
-			w.Header().Add("Vary", "Authorization")
-		}
+		w.Header().Add("Vary", m.vary)
 		s, err := m.Load(r)
 		if errors.Is(err, ErrInvalid) || errors.Is(err, ErrExpired) {
 			// Only a bearer token is refused rather than replaced.
@@ -428,20 +430,24 @@ func (m *Manager) bearerToken(r *http.Request) (string, bool) {
 // loadToken loads one token, checks it against the current options, and
 // reports the outcome to the log and the observer.
 func (m *Manager) loadToken(ctx context.Context, source, token string, now time.Time) (*Session, error) {
-	start := time.Now()
+	var start time.Time
+	if m.observer != nil {
+		start = time.Now()
+	}
 	s, err := m.store.Load(ctx, token)
-	latency := time.Since(start)
+	e := LoadEvent{Source: source}
+	if m.observer != nil {
+		e.Latency = time.Since(start)
+	}
 	if err == nil {
 		if s.fresh && s.d.Created == 0 {
 			// A session a store made (a converted legacy cookie) gets
 			// its deadlines here.
-			fresh := m.NewSession()
-			s.d.Created, s.d.Issued, s.d.IdleExpires, s.d.Expires = fresh.d.Created, fresh.d.Issued, fresh.d.IdleExpires, fresh.d.Expires
+			s.start(now.Unix(), m.idle, m.lifetime)
 		} else if m.expired(s, now) {
 			s, err = nil, ErrExpired
 		}
 	}
-	e := LoadEvent{Source: source, Latency: latency}
 	switch {
 	case err == nil:
 		e.Found, e.Mode = true, s.Mode()
@@ -501,21 +507,13 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 		return nil
 	}
 
-	start := time.Now()
-	token, err := m.write(ctx, r, s, save, deleteRecord)
-	if m.observer != nil {
-		m.observer.Saved(ctx, SaveEvent{Destroyed: destroyed, Mode: s.Mode(), Bytes: len(token), Resealed: resealed,
-			Err: err, Latency: time.Since(start)})
-	}
+	token, err := m.write(ctx, r, s, save, deleteRecord, SaveEvent{Destroyed: destroyed, Resealed: resealed})
 	if err != nil {
 		return err
 	}
 	if resealed {
 		m.log.DebugContext(ctx, "session: re-sealed", "mode", s.Mode())
 	}
-	s.mu.Lock()
-	s.saved()
-	s.mu.Unlock()
 	h := w.Header()
 	c := m.cookie
 	switch {
@@ -547,30 +545,39 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 // deadline restarts. s.mu must be held.
 func (m *Manager) stamp(s *Session, now int64) {
 	if s.meta&metaUser != 0 && s.d.User != "" {
-		s.d.Created = now
-		s.d.Expires = now + int64(m.lifetime/time.Second)
+		s.start(now, m.idle, m.lifetime)
+		return
 	}
 	s.setIssued(now, m.idle)
 }
 
-// write deletes and saves s in the store as Save decided, and returns the
-// new token when it saved.
-func (m *Manager) write(ctx context.Context, r *http.Request, s *Session, save, deleteRecord bool) (string, error) {
+// write deletes and saves s in the store as Save decided, marks s saved,
+// reports the outcome to the observer as e, completed, and returns the new
+// token when it saved.
+func (m *Manager) write(ctx context.Context, r *http.Request, s *Session, save, deleteRecord bool, e SaveEvent) (token string, err error) {
+	if m.observer != nil {
+		start := time.Now()
+		defer func() {
+			e.Mode, e.Bytes, e.Err, e.Latency = s.Mode(), len(token), err, time.Since(start)
+			m.observer.Saved(ctx, e)
+		}()
+	}
 	if deleteRecord {
 		if err := m.store.Delete(ctx, s); err != nil {
 			return "", err
 		}
 	}
-	if !save {
-		return "", nil
+	if save {
+		if token, err = m.store.Save(withClientInfo(ctx, r), s); err != nil {
+			return "", err
+		}
+		if size := len(m.cookie.Name) + len(token); size > MaxCookieSize {
+			return "", &SizeError{Size: size, Limit: MaxCookieSize}
+		}
 	}
-	token, err := m.store.Save(withClientInfo(ctx, r), s)
-	if err != nil {
-		return "", err
-	}
-	if size := len(m.cookie.Name) + len(token); size > MaxCookieSize {
-		return "", &SizeError{Size: size, Limit: MaxCookieSize}
-	}
+	s.mu.Lock()
+	s.saved()
+	s.mu.Unlock()
 	return token, nil
 }
 
@@ -582,14 +589,7 @@ func (m *Manager) Token(r *http.Request, s *Session) (string, error) {
 	s.mu.Lock()
 	m.stamp(s, m.now().Unix())
 	s.mu.Unlock()
-	token, err := m.write(r.Context(), r, s, true, false)
-	if err != nil {
-		return "", err
-	}
-	s.mu.Lock()
-	s.saved()
-	s.mu.Unlock()
-	return token, nil
+	return m.write(r.Context(), r, s, true, false, SaveEvent{})
 }
 
 // fail reports err and lets the error handler write the response.

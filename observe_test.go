@@ -44,18 +44,7 @@ func (r *recorder) take() ([]session.LoadEvent, []session.SaveEvent) {
 
 func apiManager(t *testing.T, obs session.Observer) (*session.Manager, http.Handler) {
 	t.Helper()
-	keys, err := keyrotation.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := cookiestore.New(keys, cookiestore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := session.NewManager(store, session.Options{Bearer: true, Observer: obs})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, m := clockManager(t, session.Options{Bearer: true, Observer: obs})
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 		s := session.From(r.Context())
@@ -195,6 +184,13 @@ func TestObserverEvents(t *testing.T) {
 		if strings.Contains(fmt.Sprint(e), cookie.Value[:10]) {
 			t.Error("an event carries the token")
 		}
+	}
+	// A token issued with Manager.Token is a save too.
+	var body struct{ Token string }
+	json.Unmarshal(serve(h, "POST", "/login?u=ada", "").Body.Bytes(), &body)
+	_, saves = obs.take()
+	if len(saves) != 1 || saves[0].Bytes != len(body.Token) || saves[0].Err != nil {
+		t.Errorf("Token: saves %+v, want one with the token's %d bytes", saves, len(body.Token))
 	}
 }
 

@@ -71,12 +71,8 @@ const (
 
 // newSession returns an empty session created at now.
 func newSession(now time.Time, idle, lifetime time.Duration) *Session {
-	t := now.Unix()
-	s := &Session{fresh: true}
-	s.d.ID = newID()
-	s.d.Created = t
-	s.d.Expires = t + int64(lifetime/time.Second)
-	s.setIssued(t, idle)
+	s := New()
+	s.start(now.Unix(), idle, lifetime)
 	return s
 }
 
@@ -538,6 +534,14 @@ func (s *Session) saved() {
 	for i := range s.d.Entries {
 		s.d.Entries[i].Dirty = false
 	}
+}
+
+// start begins the session's lifetime at t: its creation, its absolute
+// deadline and a first save.
+func (s *Session) start(t int64, idle, lifetime time.Duration) {
+	s.d.Created = t
+	s.d.Expires = t + int64(lifetime/time.Second)
+	s.setIssued(t, idle)
 }
 
 // setIssued stamps a save at t: the idle deadline restarts, capped by the
