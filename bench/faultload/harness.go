@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,10 +11,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -27,6 +22,7 @@ import (
 
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/hybrid"
+	"github.com/sessionseal/session/internal/mongotest"
 	"github.com/sessionseal/session/keyrotation"
 	"github.com/sessionseal/session/mongostore"
 )
@@ -83,17 +79,10 @@ func (r *Report) Print(w io.Writer) {
 
 // harness holds the server under test and what the run records.
 type harness struct {
-	cfg     Config
-	dir     string
-	bin     string // the devmongo command
-	addr    string // devmongo's address, kept across restarts
-	uri     string
-	mu      sync.Mutex
-	db      *exec.Cmd
-	keys    *keyrotation.Keyring
-	srv     *httptest.Server
-	down    atomic.Bool
-	promote atomic.Int64 // UnixNano of the last promotion
+	cfg  Config
+	db   *mongotest.Process
+	keys *keyrotation.Keyring
+	srv  *httptest.Server
 
 	reqs    atomic.Int64
 	classes sync.Map // class → *atomic.Int64
@@ -109,22 +98,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, errors.New("users, duration and outage must be positive")
 	}
 	h := &harness{cfg: cfg}
-	var err error
-	if h.dir, err = os.MkdirTemp("", "faultload"); err != nil {
+	db, uri, err := mongotest.StartProcess()
+	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(h.dir)
-	if h.bin, err = buildDevmongo(ctx, h.dir); err != nil {
-		return nil, err
-	}
-	if h.dir, err = os.MkdirTemp(h.dir, "data"); err != nil {
-		return nil, err
-	}
-	if err := h.startMongo(ctx); err != nil {
-		return nil, err
-	}
-	defer h.killMongo()
-	client, err := mongo.Connect(options.Client().ApplyURI(h.uri).SetServerSelectionTimeout(time.Second))
+	h.db = db
+	defer db.Close()
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetServerSelectionTimeout(time.Second))
 	if err != nil {
 		return nil, err
 	}
@@ -167,11 +147,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	wg.Go(func() { rep.Rotations = h.rotations(runCtx, users) })
 	wg.Wait()
 
-	if h.down.Load() {
-		if err := h.startMongo(ctx); err != nil {
-			return nil, err
-		}
-	}
 	for _, u := range users {
 		lost, extra, ok := h.check(ctx, u)
 		if ok {
@@ -196,75 +171,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return rep, nil
 }
 
-// startMongo starts devmongo as a child process on h.addr (a free port
-// the first time) with its data in h.dir.
-func (h *harness) startMongo(ctx context.Context) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	cmd := exec.CommandContext(ctx, h.bin, "-addr", cmpOr(h.addr, "127.0.0.1:0"), "-dir", h.dir)
-	cmd.Stderr = io.Discard
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	uri, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		return fmt.Errorf("devmongo printed no URI: %w", err)
-	}
-	h.uri = strings.TrimSpace(uri)
-	u, err := url.Parse(h.uri)
-	if err != nil {
-		return err
-	}
-	h.addr, h.db = u.Host, cmd
-	h.down.Store(false)
-	return nil
-}
-
-// killMongo kills devmongo as a crash would: requests in flight die with
-// it.
-func (h *harness) killMongo() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.db.Process.Kill()
-	h.db.Wait()
-	h.down.Store(true)
-}
-
-// buildDevmongo builds the devmongo command of this repository into dir.
-func buildDevmongo(ctx context.Context, dir string) (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for root := wd; ; root = filepath.Dir(root) {
-		if _, err := os.Stat(filepath.Join(root, "devmongo", "go.mod")); err == nil {
-			bin := filepath.Join(dir, "devmongo")
-			cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/devmongo")
-			cmd.Dir = filepath.Join(root, "devmongo")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				return "", fmt.Errorf("building devmongo: %v\n%s", err, out)
-			}
-			return bin, nil
-		}
-		if filepath.Dir(root) == root {
-			return "", errors.New("devmongo/go.mod not found above the working directory: run from the repository")
-		}
-	}
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 // outages stops MongoDB for cfg.Outage, about every three outages' time,
 // and returns how many it caused.
 func (h *harness) outages(ctx context.Context) int {
@@ -275,13 +181,16 @@ func (h *harness) outages(ctx context.Context) int {
 			return n
 		case <-time.After(2 * h.cfg.Outage):
 		}
-		h.killMongo()
+		// SIGKILL, not a clean stop: see the package documentation.
+		if err := h.db.Kill(); err != nil {
+			panic(fmt.Sprintf("faultload: killing devmongo: %v", err))
+		}
 		n++
 		select {
 		case <-ctx.Done():
 		case <-time.After(h.cfg.Outage):
 		}
-		if err := h.startMongo(context.Background()); err != nil {
+		if err := h.db.Restart(); err != nil {
 			panic(fmt.Sprintf("faultload: restarting devmongo: %v", err))
 		}
 	}

@@ -185,11 +185,7 @@ func (p *process) crashed() error {
 
 // close stops the process and removes its data directory.
 func (p *process) close() error {
-	err := p.stop()
-	if rmErr := os.RemoveAll(p.dir); rmErr != nil {
-		err = errors.Join(err, rmErr)
-	}
-	return err
+	return errors.Join(p.stop(), os.RemoveAll(p.dir))
 }
 
 // buildDevmongo returns the path of a devmongo binary built from the

@@ -1,0 +1,47 @@
+package mongotest
+
+import "fmt"
+
+// Process is a devmongo server run as a child process, for programs other
+// than tests that need a real server they can crash and restart, such as
+// the fault harness in bench/faultload.
+type Process struct{ p *process }
+
+// StartProcess builds devmongo (once per change of its sources; see Run)
+// and starts it on a free loopback port with a new data directory. It
+// returns the server and its MongoDB URI, which Restart keeps.
+func StartProcess() (*Process, string, error) {
+	p, uri, err := startDevmongo()
+	if err != nil {
+		return nil, "", err
+	}
+	return &Process{p}, uri, nil
+}
+
+// Kill ends the server at once with SIGKILL, as a crash would: requests in
+// flight die with it, and nothing it had not yet written reaches its data.
+func (p *Process) Kill() error { return p.p.kill() }
+
+// Restart starts the server again on the same address and data.
+func (p *Process) Restart() error { return p.p.restart() }
+
+// Close stops the server, if it runs, and removes its data directory.
+func (p *Process) Close() error { return p.p.close() }
+
+// kill ends the current run with SIGKILL and waits for it.
+func (p *process) kill() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped {
+		return nil
+	}
+	p.stopped = true
+	select {
+	case <-p.cur.exited:
+		return fmt.Errorf("devmongo had already exited: %v\n%s", p.cur.err, p.logs)
+	default:
+	}
+	p.cur.cmd.Process.Kill()
+	<-p.cur.exited
+	return nil
+}
