@@ -3,13 +3,11 @@ package fuzz
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/sessionseal/session"
-	"github.com/sessionseal/session/cookiestore"
 )
 
 // FuzzCookieLoad feeds arbitrary tokens to cookiestore.Load. It must never
@@ -17,10 +15,7 @@ import (
 // token sealed under its keys: the seeds include real tokens
 // (testdata/tokens/sealed-*.txt), so the fuzzer mutates authentic ones.
 func FuzzCookieLoad(f *testing.F) {
-	store, err := cookiestore.New(fixedKeys(f), cookiestore.Options{Now: fixedNow})
-	if err != nil {
-		f.Fatal(err)
-	}
+	store := fixedStore(f, "")
 	// The seeds are files: sealed-*.txt, sealed once under these keys at
 	// fixedNow, and others sealed by other keys and names. Tokens sealed
 	// here would differ in every fuzzing worker (random nonces), and one
@@ -34,11 +29,7 @@ func FuzzCookieLoad(f *testing.F) {
 		f.Fatal("no seed tokens in testdata/tokens")
 	}
 	for _, file := range files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		tok := strings.TrimSpace(string(b))
+		tok := readToken(f, file)
 		if strings.HasPrefix(filepath.Base(file), "sealed-") {
 			sealed[tok] = true
 		}

@@ -10,17 +10,13 @@ import (
 	"testing"
 
 	"github.com/sessionseal/session"
-	"github.com/sessionseal/session/cookiestore"
 )
 
 // FuzzCookieHeader sends arbitrary Cookie headers through the middleware:
 // duplicates, many cookies, huge values, odd bytes. The handler must always
 // run with a usable session, and the response must never be a 5xx.
 func FuzzCookieHeader(f *testing.F) {
-	store, err := cookiestore.New(fixedKeys(f), cookiestore.Options{Now: fixedNow})
-	if err != nil {
-		f.Fatal(err)
-	}
+	store := fixedStore(f, "")
 	m, err := session.NewManager(store, session.Options{Now: fixedNow, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		f.Fatal(err)

@@ -16,7 +16,7 @@ func FuzzKeyringParse(f *testing.F) {
 	f.Add([]byte(`{"version":1,"propagation_delay":"15m","keys":[
 		{"id":1,"state":"primary","created":"2026-11-01T00:00:00Z","promoted":"2026-11-02T00:00:00.5+02:00","secret":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="},
 		{"id":4294967295,"state":"disabled","created":"2026-10-01T00:00:00Z","secret":"ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="}]}`))
-	f.Add([]byte(`{"version":2,"keys":[]}`))
+	f.Add([]byte(`{"version":3,"keys":[]}`))
 	f.Add([]byte(`{"keys":[{"id":1,"id":2}],"version":1}`))
 	f.Add([]byte(`[`))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -9,7 +9,6 @@ import (
 	"github.com/gorilla/securecookie"
 
 	"github.com/sessionseal/session"
-	"github.com/sessionseal/session/cookiestore"
 	"github.com/sessionseal/session/gorillacompat"
 )
 
@@ -18,10 +17,7 @@ import (
 // legacy codec made (or one of ours), and a refusal is ErrInvalid or
 // ErrExpired.
 func FuzzLegacyCookie(f *testing.F) {
-	inner, err := cookiestore.New(fixedKeys(f), cookiestore.Options{CookieName: "legacy", Now: fixedNow})
-	if err != nil {
-		f.Fatal(err)
-	}
+	inner := fixedStore(f, "legacy")
 	// MaxAge(0) turns off securecookie's 30-day expiry, so that a crash
 	// kept in testdata/fuzz still reaches the conversion years later.
 	legacy := securecookie.New([]byte("0123456789abcdef0123456789abcdef"), []byte("fedcba9876543210fedcba9876543210")).MaxAge(0)

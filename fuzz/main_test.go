@@ -3,9 +3,11 @@ package fuzz
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/sessionseal/session/cookiestore"
 	"github.com/sessionseal/session/internal/mongotest"
 	"github.com/sessionseal/session/keyrotation"
 )
@@ -26,6 +28,27 @@ func fixedKeys(f testing.TB) *keyrotation.Keyring {
 		f.Fatal(err)
 	}
 	return keys
+}
+
+// fixedStore returns a cookie store for cookie name (the default name when
+// "") that seals under fixedKeys at fixedNow.
+func fixedStore(f *testing.F, name string) *cookiestore.Store {
+	f.Helper()
+	store, err := cookiestore.New(fixedKeys(f), cookiestore.Options{CookieName: name, Now: fixedNow})
+	if err != nil {
+		f.Fatal(err)
+	}
+	return store
+}
+
+// readToken returns the token kept in file, a path under testdata/tokens.
+func readToken(f *testing.F, file string) string {
+	f.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // fixedNow is the clock of the targets that seal cookies: the tokens in

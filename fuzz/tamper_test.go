@@ -3,29 +3,19 @@ package fuzz
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/sessionseal/session"
-	"github.com/sessionseal/session/cookiestore"
 )
 
 // FuzzCookieTamper changes a valid token, byte by byte or by truncation and
 // extension, and checks that every change is refused with ErrInvalid.
 func FuzzCookieTamper(f *testing.F) {
-	store, err := cookiestore.New(fixedKeys(f), cookiestore.Options{Now: fixedNow})
-	if err != nil {
-		f.Fatal(err)
-	}
+	store := fixedStore(f, "")
 	// A token sealed under the fixed keys, so that every run tampers with
 	// the same bytes.
-	b, err := os.ReadFile(filepath.Join("testdata", "tokens", "sealed-cart.txt"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	token := strings.TrimSpace(string(b))
+	token := readToken(f, filepath.Join("testdata", "tokens", "sealed-cart.txt"))
 	f.Add(0, byte(1), 0)
 	f.Add(len(token)-1, byte('A'), 0)
 	f.Add(17, byte(0x80), -3)
