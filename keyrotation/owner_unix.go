@@ -19,11 +19,20 @@ func keepOwner(f *os.File, path string) error {
 	if err != nil {
 		return nil // a new file: the writer owns it
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok || (int(st.Uid) == os.Geteuid() && int(st.Gid) == os.Getegid()) {
+	want, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
 		return nil
 	}
-	if err := f.Chown(int(st.Uid), int(st.Gid)); err != nil {
+	// Compare with what the new file got, not with this process's IDs: a
+	// setgid directory, for one, gives it the directory's group.
+	fi, err = f.Stat()
+	if err != nil {
+		return fmt.Errorf("keyrotation: %w", err)
+	}
+	if got, ok := fi.Sys().(*syscall.Stat_t); ok && got.Uid == want.Uid && got.Gid == want.Gid {
+		return nil
+	}
+	if err := f.Chown(int(want.Uid), int(want.Gid)); err != nil {
 		return fmt.Errorf("keyrotation: keeping the owner of %s: %w", path, err)
 	}
 	return nil
