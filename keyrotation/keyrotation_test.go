@@ -78,6 +78,21 @@ func states(k *keyrotation.Keyring) map[uint32]keyrotation.State {
 	return m
 }
 
+// reparse marshals k and parses the result, as a write and a load of the
+// ring's file would, and returns both.
+func reparse(t *testing.T, k *keyrotation.Keyring) ([]byte, *keyrotation.Keyring) {
+	t.Helper()
+	data, err := k.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := keyrotation.Parse(data)
+	if err != nil {
+		t.Fatalf("Parse of Marshal's output: %v\n%s", err, data)
+	}
+	return data, parsed
+}
+
 // sameKeys reports whether a and b describe the same keys, ignoring seal
 // counts.
 func sameKeys(a, b []keyrotation.KeyInfo) bool {
@@ -503,14 +518,7 @@ func TestMarshalParseRoundTrip(t *testing.T) {
 	if err := k.Promote(active); err != nil {
 		t.Fatal(err)
 	}
-	data, err := k.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	parsed, err := keyrotation.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, parsed := reparse(t, k)
 	checkRing(t, parsed)
 	if got, want := parsed.Keys(), k.Keys(); !sameKeys(got, want) {
 		t.Errorf("parsed Keys() = %+v, want %+v", got, want)
@@ -1117,13 +1125,8 @@ func TestPromoteWaitsForPropagation(t *testing.T) {
 	if err := old.Promote(2); err != nil {
 		t.Errorf("Promote of a key added long ago: %v", err)
 	}
-	data, err := old.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	again, err := keyrotation.Parse(data)
-	if err != nil || again.PropagationDelay() != 15*time.Minute {
-		t.Errorf("delay after Marshal and Parse: %v, %v", again, err)
+	if _, again := reparse(t, old); again.PropagationDelay() != 15*time.Minute {
+		t.Errorf("delay after Marshal and Parse: %v", again.PropagationDelay())
 	}
 	for _, bad := range []string{`"soon"`, `"-1h"`, `3600`} {
 		_, err := keyrotation.Parse([]byte(`{"version":1,"propagation_delay":` + bad + `,"keys":[
@@ -1283,14 +1286,7 @@ func TestPromoteWaitsAfterEnable(t *testing.T) {
 	}
 
 	// The time survives the file, and once it is old enough Promote works.
-	data, err := k.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	parsed, err := keyrotation.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, parsed := reparse(t, k)
 	if !sameKeys(parsed.Keys(), k.Keys()) {
 		t.Errorf("after Marshal and Parse: %+v, want %+v", parsed.Keys(), k.Keys())
 	}
