@@ -1,7 +1,5 @@
 package mongotest
 
-import "fmt"
-
 // Process is a devmongo server run as a child process, for programs other
 // than tests that need a real server they can crash and restart, such as
 // the fault harness in bench/faultload.
@@ -27,21 +25,3 @@ func (p *Process) Restart() error { return p.p.restart() }
 
 // Close stops the server, if it runs, and removes its data directory.
 func (p *Process) Close() error { return p.p.close() }
-
-// kill ends the current run with SIGKILL and waits for it.
-func (p *process) kill() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.stopped {
-		return nil
-	}
-	p.stopped = true
-	select {
-	case <-p.cur.exited:
-		return fmt.Errorf("devmongo had already exited: %v\n%s", p.cur.err, p.logs)
-	default:
-	}
-	p.cur.cmd.Process.Kill()
-	<-p.cur.exited
-	return nil
-}

@@ -131,7 +131,14 @@ func (p *process) restart() error {
 
 // stop ends the current run with SIGTERM, or with SIGKILL when it has not
 // exited stopTimeout later.
-func (p *process) stop() error {
+func (p *process) stop() error { return p.end(stopTimeout) }
+
+// kill ends the current run with SIGKILL and waits for it.
+func (p *process) kill() error { return p.end(0) }
+
+// end ends the current run: with SIGTERM and then, when it has not exited
+// grace later, SIGKILL; with SIGKILL at once when grace is 0.
+func (p *process) end(grace time.Duration) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.stopped {
@@ -144,10 +151,15 @@ func (p *process) stop() error {
 		return fmt.Errorf("devmongo had already exited: %v\n%s", r.err, p.logs)
 	default:
 	}
+	if grace == 0 {
+		r.cmd.Process.Kill()
+		<-r.exited
+		return nil
+	}
 	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		return fmt.Errorf("stopping devmongo: %v", err)
 	}
-	timer := time.NewTimer(stopTimeout)
+	timer := time.NewTimer(grace)
 	defer timer.Stop()
 	select {
 	case <-r.exited:
@@ -158,7 +170,7 @@ func (p *process) stop() error {
 	case <-timer.C:
 		r.cmd.Process.Kill()
 		<-r.exited
-		return fmt.Errorf("devmongo was still running %v after SIGTERM; killed it\n%s", stopTimeout, p.logs)
+		return fmt.Errorf("devmongo was still running %v after SIGTERM; killed it\n%s", grace, p.logs)
 	}
 }
 
