@@ -495,7 +495,11 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 	s.mu.Lock()
 	s.committed = true
 	destroyed, fresh, hadCookie, bearer := s.destroyed, s.fresh, s.hadCookie, s.bearer
-	deleteRecord := destroyed && (!fresh || s.prevID != "")
+	// A destroyed session's record goes unconditionally, also when a
+	// change after Destroy started a new session (fresh, with the old ID
+	// kept as prevID): that one is saved as new, and never merges what
+	// another request saved to the destroyed one.
+	deleteRecord := s.prevID != "" && (destroyed || fresh)
 	save := !destroyed && (s.changed || s.touched || (!fresh && now-s.d.Issued >= m.touch))
 	resealed := save && !s.changed
 	if save {
@@ -565,6 +569,11 @@ func (m *Manager) write(ctx context.Context, r *http.Request, s *Session, save, 
 	if deleteRecord {
 		if err := m.store.Delete(ctx, s); err != nil {
 			return "", err
+		}
+		if save {
+			s.mu.Lock()
+			s.detach()
+			s.mu.Unlock()
 		}
 	}
 	if save {

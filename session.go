@@ -352,8 +352,8 @@ func (s *Session) Touch() {
 	s.touched = true
 }
 
-// Mode reports where the session lives: ModeCookie for a new session, or
-// where the store found it.
+// Mode reports where the session lives: where the store found it or last
+// saved it, and ModeCookie for a new session before its first save.
 func (s *Session) Mode() Mode {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -525,6 +525,12 @@ func (s *Session) renew() {
 		s.prevID = s.d.ID
 	}
 	s.d.ID = newID()
+}
+
+// detach cuts s, destroyed and changed since, from the destroyed session,
+// whose record the store has deleted: s is saved as a new session.
+func (s *Session) detach() {
+	s.prevID, s.rev, s.mode = "", 0, ModeCookie
 }
 
 // saved records a successful save.

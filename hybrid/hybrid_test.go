@@ -212,35 +212,6 @@ func TestRevokeUserCoversBothModes(t *testing.T) {
 	}
 }
 
-// load loads the session of cookie c through m, as a request would.
-func load(t *testing.T, m *session.Manager, c *http.Cookie) (*http.Request, *session.Session) {
-	t.Helper()
-	r := httptest.NewRequest("GET", "/", nil)
-	r.AddCookie(c)
-	s, err := m.Load(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r, s
-}
-
-// save saves s through m, as the end of a request would, and returns the
-// cookie it set.
-func save(t *testing.T, m *session.Manager, r *http.Request, s *session.Session) *http.Cookie {
-	t.Helper()
-	w := httptest.NewRecorder()
-	if err := m.Save(w, r, s); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range w.Result().Cookies() {
-		if c.Name == cookieName {
-			return c
-		}
-	}
-	t.Fatal("Save set no cookie")
-	return nil
-}
-
 // TestRevocationSurvivesReissue checks that a revoked session stays revoked
 // when it is saved again after the revocation: by a request in flight
 // during it, in either mode, or by a server whose cache had no stamp yet.
@@ -258,10 +229,10 @@ func TestRevocationSurvivesReissue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	load(t, mb, alice)
+	testkit.Load(t, mb, alice)
 	// Two requests of alice's are in flight on this server.
-	r1, inFlight := load(t, f.m, alice)
-	r2, spilling := load(t, f.m, alice)
+	r1, inFlight := testkit.Load(t, f.m, alice)
+	r2, spilling := testkit.Load(t, f.m, alice)
 	if n, err := f.store.RevokeUser(ctx, "alice"); err != nil || n != 0 {
 		t.Fatalf("RevokeUser: %d, %v; want 0 server sessions", n, err)
 	}
@@ -269,13 +240,13 @@ func TestRevocationSurvivesReissue(t *testing.T) {
 
 	inFlight.Set("late", 1)
 	spilling.Set("big", strings.Repeat("x", 5000))
-	rb, stale := load(t, mb, alice) // accepted: B's cache is still fresh
+	rb, stale := testkit.Load(t, mb, alice) // accepted: B's cache is still fresh
 	stale.Set("late", 2)
 	const staleCache = "cookie re-issued by a server with a stale cache"
 	reissued := map[string]*http.Cookie{
-		"cookie saved by a request in flight":   save(t, f.m, r1, inFlight),
-		"record created by a request in flight": save(t, f.m, r2, spilling),
-		staleCache:                              save(t, mb, rb, stale),
+		"cookie saved by a request in flight":   testkit.Save(t, f.m, r1, inFlight),
+		"record created by a request in flight": testkit.Save(t, f.m, r2, spilling),
+		staleCache:                              testkit.Save(t, mb, rb, stale),
 	}
 	if spilling.Mode() != session.ModeServer {
 		t.Fatalf("a 5000-byte session stayed in mode %v", spilling.Mode())
@@ -310,19 +281,19 @@ func TestMoveBackKeepsConcurrentSave(t *testing.T) {
 			break
 		}
 	}
-	rShrink, shrinking := load(t, f.m, c)
-	rOther, other := load(t, f.m, c)
+	rShrink, shrinking := testkit.Load(t, f.m, c)
+	rOther, other := testkit.Load(t, f.m, c)
 	if shrinking.Mode() != session.ModeServer {
 		t.Fatal("the cart never spilled to MongoDB")
 	}
 	other.Set("k", "saved meanwhile")
-	save(t, f.m, rOther, other)
+	testkit.Save(t, f.m, rOther, other)
 	shrinking.Set("cart", []item{})
-	back := save(t, f.m, rShrink, shrinking)
+	back := testkit.Save(t, f.m, rShrink, shrinking)
 	if shrinking.Mode() != session.ModeCookie || f.records(t) != 0 {
 		t.Fatalf("after shrinking: mode %v, %d records; want the cookie and none", shrinking.Mode(), f.records(t))
 	}
-	_, got := load(t, f.m, back)
+	_, got := testkit.Load(t, f.m, back)
 	if v, _, _ := session.Value[string](got, "k"); v != "saved meanwhile" {
 		t.Errorf("k after the move back: got %q, want the concurrent save", v)
 	}
@@ -335,25 +306,60 @@ func TestMoveBackKeepsConcurrentSave(t *testing.T) {
 func TestRecordMadeAgainIsNotOverwritten(t *testing.T) {
 	f := newFixture(t, hybrid.Options{})
 	_, _, c := f.do(t, "/login?u=alice", nil)
-	rGrow, grow := load(t, f.m, c)
+	rGrow, grow := testkit.Load(t, f.m, c)
 	grow.Set("big", strings.Repeat("x", 5000))
-	onServer := save(t, f.m, rGrow, grow)
+	onServer := testkit.Save(t, f.m, rGrow, grow)
 
-	rSlow, slow := load(t, f.m, onServer) // holds the first record
-	rShrink, shrink := load(t, f.m, onServer)
+	rSlow, slow := testkit.Load(t, f.m, onServer) // holds the first record
+	rShrink, shrink := testkit.Load(t, f.m, onServer)
 	shrink.Delete("big")
-	inCookie := save(t, f.m, rShrink, shrink)
-	rAgain, again := load(t, f.m, inCookie)
+	inCookie := testkit.Save(t, f.m, rShrink, shrink)
+	rAgain, again := testkit.Load(t, f.m, inCookie)
 	again.Set("big2", strings.Repeat("y", 5000))
-	save(t, f.m, rAgain, again)
+	testkit.Save(t, f.m, rAgain, again)
 	if again.Mode() != session.ModeServer || shrink.Mode() != session.ModeCookie {
 		t.Fatalf("modes: %v then %v, want cookie then server", shrink.Mode(), again.Mode())
 	}
 
 	slow.Set("late", 1)
-	_, got := load(t, f.m, save(t, f.m, rSlow, slow))
+	_, got := testkit.Load(t, f.m, testkit.Save(t, f.m, rSlow, slow))
 	if keys := got.Keys(); !slices.Equal(keys, []string{"big2", "hello", "late"}) {
 		t.Errorf("keys after the slow save: %v, want [big2 hello late]", keys)
+	}
+}
+
+// TestLogoutIgnoresConcurrentSave: a request logs out (Destroy, then a
+// flash for the next page) while another request of the same MongoDB
+// session saves a change. The logout must end the session: nothing of the
+// old one, neither its user nor the other request's change, comes back,
+// and its record is gone.
+func TestLogoutIgnoresConcurrentSave(t *testing.T) {
+	f := newFixture(t, hybrid.Options{})
+	_, _, c := f.do(t, "/login?u=alice", nil)
+	rGrow, grow := testkit.Load(t, f.m, c)
+	grow.Set("big", strings.Repeat("x", 5000))
+	onServer := testkit.Save(t, f.m, rGrow, grow)
+
+	rOut, out := testkit.Load(t, f.m, onServer)
+	rOther, other := testkit.Load(t, f.m, onServer)
+	other.Set("k", "saved meanwhile")
+	testkit.Save(t, f.m, rOther, other)
+	out.Destroy()
+	out.AddFlash("logged out")
+	after := testkit.Save(t, f.m, rOut, out)
+
+	_, got := testkit.Load(t, f.m, after)
+	if got.User() != "" || len(got.Keys()) != 0 || got.ID() == grow.ID() {
+		t.Errorf("after the logout: user %q, keys %v, ID kept %v; want a new, empty session", got.User(), got.Keys(), got.ID() == grow.ID())
+	}
+	if flashes := got.Flashes(); !slices.Equal(flashes, []string{"logged out"}) {
+		t.Errorf("flashes after the logout: %v, want [logged out]", flashes)
+	}
+	if n := f.records(t); n != 0 {
+		t.Errorf("%d records after the logout, want none", n)
+	}
+	if _, err := f.store.Load(ctx, onServer.Value); !errors.Is(err, session.ErrInvalid) {
+		t.Errorf("the old reference after the logout: got %v, want ErrInvalid", err)
 	}
 }
 

@@ -523,10 +523,12 @@ func (s *Store) seal(sess *session.Session, key []byte, version int64, now time.
 	return doc, nil
 }
 
-// token signs a reference to sess: header kid, claims jti (the session
-// ID), iat and exp (the session's expiry), with the primary key's JWT
-// subkey (HS256) or Ed25519 key (EdDSA).
+// token records that sess, just saved, lives on the server, and signs a
+// reference to it: header kid, claims jti (the session ID), iat and exp
+// (the session's expiry), with the primary key's JWT subkey (HS256) or
+// Ed25519 key (EdDSA).
 func (s *Store) token(sess *session.Session, now time.Time) (string, error) {
+	sess.SetMode(session.ModeServer)
 	kid := s.keys.PrimaryID()
 	key, err := s.signingKey(kid)
 	if err != nil {

@@ -659,6 +659,48 @@ func TestRenewalKeepsConcurrentSave(t *testing.T) {
 	}
 }
 
+// TestLogoutIgnoresConcurrentSave: a request logs out (Destroy, then a
+// flash for the next page) while another request of the same session saves
+// a change. The logout must end the session: nothing of the old one,
+// neither its user nor the other request's change, comes back, and its
+// token stops working.
+func TestLogoutIgnoresConcurrentSave(t *testing.T) {
+	f := newFixture(t, nil)
+	m := f.manager(t, session.Options{})
+	s := m.NewSession()
+	s.SetUser("alice")
+	s.Set("a", 1)
+	tok, err := f.store.Save(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Cookie{Name: m.CookieName(), Value: tok}
+	rOut, out := testkit.Load(t, m, c)
+	rOther, other := testkit.Load(t, m, c)
+	other.Set("k", "saved meanwhile")
+	testkit.Save(t, m, rOther, other)
+	out.Destroy()
+	out.AddFlash("logged out")
+	after := testkit.Save(t, m, rOut, out)
+
+	_, got := testkit.Load(t, m, after)
+	if got.User() != "" || len(got.Keys()) != 0 || got.ID() == s.ID() {
+		t.Errorf("after the logout: user %q, keys %v, ID kept %v; want a new, empty session", got.User(), got.Keys(), got.ID() == s.ID())
+	}
+	if flashes := got.Flashes(); !slices.Equal(flashes, []string{"logged out"}) {
+		t.Errorf("flashes after the logout: %v, want [logged out]", flashes)
+	}
+	if out.Mode() != session.ModeServer {
+		t.Errorf("mode of the new session after its save: %v, want server", out.Mode())
+	}
+	if _, err := f.store.Load(ctx, tok); !errors.Is(err, session.ErrInvalid) {
+		t.Errorf("the old token after the logout: got %v, want ErrInvalid", err)
+	}
+	if n, err := f.coll.CountDocuments(ctx, bson.D{}); err != nil || n != 1 {
+		t.Errorf("records after the logout: %d, %v; want the new session's alone", n, err)
+	}
+}
+
 func TestRewrap(t *testing.T) {
 	f := newFixture(t, nil)
 	m := f.manager(t, session.Options{})

@@ -3,9 +3,12 @@ package testkit
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sessionseal/session"
 )
 
 // Clock is a settable clock for Options.Now fields, safe for concurrent use.
@@ -58,4 +61,34 @@ func Request(t testing.TB, url, name string, c *http.Cookie) (int, string, *http
 		}
 	}
 	return resp.StatusCode, string(body), c
+}
+
+// Load loads the session of cookie c through m, as a request would, and
+// returns the request with it, for Save.
+func Load(t testing.TB, m *session.Manager, c *http.Cookie) (*http.Request, *session.Session) {
+	t.Helper()
+	r := httptest.NewRequest("GET", "/", nil)
+	r.AddCookie(c)
+	s, err := m.Load(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, s
+}
+
+// Save saves s through m, as the end of request r would, and returns the
+// cookie it set.
+func Save(t testing.TB, m *session.Manager, r *http.Request, s *session.Session) *http.Cookie {
+	t.Helper()
+	w := httptest.NewRecorder()
+	if err := m.Save(w, r, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range w.Result().Cookies() {
+		if c.Name == m.CookieName() {
+			return c
+		}
+	}
+	t.Fatal("Save set no cookie")
+	return nil
 }
