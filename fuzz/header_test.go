@@ -22,7 +22,9 @@ func FuzzCookieHeader(f *testing.F) {
 		f.Fatal(err)
 	}
 	s := m.NewSession()
-	s.Set("n", 1)
+	if err := s.Set("n", 1); err != nil {
+		f.Fatal(err)
+	}
 	valid, err := store.Save(context.Background(), s)
 	if err != nil {
 		f.Fatal(err)

@@ -26,8 +26,18 @@ func FuzzReferenceToken(f *testing.F) {
 	keys := fixedKeys(f)
 	db := mongotest.DB(f)
 	type issuer struct {
-		store *mongostore.Store
-		id    string // of the one session the store issued a token for
+		store  *mongostore.Store
+		id     string // of the one session the store issued a token for
+		issued string // the token it issued for that session
+	}
+	kid := strconv.FormatUint(uint64(keys.PrimaryID()), 10)
+	mac, err := keys.MACKey(keyrotation.PurposeJWT, keys.PrimaryID())
+	if err != nil {
+		f.Fatal(err)
+	}
+	pub, err := keys.Ed25519PublicKey(keys.PrimaryID())
+	if err != nil {
+		f.Fatal(err)
 	}
 	var issuers []issuer
 	for _, method := range []string{"HS256", "EdDSA"} {
@@ -42,26 +52,21 @@ func FuzzReferenceToken(f *testing.F) {
 			f.Fatal(err)
 		}
 		s := m.NewSession()
-		s.Set("a", 1)
+		if err := s.Set("a", 1); err != nil {
+			f.Fatal(err)
+		}
 		valid, err := store.Save(context.Background(), s)
 		if err != nil {
 			f.Fatal(err)
 		}
-		issuers = append(issuers, issuer{store, s.ID()})
+		issuers = append(issuers, issuer{store, s.ID(), valid})
 		f.Add(valid)
 		f.Add(valid + "." + valid)
+		// The forged tokens name the issued session, so that only the
+		// signing-input check below, not the ID check, can catch them.
 		claims := jwt.RegisteredClaims{ID: s.ID(), ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour))}
-		kid := strconv.FormatUint(uint64(keys.PrimaryID()), 10)
-		// Algorithm confusion: "none", HS512 with the HS256 key, and HS256
-		// keyed with the Ed25519 public key, which anyone can fetch.
-		mac, err := keys.MACKey(keyrotation.PurposeJWT, keys.PrimaryID())
-		if err != nil {
-			f.Fatal(err)
-		}
-		pub, err := keys.Ed25519PublicKey(keys.PrimaryID())
-		if err != nil {
-			f.Fatal(err)
-		}
+		// Algorithm confusion: "none", HS512 with the HS256 key, and
+		// HS256 keyed with the Ed25519 public key, which anyone can fetch.
 		for _, forge := range []struct {
 			method jwt.SigningMethod
 			key    any
@@ -93,6 +98,22 @@ func FuzzReferenceToken(f *testing.F) {
 			if got.ID() != is.id {
 				t.Fatalf("Load accepted %q for a session the store never issued", token)
 			}
+			// Header and claims must be the ones the store signed: the ID
+			// alone cannot tell a forgery that copies it (another alg, no
+			// signature) from the token itself.
+			if signingInput(token) != signingInput(is.issued) {
+				t.Fatalf("Load accepted %q, whose header or claims differ from those of the token the store issued, %q", token, is.issued)
+			}
 		}
 	})
+}
+
+// signingInput returns the part of a JWT that its signature covers:
+// everything before the last '.'.
+func signingInput(token string) string {
+	i := strings.LastIndexByte(token, '.')
+	if i < 0 {
+		return token
+	}
+	return token[:i]
 }
