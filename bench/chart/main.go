@@ -51,9 +51,7 @@ func parse(r io.Reader) ([]*result, error) {
 		if !ok {
 			continue
 		}
-		if i := strings.LastIndexByte(impl, '-'); i > 0 {
-			impl = impl[:i] // the GOMAXPROCS suffix
-		}
+		impl = trimProcs(impl)
 		i := slices.IndexFunc(results, func(r *result) bool { return r.bench == bench && r.impl == impl })
 		if i < 0 {
 			results = append(results, &result{bench: bench, impl: impl})
@@ -79,6 +77,23 @@ func parse(r io.Reader) ([]*result, error) {
 		return nil, errors.New("no benchmark results with /impl= sub-benchmarks on standard input")
 	}
 	return results, nil
+}
+
+// trimProcs removes the -N that go test appends to a benchmark name when
+// GOMAXPROCS is N. It appends none when N is 1, so only an all-digit
+// suffix is one: "securecookie-gob" is a name, not "securecookie" on gob
+// processors.
+func trimProcs(name string) string {
+	i := strings.LastIndexByte(name, '-')
+	if i <= 0 || i == len(name)-1 {
+		return name
+	}
+	for _, c := range name[i+1:] {
+		if c < '0' || c > '9' {
+			return name
+		}
+	}
+	return name[:i]
 }
 
 func median(v []float64) float64 {
@@ -117,21 +132,25 @@ func draw(w io.Writer, results []*result) error {
 	y := 40
 	for _, bench := range benches {
 		rows := slices.DeleteFunc(slices.Clone(results), func(r *result) bool { return r.bench != bench })
+		med := make(map[*result]float64, len(rows))
+		for _, r := range rows {
+			med[r] = median(r.nsPerOp)
+		}
 		// The base first, then the others from fastest to slowest.
 		slices.SortStableFunc(rows, func(a, b *result) int {
 			return cmp.Or(-cmp.Compare(boolInt(a.impl == base), boolInt(b.impl == base)),
-				cmp.Compare(median(a.nsPerOp), median(b.nsPerOp)))
+				cmp.Compare(med[a], med[b]))
 		})
 		if rows[0].impl != base {
 			return fmt.Errorf("benchmark %s has no %s result to compare with", bench, base)
 		}
-		baseNs := median(rows[0].nsPerOp)
-		maxNs := median(rows[len(rows)-1].nsPerOp)
+		baseNs := med[rows[0]]
+		maxNs := med[rows[len(rows)-1]]
 		title := cmp.Or(titles[bench], bench)
 		fmt.Fprintf(&b, "<text x=\"10\" y=\"%d\" class=\"t\">%s</text>\n", y+20, html.EscapeString(title))
 		y += titleSpace
 		for _, r := range rows {
-			ns := median(r.nsPerOp)
+			ns := med[r]
 			bar := max(2, int(ns/maxNs*barMax+0.5))
 			class, note := "p", fmt.Sprintf("%.1f× slower", ns/baseNs)
 			if r.impl == base {

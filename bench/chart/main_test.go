@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -30,6 +31,37 @@ func TestDrawMediansAndRatios(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("SVG lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+func TestParseGOMAXPROCSSuffix(t *testing.T) {
+	// go test appends -N to a benchmark name when GOMAXPROCS is N, and
+	// nothing when it is 1.
+	for _, tc := range []struct {
+		name  string
+		input string
+	}{
+		{"GOMAXPROCS=1", `BenchmarkCookieRoundTrip/impl=securecookie-gob    100  5000 ns/op
+BenchmarkCookieRoundTrip/impl=securecookie-json   100  7000 ns/op
+`},
+		{"GOMAXPROCS=8", `BenchmarkCookieRoundTrip/impl=securecookie-gob-8  100  5000 ns/op
+BenchmarkCookieRoundTrip/impl=securecookie-json-8 100  7000 ns/op
+`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			results, err := parse(strings.NewReader(tc.input))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range results {
+				got = append(got, r.impl)
+			}
+			want := []string{"securecookie-gob", "securecookie-json"}
+			if !slices.Equal(got, want) {
+				t.Errorf("implementations: got %q, want %q", got, want)
+			}
+		})
 	}
 }
 
