@@ -47,6 +47,7 @@ type Session struct {
 	removed []string      // keys deleted since load, for stores that merge writes
 	meta    metaSet       // metadata changed since load, for stores that merge writes
 	rev     int64         // the store's revision of the record it was loaded from
+	base    int64         // d.Issued of the copy loaded or last saved
 	idle    time.Duration // the idle timeout of the last setIssued
 
 	fresh     bool // never saved
@@ -100,6 +101,7 @@ func Restore(data []byte, mode Mode) (*Session, error) {
 	if err := payload.Parse(&s.d, data); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	s.base = s.d.Issued
 	return s, nil
 }
 
@@ -401,6 +403,21 @@ func (s *Session) IssuedAt() time.Time {
 	return time.Unix(s.d.Issued, 0)
 }
 
+// BaseIssuedAt returns when the copy of the session that was loaded, or
+// last saved, was issued: IssuedAt before the save in progress moved it,
+// and the zero time for a new session. A server store compares it with a
+// record it finds under the session's ID: one written since was saved by
+// a concurrent request, one written before is left over from an earlier
+// save whose token the client never kept.
+func (s *Session) BaseIssuedAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.base == 0 {
+		return time.Time{}
+	}
+	return time.Unix(s.base, 0)
+}
+
 // ChangedKeys returns the keys set and the keys deleted since the session
 // was loaded, sorted. Server stores that merge concurrent writes re-apply
 // exactly these.
@@ -530,13 +547,13 @@ func (s *Session) renew() {
 // detach cuts s, destroyed and changed since, from the destroyed session,
 // whose record the store has deleted: s is saved as a new session.
 func (s *Session) detach() {
-	s.prevID, s.rev, s.mode = "", 0, ModeCookie
+	s.prevID, s.rev, s.base, s.mode = "", 0, 0, ModeCookie
 }
 
 // saved records a successful save.
 func (s *Session) saved() {
 	s.fresh, s.changed, s.touched, s.destroyed = false, false, false, false
-	s.prevID, s.removed, s.meta = "", nil, 0
+	s.prevID, s.removed, s.meta, s.base = "", nil, 0, s.d.Issued
 	for i := range s.d.Entries {
 		s.d.Entries[i].Dirty = false
 	}

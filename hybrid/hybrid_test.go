@@ -328,6 +328,55 @@ func TestRecordMadeAgainIsNotOverwritten(t *testing.T) {
 	}
 }
 
+// TestSpillReplacesLeftoverRecord: a request moves a cookie session to
+// MongoDB, but its response never reaches the client, which goes on with
+// the cookie. When the session outgrows the cookie again, the record left
+// over from the first move, older than the cookie, is replaced, not merged
+// into: what the cookie held since is kept. A leftover record that has
+// expired but is not yet cleaned up is replaced too.
+func TestSpillReplacesLeftoverRecord(t *testing.T) {
+	for _, expired := range []bool{false, true} {
+		t.Run(fmt.Sprintf("expired=%v", expired), func(t *testing.T) {
+			f := newFixture(t, hybrid.Options{})
+			_, _, c := f.do(t, "/login?u=alice", nil)
+			rLost, lost := testkit.Load(t, f.m, c)
+			lost.Set("x", "old")
+			lost.Set("big", strings.Repeat("x", 5000))
+			testkit.Save(t, f.m, rLost, lost) // the client never sees this cookie
+			if lost.Mode() != session.ModeServer {
+				t.Fatalf("a 5000-byte session stayed in mode %v", lost.Mode())
+			}
+
+			f.clock.Advance(time.Second)
+			rCookie, inCookie := testkit.Load(t, f.m, c)
+			inCookie.Set("x", "new")
+			c = testkit.Save(t, f.m, rCookie, inCookie)
+			if inCookie.Mode() != session.ModeCookie {
+				t.Fatalf("a small session went to mode %v", inCookie.Mode())
+			}
+			f.clock.Advance(time.Second)
+			if expired {
+				// Past the leftover record's idle deadline, a second
+				// before the cookie's.
+				f.clock.Advance(session.DefaultIdleTimeout - 2*time.Second)
+			}
+
+			rGrow, grow := testkit.Load(t, f.m, c)
+			grow.Set("big", strings.Repeat("y", 5000))
+			_, got := testkit.Load(t, f.m, testkit.Save(t, f.m, rGrow, grow))
+			if x, _, _ := session.Value[string](got, "x"); x != "new" || !slices.Equal(got.Keys(), []string{"big", "hello", "x"}) {
+				t.Errorf("after the second move: x = %q, keys %v; want x = new and keys [big hello x]", x, got.Keys())
+			}
+			if big, _, _ := session.Value[string](got, "big"); !strings.HasPrefix(big, "y") {
+				t.Errorf("big after the second move comes from the leftover record")
+			}
+			if n := f.records(t); n != 1 {
+				t.Errorf("%d records, want 1", n)
+			}
+		})
+	}
+}
+
 // TestLogoutIgnoresConcurrentSave: a request logs out (Destroy, then a
 // flash for the next page) while another request of the same MongoDB
 // session saves a change. The logout must end the session: nothing of the

@@ -330,32 +330,19 @@ func (s *Store) Save(ctx context.Context, sess *session.Session) (string, error)
 		dev = &device{UserAgent: ci.UserAgent, IP: ci.IP}
 	}
 	if rev := sess.Revision(); rev == 0 || prev != "" {
-		first := firstVersion()
-		doc, err := s.seal(sess, key, first, now, dev)
+		inserted, err := s.insert(ctx, sess, key, now, dev)
 		if err != nil {
 			return "", err
 		}
-		doc.Created = sess.CreatedAt()
-		_, err = s.coll.InsertOne(ctx, doc)
-		switch {
-		case err == nil:
-			sess.SetRevision(first)
+		if inserted {
 			if prev != "" && rev != 0 {
 				if err := s.retire(ctx, sess, hashID(prev), rev, key, now, dev); err != nil {
 					return "", err
 				}
 			}
 			return s.token(sess, now)
-		case prev == "" && mongo.IsDuplicateKeyError(err):
-			// Another request moved the same session here first (two
-			// requests of a cookie session that both outgrew the cookie):
-			// merge into its record like any concurrent save.
-			if err := s.rebase(ctx, key, sess); err != nil {
-				return "", err
-			}
-		default:
-			return "", fmt.Errorf("mongostore: inserting a session: %w", classify(err))
 		}
+		// Merged into a concurrent request's record: update it below.
 	}
 	// Saves of one session from this process take turns, so that the
 	// conditional update below never races another from here. Across
@@ -380,6 +367,52 @@ func (s *Store) Save(ctx context.Context, sess *session.Session) (string, error)
 		}
 		if err := backoff(ctx, attempt); err != nil {
 			return "", fmt.Errorf("mongostore: %w: %v", session.ErrConflict, err)
+		}
+	}
+}
+
+// insert writes sess as a new record under key and reports whether it did.
+// A record can already be there only for a session moving from its cookie,
+// which keeps its ID. If that record was written since the cookie sess was
+// loaded from (see session.Session.BaseIssuedAt), another request moved
+// the same session first (two requests that both outgrew the cookie):
+// insert merges it into sess, like any concurrent save, and reports false
+// for Save to update it. If it was written before, or has expired, it is
+// left over from an earlier move whose token the client never kept, and
+// is older than the cookie: insert deletes it and tries again. Times are
+// compared in whole seconds, so a record left over from the same second
+// as the cookie is merged.
+func (s *Store) insert(ctx context.Context, sess *session.Session, key []byte, now time.Time, dev *device) (bool, error) {
+	first := firstVersion()
+	doc, err := s.seal(sess, key, first, now, dev)
+	if err != nil {
+		return false, err
+	}
+	doc.Created = sess.CreatedAt()
+	for attempt := 1; ; attempt++ {
+		_, err := s.coll.InsertOne(ctx, doc)
+		switch {
+		case err == nil:
+			sess.SetRevision(first)
+			return true, nil
+		case sess.PreviousID() != "" || !mongo.IsDuplicateKeyError(err):
+			return false, fmt.Errorf("mongostore: inserting a session: %w", classify(err))
+		case attempt >= s.attempts:
+			return false, fmt.Errorf("mongostore: %d attempts: %w", attempt, session.ErrConflict)
+		}
+		var found record
+		err = s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: key}},
+			options.FindOne().SetProjection(bson.D{{Key: "version", Value: 1}, {Key: "updated", Value: 1}, {Key: "expiresAt", Value: 1}})).Decode(&found)
+		switch {
+		case errors.Is(err, mongo.ErrNoDocuments):
+			continue // deleted meanwhile
+		case err != nil:
+			return false, fmt.Errorf("mongostore: reading a session: %w", classify(err))
+		case found.ExpiresAt.After(now) && !found.Updated.Before(sess.BaseIssuedAt()):
+			return false, s.rebase(ctx, key, sess)
+		}
+		if _, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "version", Value: found.Version}}); err != nil {
+			return false, fmt.Errorf("mongostore: deleting a stale session record: %w", classify(err))
 		}
 	}
 }
