@@ -80,7 +80,7 @@ func (r *Report) Print(w io.Writer) {
 // harness holds the server under test and what the run records.
 type harness struct {
 	cfg  Config
-	db   *mongotest.Process
+	db   crasher // a *mongotest.Process
 	keys *keyrotation.Keyring
 	srv  *httptest.Server
 
@@ -92,7 +92,18 @@ type harness struct {
 	attBad  atomic.Int64
 }
 
-// Run runs the harness for cfg.Duration and returns its report.
+// crasher is a database server that the harness can crash and restart.
+type crasher interface {
+	Kill() error
+	Restart() error
+}
+
+var _ crasher = (*mongotest.Process)(nil)
+
+// Run runs the harness for cfg.Duration and returns its report. It
+// returns an error, and no report, when it cannot set up the run or cannot
+// cause a fault (crash or restart devmongo, rotate a key): the run would not
+// have tested what it claims.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Users <= 0 || cfg.Duration <= 0 || cfg.Outage <= 0 {
 		return nil, errors.New("users, duration and outage must be positive")
@@ -143,9 +154,23 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	wg.Go(func() { h.attack(runCtx) })
 	rep := &Report{ByClass: map[string]int64{}}
-	wg.Go(func() { rep.Outages = h.outages(runCtx) })
-	wg.Go(func() { rep.Rotations = h.rotations(runCtx, users) })
+	var outErr, rotErr error
+	// A fault that cannot be caused ends the run at once: cancel stops the
+	// users, and the deferred calls stop the servers.
+	wg.Go(func() {
+		if rep.Outages, outErr = h.outages(runCtx); outErr != nil {
+			cancel()
+		}
+	})
+	wg.Go(func() {
+		if rep.Rotations, rotErr = h.rotations(runCtx, users); rotErr != nil {
+			cancel()
+		}
+	})
 	wg.Wait()
+	if err := errors.Join(outErr, rotErr); err != nil {
+		return nil, err
+	}
 
 	for _, u := range users {
 		lost, extra, ok := h.check(ctx, u)
@@ -172,18 +197,19 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 }
 
 // outages stops MongoDB for cfg.Outage, about every three outages' time,
-// and returns how many it caused.
-func (h *harness) outages(ctx context.Context) int {
+// and returns how many it caused. It stops at the first crash or restart
+// that fails.
+func (h *harness) outages(ctx context.Context) (int, error) {
 	n := 0
 	for {
 		select {
 		case <-ctx.Done():
-			return n
+			return n, nil
 		case <-time.After(2 * h.cfg.Outage):
 		}
 		// SIGKILL, not a clean stop: see the package documentation.
 		if err := h.db.Kill(); err != nil {
-			panic(fmt.Sprintf("faultload: killing devmongo: %v", err))
+			return n, fmt.Errorf("killing devmongo: %w", err)
 		}
 		n++
 		select {
@@ -191,43 +217,44 @@ func (h *harness) outages(ctx context.Context) int {
 		case <-time.After(h.cfg.Outage):
 		}
 		if err := h.db.Restart(); err != nil {
-			panic(fmt.Sprintf("faultload: restarting devmongo: %v", err))
+			return n, fmt.Errorf("restarting devmongo: %w", err)
 		}
 	}
 }
 
 // rotations rotates keys over and over: add, promote, wait until every
 // user has had a successful request since the promotion (their sessions
-// are re-sealed), then disable and remove the old key.
-func (h *harness) rotations(ctx context.Context, users []*user) int {
+// are re-sealed), then disable and remove the old key. It returns how many
+// rotations it completed, and stops at the first step that fails.
+func (h *harness) rotations(ctx context.Context, users []*user) (int, error) {
 	n := 0
 	for {
 		select {
 		case <-ctx.Done():
-			return n
+			return n, nil
 		case <-time.After(h.cfg.Duration / 4):
 		}
 		old := h.keys.PrimaryID()
 		id, err := h.keys.Add()
 		if err != nil {
-			panic(err)
+			return n, fmt.Errorf("key rotation: adding a key: %w", err)
 		}
 		if err := h.keys.Promote(id); err != nil {
-			panic(err)
+			return n, fmt.Errorf("key rotation: %w", err)
 		}
 		promoted := time.Now().UnixNano()
 		for !allSince(users, promoted) {
 			select {
 			case <-ctx.Done():
-				return n
+				return n, nil
 			case <-time.After(50 * time.Millisecond):
 			}
 		}
 		if err := h.keys.Disable(old); err != nil {
-			panic(err)
+			return n, fmt.Errorf("key rotation: %w", err)
 		}
 		if err := h.keys.Remove(old); err != nil {
-			panic(err)
+			return n, fmt.Errorf("key rotation: %w", err)
 		}
 		n++
 	}

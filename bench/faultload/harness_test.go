@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sessionseal/session/keyrotation"
 )
 
 // TestHarness runs a short load with one MongoDB outage and one key
@@ -28,4 +31,44 @@ func TestHarness(t *testing.T) {
 		t.Errorf("the run did not exercise what it should: %d carts checked, %d outages, %d rotations, %d OK requests",
 			rep.Checked, rep.Outages, rep.Rotations, rep.ByClass["200"])
 	}
+}
+
+// failingDB is a database server whose crash or restart fails.
+type failingDB struct{ killErr, restartErr error }
+
+func (d failingDB) Kill() error    { return d.killErr }
+func (d failingDB) Restart() error { return d.restartErr }
+
+// TestFaultsThatFailEndTheRun checks that a crash, restart or key rotation
+// the harness cannot cause is returned as an error, not a panic that would
+// skip the clean-up of devmongo and the servers.
+func TestFaultsThatFailEndTheRun(t *testing.T) {
+	errDB := errors.New("devmongo failed")
+	for _, tc := range []struct {
+		name string
+		db   failingDB
+	}{
+		{"kill", failingDB{killErr: errDB}},
+		{"restart", failingDB{restartErr: errDB}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &harness{cfg: Config{Outage: time.Millisecond}, db: tc.db}
+			_, err := h.outages(context.Background())
+			if !errors.Is(err, errDB) {
+				t.Errorf("outages: got %v, want %v", err, errDB)
+			}
+		})
+	}
+	t.Run("rotation", func(t *testing.T) {
+		keys, err := keyrotation.Generate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// With the default propagation delay, Promote refuses a new key.
+		h := &harness{cfg: Config{Duration: 4 * time.Millisecond}, keys: keys}
+		n, err := h.rotations(context.Background(), nil)
+		if !errors.Is(err, keyrotation.ErrTooEarly) || n != 0 {
+			t.Errorf("rotations: got %d, %v; want 0, an error matching ErrTooEarly", n, err)
+		}
+	})
 }
