@@ -2,6 +2,7 @@ package fuzz
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/sessionseal/session/keyrotation"
@@ -10,7 +11,8 @@ import (
 // FuzzKeyringParse feeds arbitrary key ring files to keyrotation.Parse. It
 // must never panic; an error is a *ParseError matching ErrInvalidKeyring;
 // a ring that parses keeps the invariants (exactly one primary, at least
-// one key) and survives Marshal and Parse unchanged.
+// one key) and survives Marshal and Parse unchanged, enabled times
+// included, whatever the clock says.
 func FuzzKeyringParse(f *testing.F) {
 	f.Add([]byte(`{"version":1,"keys":[{"id":1,"state":"primary","created":"2026-11-01T00:00:00Z","secret":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}]}`))
 	f.Add([]byte(`{"version":1,"propagation_delay":"15m","keys":[
@@ -45,9 +47,21 @@ func FuzzKeyringParse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("a marshalled ring does not parse: %v", err)
 		}
+		if got := again.Keys(); !sameKeys(got, keys) {
+			t.Fatalf("Marshal and Parse changed the keys:\n%+v\nwant\n%+v", got, keys)
+		}
 		out2, err := again.Marshal()
 		if err != nil || string(out2) != string(out) {
 			t.Fatalf("Marshal, Parse, Marshal changed the ring:\n%s\n%s", out, out2)
 		}
+	})
+}
+
+// sameKeys reports whether a and b describe the same keys, ignoring seal
+// counts.
+func sameKeys(a, b []keyrotation.KeyInfo) bool {
+	return slices.EqualFunc(a, b, func(x, y keyrotation.KeyInfo) bool {
+		return x.ID == y.ID && x.State == y.State && x.Created.Equal(y.Created) &&
+			x.Promoted.Equal(y.Promoted) && x.Enabled.Equal(y.Enabled)
 	})
 }

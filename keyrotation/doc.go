@@ -124,10 +124,11 @@
 // Its fields:
 //
 //   - version: the integer 1, or 2 when a key has the "enabled" field,
-//     which version 1 does not allow. Writers use 1 whenever they can, so
-//     that readers that know only version 1 keep reading the file. Another
-//     version is an error: a later format needs a later version of this
-//     package.
+//     which version 1 does not allow. Writers use 2 exactly when a key has
+//     an enabled time and 1 otherwise, so that a ring whose keys were never
+//     enabled again stays readable by readers that know only version 1.
+//     Another version is an error: a later format needs a later version of
+//     this package.
 //   - propagation_delay: optional, how long after a key's creation (or
 //     after it was last enabled again) Promote accepts it, as a Go duration string such as "1h" or "15m"; absent
 //     means DefaultPropagationDelay.
@@ -139,12 +140,18 @@
 //   - promoted: when the key last became primary, an RFC 3339 time; absent
 //     if never.
 //   - enabled (version 2): when the key was last made active again after
-//     being disabled, an RFC 3339 time. Writers keep it only while it holds
-//     Promote back: until the propagation delay since it has passed, and
-//     unless the key was promoted since. The propagation delay
-//     runs from the later of created and enabled.
+//     being disabled, an RFC 3339 time; absent if never. It stays until
+//     the key is promoted (the wait is over) or disabled again. The
+//     propagation delay runs from the later of created and enabled.
 //   - secret: the key's 32 secret bytes in standard base64 with padding
 //     (44 characters).
+//
+// Enabling a key again (Keyring.Enable, sessionkeys enable) makes the file
+// version 2 until that key is promoted or disabled, and a reader that knows
+// only version 1 refuses it: LoadFile fails, and WatchFile keeps its old
+// ring. So before an operator uses enable, every reader of the ring, every
+// server and every tool that loads it, must run a version of this package
+// that reads version 2.
 //
 // Each key's subkey for a purpose is
 //

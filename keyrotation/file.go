@@ -15,8 +15,9 @@ import (
 )
 
 // Versions of the key ring file. Version 2 adds the optional "enabled"
-// field of keys; Marshal writes version 1 unless a key needs that field, so
-// that readers of version 1 keep reading what they can.
+// field of keys; Marshal writes version 2 exactly when a key has an enabled
+// time, so that rings whose keys were never enabled again stay readable by
+// readers of version 1.
 const (
 	fileVersion1 = 1
 	fileVersion2 = 2
@@ -105,7 +106,9 @@ func marshal(s *snapshot, delay time.Duration, delaySet bool) ([]byte, error) {
 		if !e.promoted.IsZero() {
 			f.Keys[i].Promoted = e.promoted.Format(time.RFC3339Nano)
 		}
-		if enabledMatters(&e, propagationDelay(delay, delaySet)) {
+		// The enabled time depends on the ring alone, never on the clock,
+		// so that Marshal gives the same file for the same ring.
+		if !e.enabled.IsZero() {
 			f.Keys[i].Enabled = e.enabled.Format(time.RFC3339Nano)
 			f.Version = fileVersion2
 		}
@@ -115,16 +118,6 @@ func marshal(s *snapshot, delay time.Duration, delaySet bool) ([]byte, error) {
 		return nil, fmt.Errorf("keyrotation: encoding key ring: %w", err)
 	}
 	return append(b, '\n'), nil
-}
-
-// enabledMatters reports whether e's enabled time still holds Promote back
-// under delay, so that the file must keep it, and be version 2: once the
-// delay since it has passed, or the key has been promoted since, creation
-// time alone gives the same answers, and the file can stay version 1. A
-// delay raised later no longer reaches an enable dropped this way.
-func enabledMatters(e *entry, delay time.Duration) bool {
-	ready, from := readyAt(e, delay)
-	return from.Equal(e.enabled) && e.enabled.After(e.promoted) && time.Now().Before(ready)
 }
 
 // WriteFile writes the ring to path in the format of Marshal, atomically:

@@ -84,7 +84,10 @@ type KeyInfo struct {
 	State    State
 	Created  time.Time // UTC
 	Promoted time.Time // UTC; the last time the key became primary, zero if never
-	Enabled  time.Time // UTC; the last time Enable made the disabled key active again, zero if never
+	// Enabled is when Enable last made the disabled key active again, in
+	// UTC, which Promote waits the propagation delay from; zero if never,
+	// and cleared by Promote (the wait is over) and by Disable.
+	Enabled time.Time
 	// Seals counts the Cipher.Seal calls this process made with the key,
 	// for all purposes, since the ring was loaded or generated. Keep it,
 	// summed over every process that seals, well under 2^32 (see
@@ -380,6 +383,9 @@ func (k *Keyring) promote(id uint32, force bool) error {
 	keys[0].state = Active
 	keys[i].state = Primary
 	keys[i].promoted = now()
+	// The wait is over: the enabled time holds nothing back any more, and
+	// a ring without one is a version 1 file again.
+	keys[i].enabled = time.Time{}
 	k.snap.Store(newSnapshot(keys))
 	return nil
 }
@@ -397,8 +403,10 @@ func (k *Keyring) Disable(id uint32) error {
 }
 
 // Enable makes the disabled key id active again, so that it opens values,
-// and records when: Promote then waits for the propagation delay from that
-// time, as for a new key. Enabling an active or primary key does nothing.
+// and records when (KeyInfo.Enabled, until Promote or Disable clears it):
+// Promote then waits for the propagation delay from that time, as for a new
+// key. The ring's file becomes version 2 (see "File format" in the package
+// documentation), which every reader of the ring must be able to read. Enabling an active or primary key does nothing.
 // It returns an error matching ErrUnknownKey for an ID not in the ring.
 func (k *Keyring) Enable(id uint32) error {
 	return k.setState(id, Active)
@@ -423,6 +431,9 @@ func (k *Keyring) setState(id uint32, to State) error {
 		return nil
 	}
 	keys[i].state = to
+	// A disabled key has nothing to wait for; the next Enable starts the
+	// wait again.
+	keys[i].enabled = time.Time{}
 	if to == Active {
 		keys[i].enabled = now()
 	}

@@ -556,26 +556,13 @@ func TestMarshalParseRoundTrip(t *testing.T) {
 }
 
 // TestVectors freezes the file format and the subkey derivation: the ring
-// in testdata and the values sealed with it were made independently of this
-// package (with Python's cryptography library). If this test fails, every
-// deployed key ring or sealed value would break.
+// in testdata/keyring-v1.json and the values sealed with it were made
+// independently of this package (with Python's cryptography library);
+// keyring-v2.json holds the same keys, written by hand from the format in
+// the package documentation, with a propagation delay and a key enabled
+// again. If this test fails, every deployed key ring or sealed value would
+// break.
 func TestVectors(t *testing.T) {
-	file := filepath.Join("testdata", "keyring-v1.json")
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := keyrotation.LoadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := k.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(out, data) {
-		t.Errorf("Marshal() =\n%s\nwant the file %s:\n%s", out, file, data)
-	}
 	var vectors []struct {
 		ID                            uint32
 		Purpose                       string
@@ -591,34 +578,71 @@ func TestVectors(t *testing.T) {
 	if len(vectors) == 0 {
 		t.Fatal("no vectors in testdata/seal-v1.json")
 	}
-	for _, key := range k.Keys() {
-		if err := k.Enable(key.ID); err != nil { // vectors cover the disabled key too
-			t.Fatal(err)
-		}
-	}
 	byName := map[string]keyrotation.Purpose{}
 	for _, p := range purposes {
 		byName[p.String()] = p
 	}
-	unhex := func(s string) []byte {
+	unhex := func(t *testing.T, s string) []byte {
 		b, err := hex.DecodeString(s)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return b
 	}
-	for _, v := range vectors {
-		t.Run(fmt.Sprintf("%d/%s", v.ID, v.Purpose), func(t *testing.T) {
-			c, err := k.Cipher(byName[v.Purpose], v.ID)
+	for _, ring := range []struct {
+		file    string
+		delay   time.Duration
+		enabled map[uint32]time.Time // the keys with an enabled time
+	}{
+		{file: "keyring-v1.json", delay: keyrotation.DefaultPropagationDelay},
+		{file: "keyring-v2.json", delay: 15 * time.Minute, enabled: map[uint32]time.Time{
+			2712847316: time.Date(2026, 2, 10, 7, 45, 0, 0, time.UTC),
+		}},
+	} {
+		t.Run(ring.file, func(t *testing.T) {
+			file := filepath.Join("testdata", ring.file)
+			data, err := os.ReadFile(file)
 			if err != nil {
 				t.Fatal(err)
 			}
-			n, plaintext, aad, want := unhex(v.Nonce), unhex(v.Plaintext), unhex(v.AAD), unhex(v.Sealed)
-			if got := c.Seal(nil, n, plaintext, aad); !bytes.Equal(got, want) {
-				t.Errorf("Seal = %x, want %x", got, want)
+			k, err := keyrotation.LoadFile(file)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if got, err := c.Open(nil, n, want, aad); err != nil || !bytes.Equal(got, plaintext) {
-				t.Errorf("Open = %x, %v, want %x", got, err, plaintext)
+			out, err := k.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(out, data) {
+				t.Errorf("Marshal() =\n%s\nwant the file %s:\n%s", out, file, data)
+			}
+			if got := k.PropagationDelay(); got != ring.delay {
+				t.Errorf("PropagationDelay() = %v, want %v", got, ring.delay)
+			}
+			for _, key := range k.Keys() {
+				if want := ring.enabled[key.ID]; !key.Enabled.Equal(want) {
+					t.Errorf("key %d: Enabled = %v, want %v", key.ID, key.Enabled, want)
+				}
+			}
+			for _, key := range k.Keys() {
+				if err := k.Enable(key.ID); err != nil { // vectors cover the disabled key too
+					t.Fatal(err)
+				}
+			}
+			for _, v := range vectors {
+				t.Run(fmt.Sprintf("%d/%s", v.ID, v.Purpose), func(t *testing.T) {
+					c, err := k.Cipher(byName[v.Purpose], v.ID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					n, plaintext, aad, want := unhex(t, v.Nonce), unhex(t, v.Plaintext), unhex(t, v.AAD), unhex(t, v.Sealed)
+					if got := c.Seal(nil, n, plaintext, aad); !bytes.Equal(got, want) {
+						t.Errorf("Seal = %x, want %x", got, want)
+					}
+					if got, err := c.Open(nil, n, want, aad); err != nil || !bytes.Equal(got, plaintext) {
+						t.Errorf("Open = %x, %v, want %x", got, err, plaintext)
+					}
+				})
 			}
 		})
 	}
@@ -1303,20 +1327,68 @@ func TestPromoteWaitsAfterEnable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Once the delay has passed the time no longer matters: the file goes
-	// back to version 1, which every reader knows.
-	if b, err := old.Marshal(); err != nil || !bytes.Contains(b, []byte(`"version": 1`)) || bytes.Contains(b, []byte("enabled")) {
-		t.Errorf("a ring enabled long ago: %s, %v; want version 1 without enabled", b, err)
-	}
 	if err := old.Promote(2); err != nil {
 		t.Errorf("Promote of a key enabled long ago: %v", err)
 	}
-	// Nor once the key has been promoted since.
+	// Promote ends the wait, and the file goes back to version 1, which
+	// every reader knows.
+	if got := old.Keys()[0]; got.ID != 2 || !got.Enabled.IsZero() {
+		t.Errorf("promoted key: %+v, want key 2 with no enabled time", got)
+	}
+	if b, err := old.Marshal(); err != nil || !bytes.Contains(b, []byte(`"version": 1`)) || bytes.Contains(b, []byte("enabled")) {
+		t.Errorf("a ring whose re-enabled key was promoted: %s, %v; want version 1 without enabled", b, err)
+	}
+	// ForcePromote too.
 	if err := k.ForcePromote(2); err != nil {
 		t.Fatal(err)
 	}
 	if b, err := k.Marshal(); err != nil || !bytes.Contains(b, []byte(`"version": 1`)) {
 		t.Errorf("a ring whose re-enabled key was promoted since: %s, %v; want version 1", b, err)
+	}
+}
+
+// TestEnabledKept checks that a key's enabled time is part of the ring, not
+// of the clock: Marshal writes it, as version 2, for as long as it is set,
+// however long ago that was, and only Promote and Disable clear it.
+func TestEnabledKept(t *testing.T) {
+	const ring = `{"version":2,"keys":[
+		{"id":1,"state":"primary","created":"2026-01-01T00:00:00Z","secret":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="},
+		{"id":2,"state":"active","created":"2026-01-02T00:00:00Z","enabled":"2026-01-03T00:00:00Z","secret":"ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="}]}`
+	want := time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC)
+	k, err := keyrotation.Parse([]byte(ring))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, delay := range []time.Duration{0, time.Minute, keyrotation.DefaultPropagationDelay, 1 << 62} {
+		if err := k.SetPropagationDelay(delay); err != nil {
+			t.Fatal(err)
+		}
+		data, parsed := reparse(t, k)
+		if !bytes.Contains(data, []byte(`"version": 2`)) || !bytes.Contains(data, []byte(`"enabled": "2026-01-03T00:00:00Z"`)) {
+			t.Errorf("delay %v: Marshal() =\n%s\nwant version 2 with the enabled time", delay, data)
+		}
+		if got := parsed.Keys()[1].Enabled; !got.Equal(want) {
+			t.Errorf("delay %v: Enabled after Marshal and Parse = %v, want %v", delay, got, want)
+		}
+	}
+
+	// Disable clears it, and the file is version 1 again; Enable sets it
+	// anew.
+	if err := k.Disable(2); err != nil {
+		t.Fatal(err)
+	}
+	if got := k.Keys()[1]; got.ID != 2 || !got.Enabled.IsZero() {
+		t.Errorf("after Disable: %+v, want key 2 with no enabled time", got)
+	}
+	if data, _ := reparse(t, k); !bytes.Contains(data, []byte(`"version": 1`)) || bytes.Contains(data, []byte("enabled")) {
+		t.Errorf("after Disable: Marshal() =\n%s\nwant version 1 without enabled", data)
+	}
+	before := time.Now().Truncate(time.Second)
+	if err := k.Enable(2); err != nil {
+		t.Fatal(err)
+	}
+	if got := k.Keys()[1].Enabled; got.Before(before) {
+		t.Errorf("after Enable again: Enabled = %v, want from %v", got, before)
 	}
 }
 

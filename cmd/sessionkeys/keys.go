@@ -218,6 +218,11 @@ var enableCommand = &command{
 open again once the servers load FILE. It undoes disable. Servers that still
 have the key disabled reject what it seals, so promote waits the propagation
 delay again, counted from enable.
+
+Enable records when, which makes FILE a version 2 ring file until the key is
+promoted or disabled: every server that loads FILE must run a release that
+reads version 2 before you enable a key (see the keyrotation package
+documentation, "File format").
 `,
 	run: func(e *env, c *command, args []string) error {
 		return setState(e, c, args, keyrotation.Active)
