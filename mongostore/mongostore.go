@@ -266,48 +266,47 @@ func (s *Store) Load(ctx context.Context, token string) (*session.Session, error
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	sess, err := s.find(ctx, hashID(id))
+	sess, sealedBy, err := s.find(ctx, hashID(id))
 	if err != nil {
 		return nil, err
 	}
 	if sess.ID() != id {
 		return nil, session.ErrInvalid
 	}
-	if kid != s.keys.PrimaryID() {
-		// Re-sign the token under the primary on this response, even when
-		// the record is already sealed under it (after Rewrap, say).
+	if primary := s.keys.PrimaryID(); kid != primary || sealedBy != primary {
+		// Re-seal the record and re-sign the token under the primary on
+		// this response. Either can lag the other: Rewrap re-seals
+		// records, and the token stays until its next save.
 		sess.Touch()
 	}
 	return sess, nil
 }
 
-// find reads and opens the live record under key.
-func (s *Store) find(ctx context.Context, key []byte) (*session.Session, error) {
+// find reads and opens the live record under key, and returns the ID of
+// the key that sealed it.
+func (s *Store) find(ctx context.Context, key []byte) (*session.Session, uint32, error) {
 	var doc record
 	err := s.coll.FindOne(ctx, bson.D{
 		{Key: "_id", Value: key},
 		{Key: "expiresAt", Value: bson.D{{Key: "$gt", Value: s.now()}}},
 	}).Decode(&doc)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, errNoRecord
+		return nil, 0, errNoRecord
 	}
 	if err != nil {
-		return nil, fmt.Errorf("mongostore: reading a session: %w", classify(err))
+		return nil, 0, fmt.Errorf("mongostore: reading a session: %w", classify(err))
 	}
 	plaintext, c, err := format.OpenBytes(doc.Data, 0, string(key), s.keys, keyrotation.PurposeRecord, make([]byte, 0, 64))
 	if err != nil {
 		s.log.WarnContext(ctx, "mongostore: session record failed authentication", "reason", err)
-		return nil, session.ErrInvalid
+		return nil, 0, session.ErrInvalid
 	}
 	sess, err := session.Restore(plaintext, session.ModeServer)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	sess.SetRevision(doc.Version)
-	if c.ID() != s.keys.PrimaryID() {
-		sess.Touch()
-	}
-	return sess, nil
+	return sess, c.ID(), nil
 }
 
 var errNoRecord = fmt.Errorf("%w: no live session record", session.ErrInvalid)
@@ -351,7 +350,7 @@ func (s *Store) Save(ctx context.Context, sess *session.Session) (string, error)
 	defer s.saving.take(key)()
 	for attempt := 1; ; attempt++ {
 		rev := sess.Revision()
-		matched, err := s.update(ctx, key, sess, &rev, rev+1, now, dev)
+		matched, err := s.update(ctx, key, sess, rev, now, dev)
 		if err != nil {
 			return "", err
 		}
@@ -417,11 +416,10 @@ func (s *Store) insert(ctx context.Context, sess *session.Session, key []byte, n
 	}
 }
 
-// update writes sess into the live record under key at version, if the
-// record is at version match (when match is not nil), and reports whether
-// a record matched.
-func (s *Store) update(ctx context.Context, key []byte, sess *session.Session, match *int64, version int64, now time.Time, dev *device) (bool, error) {
-	doc, err := s.seal(sess, key, version, now, dev)
+// update writes sess into the live record under key at version rev+1, if
+// the record is at version rev, and reports whether it was.
+func (s *Store) update(ctx context.Context, key []byte, sess *session.Session, rev int64, now time.Time, dev *device) (bool, error) {
+	doc, err := s.seal(sess, key, rev+1, now, dev)
 	if err != nil {
 		return false, err
 	}
@@ -440,10 +438,7 @@ func (s *Store) update(ctx context.Context, key []byte, sess *session.Session, m
 	} else {
 		update = bson.D{{Key: "$set", Value: set}, {Key: "$unset", Value: bson.D{{Key: "user", Value: ""}}}}
 	}
-	filter := bson.D{{Key: "_id", Value: key}, {Key: "expiresAt", Value: bson.D{{Key: "$gt", Value: now}}}}
-	if match != nil {
-		filter = append(filter, bson.E{Key: "version", Value: *match})
-	}
+	filter := bson.D{{Key: "_id", Value: key}, {Key: "expiresAt", Value: bson.D{{Key: "$gt", Value: now}}}, {Key: "version", Value: rev}}
 	res, err := s.coll.UpdateOne(ctx, filter, update)
 	if err != nil {
 		return false, fmt.Errorf("mongostore: updating a session: %w", classify(err))
@@ -470,8 +465,11 @@ func (s *Store) retire(ctx context.Context, sess *session.Session, prevKey []byt
 	defer func() {
 		sess.SetRevision(version)
 		if err != nil {
-			// No token names the new record yet; if this delete fails
-			// too, it only waits for its expiry.
+			// No token names the new record yet. The request's context
+			// may be what failed; if this delete fails too, the record
+			// only waits for its expiry.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
+			defer cancel()
 			_, _ = s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}})
 		}
 	}()
@@ -491,36 +489,39 @@ func (s *Store) retire(ctx context.Context, sess *session.Session, prevKey []byt
 			return err
 		}
 		rev = sess.Revision()
-		// The new record is this request's alone: no token names it yet.
-		version++
-		if _, err := s.update(ctx, key, sess, nil, version, now, dev); err != nil {
+		// No token names the new record yet, but RevokeUser may have
+		// deleted it.
+		matched, err := s.update(ctx, key, sess, version, now, dev)
+		if err != nil {
 			return err
 		}
+		if !matched {
+			return errEnded
+		}
+		version++
 	}
 }
 
 // rebase re-reads the record under key, which another request saved, and
-// merges it into sess (see session.Session.Rebase).
+// merges it into sess (see session.Session.Rebase). A record that is gone
+// was destroyed, renewed or revoked by that request: sess's changes cannot
+// be saved, and the error is errEnded rather than creating the record
+// again, which would undo a revocation.
 func (s *Store) rebase(ctx context.Context, key []byte, sess *session.Session) error {
-	latest, err := s.find(ctx, key)
+	latest, _, err := s.find(ctx, key)
+	if errors.Is(err, errNoRecord) {
+		return errEnded
+	}
 	if err != nil {
-		return reread(err)
+		return fmt.Errorf("mongostore: session changed concurrently and cannot be re-read: %w", err)
 	}
 	sess.Rebase(latest)
 	return nil
 }
 
-// reread wraps the error of re-reading a session that a concurrent request
-// saved first. A record that is gone was destroyed, renewed or revoked by
-// that request: this one's changes cannot be saved, and the error matches
-// session.ErrConflict rather than creating the record again, which would
-// undo a revocation.
-func reread(err error) error {
-	if errors.Is(err, errNoRecord) {
-		return fmt.Errorf("mongostore: %w: the session was ended by a concurrent request", session.ErrConflict)
-	}
-	return fmt.Errorf("mongostore: session changed concurrently and cannot be re-read: %w", err)
-}
+// errEnded is the error of a save that finds its session ended by another
+// request.
+var errEnded = fmt.Errorf("mongostore: %w: the session was ended by a concurrent request", session.ErrConflict)
 
 // backoff waits a random time that grows with attempt, so that requests
 // racing on one session spread out instead of colliding again.
