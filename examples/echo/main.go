@@ -11,7 +11,7 @@ import (
 )
 
 func main() {
-	demo.Serve("echo", "/cart", func(keys *keyrotation.Keyring) (http.Handler, error) { return newHandler(keys) })
+	demo.Serve("echo", "/cart", newHandler)
 }
 
 // newHandler returns the Echo server with sessions sealed under keys.

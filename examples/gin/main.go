@@ -14,7 +14,7 @@ import (
 )
 
 func main() {
-	demo.Serve("gin", "/cart", func(keys *keyrotation.Keyring) (http.Handler, error) { return newHandler(keys) })
+	demo.Serve("gin", "/cart", newHandler)
 }
 
 // newHandler returns the Gin engine with sessions sealed under keys.

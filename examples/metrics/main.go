@@ -14,8 +14,7 @@ import (
 func main() {
 	metrics := new(Metrics)
 	expvar.Publish("sessionseal", metrics)
-	// Counters are on /debug/vars.
-	demo.Serve("metrics", "/visit", func(keys *keyrotation.Keyring) (http.Handler, error) {
+	demo.Serve("metrics", "/visit, counters on /debug/vars", func(keys *keyrotation.Keyring) (http.Handler, error) {
 		return newHandler(keys, metrics, time.Now)
 	})
 }

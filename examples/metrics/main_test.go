@@ -18,7 +18,6 @@ import (
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/examples/internal/demotest"
 	"github.com/sessionseal/session/internal/testkit"
-	"github.com/sessionseal/session/keyrotation"
 )
 
 // expvar cannot unpublish a name, so the test binary publishes
@@ -73,10 +72,7 @@ type snapshot struct {
 }
 
 func TestCounters(t *testing.T) {
-	keys, err := keyrotation.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys := demotest.Keys(t)
 	metrics, events := new(Metrics), new(recorder)
 	published.Store(metrics)
 	// Sessions expire by Advance, not by sleeping.

@@ -15,8 +15,11 @@ import (
 
 // Serve runs an example from main: it parses -addr (default
 // 127.0.0.1:8080), generates a key ring in memory, builds the handler with
-// it and serves it, logging the URL of path. It returns only to exit.
-func Serve(name, path string, newHandler func(*keyrotation.Keyring) (http.Handler, error)) {
+// it and serves it, logging the URL of path; anything after the path, such
+// as ", counters on /debug/vars", ends the log line. It returns only to
+// exit. H lets newHandler return its framework's own type (*echo.Echo,
+// *gin.Engine), so that main passes it as it is.
+func Serve[H http.Handler](name, path string, newHandler func(*keyrotation.Keyring) (H, error)) {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
 	flag.Parse()
 	keys, err := keyrotation.Generate()
