@@ -27,7 +27,6 @@ func FuzzLegacyCookie(f *testing.F) {
 	// gorilla/sessions registers what its flashes need; applications
 	// register their own types the same way.
 	gob.Register([]any{})
-	made := map[string]bool{}
 	for _, v := range []any{
 		map[any]any{"user": "ada", "n": 42, "_flash": []any{"hi"}},
 		map[any]any{42: "non-string key"},
@@ -36,14 +35,12 @@ func FuzzLegacyCookie(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		made[tok] = true
 		f.Add(tok)
 	}
 	tok, err := jsonLegacy.Encode("legacy", map[string]any{"user": "bob"})
 	if err != nil {
 		f.Fatal(err)
 	}
-	made[tok] = true
 	f.Add(tok)
 	f.Add("MTcwMDAwMDAwMHxhYmN8ZGVm")
 	f.Add("")
@@ -56,10 +53,11 @@ func FuzzLegacyCookie(f *testing.F) {
 			return
 		}
 		// Fuzzing workers make their own seed cookies (random IVs), so what
-		// counts is whether a legacy codec itself authenticates the cookie.
+		// counts is whether a legacy codec itself authenticates the cookie;
+		// with MaxAge(0) it does so for every cookie it made.
 		var gobValues map[any]any
 		var jsonValues map[string]any
-		if !made[token] && legacy.Decode("legacy", token, &gobValues) != nil && jsonLegacy.Decode("legacy", token, &jsonValues) != nil {
+		if legacy.Decode("legacy", token, &gobValues) != nil && jsonLegacy.Decode("legacy", token, &jsonValues) != nil {
 			t.Fatalf("the migration accepted a cookie no codec authenticates: %q", token)
 		}
 		s.Keys()
