@@ -43,12 +43,11 @@ type Session struct {
 	mu      sync.Mutex
 	d       payload.Data
 	mode    Mode
-	prevID  string        // ID before Renew or Destroy, whose record a store deletes
-	removed []string      // keys deleted since load, for stores that merge writes
-	meta    metaSet       // metadata changed since load, for stores that merge writes
-	rev     int64         // the store's revision of the record it was loaded from
-	base    int64         // d.Issued of the copy loaded or last saved
-	idle    time.Duration // the idle timeout of the last setIssued
+	prevID  string   // ID before Renew or Destroy, whose record a store deletes
+	removed []string // keys deleted since load, for stores that merge writes
+	meta    metaSet  // metadata changed since load, for stores that merge writes
+	rev     int64    // the store's revision of the record it was loaded from
+	base    int64    // d.Issued of the copy loaded or last saved
 
 	fresh     bool // never saved
 	changed   bool // contents differ from what was loaded
@@ -492,13 +491,10 @@ func (s *Session) Rebase(latest *Session) {
 	s.d.Entries = entries
 	if s.meta&metaUser == 0 {
 		// A login in the other request restarted the lifetime with it,
-		// which moves the cap on this save's idle deadline.
+		// which moves the cap on the idle deadline: the later of the two
+		// requests' deadlines holds, within the new lifetime.
 		s.d.User, s.d.Created, s.d.Expires = ld.User, ld.Created, ld.Expires
-		if s.idle > 0 {
-			s.setIssued(s.d.Issued, s.idle)
-		} else {
-			s.d.IdleExpires = min(s.d.IdleExpires, s.d.Expires)
-		}
+		s.d.IdleExpires = min(max(s.d.IdleExpires, ld.IdleExpires), s.d.Expires)
 	}
 	if s.meta&metaRevocable == 0 {
 		s.d.Revocable = ld.Revocable
@@ -570,7 +566,6 @@ func (s *Session) start(t int64, idle, lifetime time.Duration) {
 // setIssued stamps a save at t: the idle deadline restarts, capped by the
 // absolute one.
 func (s *Session) setIssued(t int64, idle time.Duration) {
-	s.idle = idle
 	s.d.Issued = t
 	s.d.IdleExpires = min(t+int64(idle/time.Second), s.d.Expires)
 }
