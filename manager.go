@@ -42,9 +42,8 @@ type Options struct {
 
 	// TouchInterval rate-limits the refresh of an unchanged session's idle
 	// deadline: the Manager re-issues its token at most once per interval,
-	// not on every request. Default IdleTimeout/10, and at least one
-	// second. At least one second, since tokens record times in whole
-	// seconds, and at most IdleTimeout.
+	// not on every request. Default IdleTimeout/10. At least one second,
+	// since tokens record times in whole seconds, and at most IdleTimeout.
 	TouchInterval time.Duration
 
 	// ErrorHandler writes the response when a session cannot be loaded or

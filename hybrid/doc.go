@@ -22,19 +22,19 @@
 // # Security model
 //
 // Call Session.SetRevocable(true) for sessions that must be revocable one by
-// one: they always live on the server. RevokeUser logs a user out
-// everywhere: it deletes the user's server sessions and records a per-user
-// "not before" stamp in MongoDB, so that sessions of the user created or
-// logged in before it are refused, in either mode. The stamp is compared
-// with the session's creation time, which a save never moves, not with the
-// time it was last issued: a request in flight during the revocation, or a
-// server that had not seen the stamp yet, may re-issue a revoked session's
-// cookie, and that cookie is refused all the same. A login (a change of
-// the session's user) restarts the creation time. This departs from the
-// design, which compared the stamp with the time a cookie was issued: that
-// time moves on every save, so one late save undid the revocation for good. Each server caches a
-// user's stamp for Options.RevocationCacheTTL (default one minute): a
-// revocation made elsewhere reaches sessions here within that time.
+// one: they always live on the server. RevokeUser logs a user out everywhere:
+// it deletes the user's server sessions and records a per-user "not before"
+// stamp in MongoDB, so that sessions of the user created or logged in before it
+// are refused, in either mode. The stamp is compared with the session's
+// creation time, which a save never moves, not with the time it was last
+// issued: a request in flight during the revocation, or a server that had not
+// seen the stamp yet, may re-issue a revoked session's cookie, and that cookie
+// is refused all the same. A login (a change of the session's user) restarts
+// the creation time. This departs from the design, which compared the stamp
+// with the time a cookie was issued: that time moves on every save, so one late
+// save undid the revocation for good. Each server caches a user's stamp for
+// Options.RevocationCacheTTL (default one minute): a revocation made elsewhere
+// reaches sessions here within that time.
 //
 // # MongoDB unavailable
 //

@@ -28,8 +28,8 @@ type Server interface {
 	session.Store
 	// RevokeUser deletes every server session of the user.
 	RevokeUser(ctx context.Context, userID string) (int64, error)
-	// SetNotBefore records that the user's sessions issued before t are
-	// revoked, keeping the record for keep.
+	// SetNotBefore records that the user's sessions created (or logged
+	// in) before t are revoked, keeping the record for keep.
 	SetNotBefore(ctx context.Context, userID string, t time.Time, keep time.Duration) error
 	// NotBefore returns the time SetNotBefore recorded, or zero.
 	NotBefore(ctx context.Context, userID string) (time.Time, error)

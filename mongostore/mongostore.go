@@ -801,8 +801,8 @@ func unreachable(err error) bool {
 		errors.Is(err, mongo.ErrClientDisconnected) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// stamp is a user's "not before" time: sessions of the user issued before
-// it are revoked. Stamps share the collection with sessions; their _id
+// stamp is a user's "not before" time: sessions of the user created (or
+// logged in) before it are revoked. Stamps share the collection with sessions; their _id
 // never equals a session's, and they have no user field.
 type stamp struct {
 	ID        []byte    `bson:"_id"`
@@ -815,8 +815,8 @@ func stampID(userID string) []byte {
 	return h[:]
 }
 
-// SetNotBefore records that the user's sessions issued before t are
-// revoked, for stores whose sessions the server cannot delete (sealed
+// SetNotBefore records that the user's sessions created (or logged in)
+// before t are revoked, for stores whose sessions the server cannot delete (sealed
 // cookies). The stamp is kept for keep, which must cover the longest
 // session lifetime.
 func (s *Store) SetNotBefore(ctx context.Context, userID string, t time.Time, keep time.Duration) error {
@@ -849,19 +849,19 @@ func (s *Store) NotBefore(ctx context.Context, userID string) (time.Time, error)
 	return st.NotBefore, nil
 }
 
-// Rewrap re-seals under the ring's primary key every live session record
-// sealed under another key, and returns how many it re-sealed. Run it after
-// a promotion, so that the stored records stop depending on the old key at
-// once rather than as their sessions are used. It does not touch the
-// reference tokens clients hold: Load re-signs each under the primary key
-// on the client's next request, and disabling the old key refuses those
-// not re-signed yet, as it refuses cookies the old key sealed. Each update is conditioned on the record's version, so a
-// concurrent save (which re-seals under the primary anyway) wins. Rewrap
-// skips records already under the primary key, so a second run, or one
-// resumed after an interruption, does only what is left. Records that fail
-// authentication are left alone and logged. progress, when not nil, is
-// called after each record with the number seen and the number there were
-// at the start.
+// Rewrap re-seals under the ring's primary key every live session record sealed
+// under another key, and returns how many it re-sealed. Run it after a
+// promotion, so that the stored records stop depending on the old key at once
+// rather than as their sessions are used. It does not touch the reference
+// tokens clients hold: Load re-signs each under the primary key on the client's
+// next request, and disabling the old key refuses those not re-signed yet, as
+// it refuses cookies the old key sealed. Each update is conditioned on the
+// record's version, so a concurrent save (which re-seals under the primary
+// anyway) wins. Rewrap skips records already under the primary key, so a second
+// run, or one resumed after an interruption, does only what is left. Records
+// that fail authentication are left alone and logged. progress, when not nil,
+// is called after each record with the number seen and the number there were at
+// the start.
 func (s *Store) Rewrap(ctx context.Context, progress func(done, total int64)) (int64, error) {
 	live := bson.D{
 		{Key: "data", Value: bson.D{{Key: "$exists", Value: true}}},

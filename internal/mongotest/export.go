@@ -5,9 +5,9 @@ package mongotest
 // the fault harness in bench/faultload.
 type Process struct{ p *process }
 
-// StartProcess builds devmongo (once per change of its sources; see Run)
-// and starts it on a free loopback port with a new data directory. It
-// returns the server and its MongoDB URI, which Restart keeps.
+// StartProcess builds devmongo (once per change of its sources; see the package
+// documentation) and starts it on a free loopback port with a new data
+// directory. It returns the server and its MongoDB URI, which Restart keeps.
 func StartProcess() (*Process, string, error) {
 	p, uri, err := startDevmongo()
 	if err != nil {
