@@ -41,8 +41,8 @@ const maxTokenLen = 1024
 // Options configures a Store. The zero value is the secure choice; each
 // field's comment says its default.
 type Options struct {
-	// Timeout bounds every database call, on top of the caller's context.
-	// Default DefaultTimeout (2 seconds).
+	// Timeout bounds every database call after New, on top of the
+	// caller's context. Default DefaultTimeout (2 seconds).
 	Timeout time.Duration
 
 	// CleanupInterval is how often the store deletes expired records itself
@@ -121,7 +121,9 @@ type device struct {
 
 // New returns a Store on coll that seals records and signs reference tokens
 // with keys. It ensures the indexes: a TTL index on expiresAt and an index
-// on user. When the server refuses TTL indexes, the store deletes expired
+// on user, within ctx and at most a minute rather than Options.Timeout,
+// since a first build on a large collection takes longer than a request
+// should. When the server refuses TTL indexes, the store deletes expired
 // records itself every Options.CleanupInterval until Close.
 func New(ctx context.Context, coll *mongo.Collection, keys *keyrotation.Keyring, opts Options) (*Store, error) {
 	if coll == nil || keys == nil {
@@ -188,8 +190,11 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
+// indexTimeout bounds New's index builds.
+const indexTimeout = time.Minute
+
 func (s *Store) ensureIndexes(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	ctx, cancel := context.WithTimeout(ctx, max(indexTimeout, s.timeout))
 	defer cancel()
 	_, err := s.coll.Indexes().CreateOne(ctx, mongo.IndexModel{
 		Keys: bson.D{{Key: "user", Value: 1}},
