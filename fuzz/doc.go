@@ -16,20 +16,22 @@
 //   - FuzzLegacyCookie: gorilla/securecookie cookies through the migration
 //     of package gorillacompat.
 //
-// .ci/run runs each for 200,000 executions. Run one for hours with, for
-// example:
+// .ci/run runs each for 200,000 executions. Run one for an hour or more
+// with a larger count, for example:
 //
-//	go test ./fuzz -run '^$' -fuzz '^FuzzCookieLoad$' -fuzztime 1h
+//	go test ./fuzz -run '^$' -fuzz '^FuzzCookieLoad$' -fuzztime 50000000x
 //
-// Under Go 1.26 a run bounded by time can end with "context deadline
-// exceeded" and no failing input: a race in the fuzz coordinator
-// (golang/go#75804, fixed in Go 1.27), not a finding. A count of executions
-// ("-fuzztime 50000000x") avoids it.
+// A count, not a duration: under Go 1.26 a run bounded by time can end with
+// "context deadline exceeded" and no failing input, a race in the fuzz
+// coordinator (golang/go#75804, fixed in Go 1.27), not a finding.
 //
 // A crash the fuzzer finds is written to testdata/fuzz/FuzzName/; commit
 // that file with the fix, and it runs as a regression test in every plain
-// go test from then on. It replays the same way in every run: the targets
-// use the key ring in testdata/keys.json, made for them alone, and those
-// that seal use a fixed clock; the authentic seed tokens in
-// testdata/tokens/sealed-*.txt were sealed under both.
+// go test from then on. Every target but FuzzReferenceToken replays it the
+// same way in every run: they use the key ring in testdata/keys.json, made
+// for them alone, and those that seal use a fixed clock (FuzzSessionRoundTrip
+// takes it from the input; FuzzKeyringParse needs neither); the authentic
+// seed tokens in testdata/tokens/sealed-*.txt were sealed under both.
+// FuzzReferenceToken runs on the real clock against a database made afresh
+// in each run, so a token kept from an earlier run names no session there.
 package fuzz
