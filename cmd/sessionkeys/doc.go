@@ -11,8 +11,9 @@
 // keyrotation.WatchFile so that a new copy takes effect without a restart.
 // Every command that changes the ring writes it atomically (a temporary file,
 // then a rename) with mode 0600, keeping the file's owner, and holds a lock
-// on it meanwhile (flock, on Unix), so that two runs changing one ring take
-// turns. No command prints a key's secret.
+// on it meanwhile (flock, on Unix other than AIX and Solaris; illumos has
+// it), so that two runs changing one ring take turns; elsewhere, avoid
+// concurrent runs by hand. No command prints a key's secret.
 //
 // Usage:
 //
