@@ -12,6 +12,7 @@ import (
 
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/cookiestore"
+	"github.com/sessionseal/session/internal/testkit"
 	"github.com/sessionseal/session/keyrotation"
 )
 
@@ -116,7 +117,7 @@ func TestBearerTokens(t *testing.T) {
 		"empty":       "Bearer ",
 		"no token":    "Bearer",
 		"tab":         "Bearer\tgarbage",
-		"tampered":    "Bearer " + body.Token[:20] + flip(body.Token[20]) + body.Token[21:],
+		"tampered":    "Bearer " + body.Token[:20] + string(testkit.Flip(body.Token[20])) + body.Token[21:],
 		"foreign key": "Bearer " + strings.TrimSuffix(strings.Split(foreignToken, `"`)[3], `"`),
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -242,9 +243,3 @@ func TestStoreMadeSessionGetsDeadlines(t *testing.T) {
 }
 
 // flip returns a base64url character other than c.
-func flip(c byte) string {
-	if c == 'A' {
-		return "B"
-	}
-	return "A"
-}

@@ -15,20 +15,10 @@ import (
 	"github.com/sessionseal/session/keyrotation"
 )
 
+// newManager returns a Manager over a cookie store on a test clock.
 func newManager(t testing.TB) *session.Manager {
 	t.Helper()
-	keys, err := keyrotation.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := cookiestore.New(keys, cookiestore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := session.NewManager(store, session.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, m := clockManager(t, session.Options{})
 	return m
 }
 
@@ -206,7 +196,7 @@ func TestMarshalRestoreRoundTrip(t *testing.T) {
 
 // clockManager returns a Manager over a cookie store, both on a test
 // clock, with opts otherwise.
-func clockManager(t *testing.T, opts session.Options) (*testkit.Clock, *session.Manager) {
+func clockManager(t testing.TB, opts session.Options) (*testkit.Clock, *session.Manager) {
 	t.Helper()
 	clock := testkit.NewClock(time.Unix(1_800_000_000, 0))
 	keys, err := keyrotation.Generate()

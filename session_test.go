@@ -477,13 +477,7 @@ func TestKeyRotationResealsUnderNewPrimary(t *testing.T) {
 	if got := kidOf(t, sealedUnderA.Value); got != oldKid {
 		t.Fatalf("token kid %d, want primary %d", got, oldKid)
 	}
-	newKid, err := e.keys.Add()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.keys.ForcePromote(newKid); err != nil {
-		t.Fatal(err)
-	}
+	newKid := testkit.Rotate(t, e.keys)
 	resp, body := e.do(e.client, "GET", "/get?k=a")
 	if body != "1" {
 		t.Fatalf("old token after promote: got %q, want 1", body)

@@ -120,18 +120,11 @@ func TestTamperEveryByte(t *testing.T) {
 	// The same at the text level, for every character.
 	for i := range tok {
 		b := []byte(tok)
-		b[i] = flip(b[i])
+		b[i] = testkit.Flip(b[i])
 		if _, err := f.store.Load(ctx, string(b)); !errors.Is(err, session.ErrInvalid) {
 			t.Fatalf("character %d: got %v, want ErrInvalid", i, err)
 		}
 	}
-}
-
-func flip(c byte) byte {
-	if c == 'A' {
-		return 'B'
-	}
-	return 'A'
 }
 
 func TestTruncationAtEveryLength(t *testing.T) {
@@ -200,13 +193,7 @@ func TestUnknownAndDisabledKeys(t *testing.T) {
 	f := newFixture(t)
 	tok, _ := f.token(t)
 	old := f.keys.PrimaryID()
-	id, err := f.keys.Add()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.keys.ForcePromote(id); err != nil {
-		t.Fatal(err)
-	}
+	testkit.Rotate(t, f.keys)
 	s, err := f.store.Load(ctx, tok)
 	if err != nil {
 		t.Fatalf("token under the active old primary: %v", err)

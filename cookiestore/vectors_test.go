@@ -17,6 +17,7 @@ import (
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/internal/format"
 	"github.com/sessionseal/session/internal/payload"
+	"github.com/sessionseal/session/internal/testkit"
 	"github.com/sessionseal/session/keyrotation"
 )
 
@@ -152,7 +153,7 @@ var generators = map[string]func(t *testing.T) vector{
 		v := vector{Comment: "the reference token with one ciphertext character changed", Keyring: json.RawMessage(vectorRing),
 			CookieName: "__Host-session", Now: vectorNow, Nonce: "f0e1d2c3b4a5968778695a4b", Session: referenceSession()}
 		tok := []byte(v.seal(t))
-		tok[60] = flipChar(tok[60])
+		tok[60] = testkit.Flip(tok[60])
 		return vector{Comment: v.Comment, Keyring: v.Keyring, CookieName: v.CookieName, Now: v.Now, Token: string(tok), Error: "invalid"}
 	},
 	"expired-idle": func(t *testing.T) vector {
@@ -200,13 +201,6 @@ var generators = map[string]func(t *testing.T) vector{
 		return vector{Comment: "the valid-empty token with version byte 2", Keyring: v.Keyring,
 			CookieName: v.CookieName, Now: v.Now, Token: format.Base64.EncodeToString(b), Error: "invalid"}
 	},
-}
-
-func flipChar(c byte) byte {
-	if c == 'A' {
-		return 'B'
-	}
-	return 'A'
 }
 
 func TestVectors(t *testing.T) {

@@ -639,8 +639,7 @@ func TestCodecRotation(t *testing.T) {
 	oldID := keys.PrimaryID()
 	old := must[string](t)(codec.Encode(cookieName, map[any]any{"n": 1}))
 
-	newID := must[uint32](t)(keys.Add())
-	check(t, keys.ForcePromote(newID))
+	newID := testkit.Rotate(t, keys)
 	fresh := must[string](t)(codec.Encode(cookieName, map[any]any{"n": 2}))
 	if kid(t, old) != oldID || kid(t, fresh) != newID {
 		t.Errorf("key IDs %d, %d; want %d then %d", kid(t, old), kid(t, fresh), oldID, newID)

@@ -75,19 +75,6 @@ func (f *fixture) manager(t testing.TB, opts session.Options) *session.Manager {
 	return m
 }
 
-// rotate adds a key to keys and promotes it at once, and returns its ID.
-func rotate(t testing.TB, keys *keyrotation.Keyring) uint32 {
-	t.Helper()
-	id, err := keys.Add()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := keys.ForcePromote(id); err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
 // saveNew saves a new session holding a = 1 in store and returns it with
 // its token.
 func saveNew(t testing.TB, m *session.Manager, store *mongostore.Store) (*session.Session, string) {
@@ -381,7 +368,7 @@ func TestKeyRotationResealsRecord(t *testing.T) {
 	m := f.manager(t, session.Options{Cookie: session.CookieOptions{AllowInsecureHTTP: true}})
 	srv := server(t, m)
 	_, _, c := get(t, srv, "/set?k=a&v=1", nil)
-	id := rotate(t, f.keys)
+	id := testkit.Rotate(t, f.keys)
 	_, body, c2 := get(t, srv, "/get?k=a", c)
 	if body != "1" || c2 == c {
 		t.Fatalf("after promote: body %q, cookie re-issued %v", body, c2 != c)
@@ -401,7 +388,7 @@ func TestTokenResignedAfterRewrap(t *testing.T) {
 	srv := server(t, m)
 	old := f.keys.PrimaryID()
 	_, _, c := get(t, srv, "/set?k=a&v=1", nil)
-	rotate(t, f.keys)
+	testkit.Rotate(t, f.keys)
 	if n, err := f.store.Rewrap(ctx, nil); err != nil || n != 1 {
 		t.Fatalf("Rewrap: %d, %v; want 1", n, err)
 	}
@@ -714,7 +701,7 @@ func TestRewrap(t *testing.T) {
 		}
 		tokens = append(tokens, tok)
 	}
-	id := rotate(t, f.keys)
+	id := testkit.Rotate(t, f.keys)
 	var calls int64
 	n, err := f.store.Rewrap(ctx, func(done, total int64) {
 		calls++
@@ -826,7 +813,7 @@ func TestEdDSATokensVerifyWithTheJWKS(t *testing.T) {
 	}
 	// A disabled key leaves the set.
 	old := keys.PrimaryID()
-	id := rotate(t, keys)
+	id := testkit.Rotate(t, keys)
 	if err := keys.Disable(old); err != nil {
 		t.Fatal(err)
 	}

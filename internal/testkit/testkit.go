@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/keyrotation"
 )
 
 // Clock is a settable clock for Options.Now fields, safe for concurrent use.
@@ -61,6 +62,29 @@ func Request(t testing.TB, url, name string, c *http.Cookie) (int, string, *http
 		}
 	}
 	return resp.StatusCode, string(body), c
+}
+
+// Rotate adds a key to keys and promotes it at once, without the
+// propagation delay, and returns its ID.
+func Rotate(t testing.TB, keys *keyrotation.Keyring) uint32 {
+	t.Helper()
+	id, err := keys.Add()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := keys.ForcePromote(id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// Flip returns a base64url character other than c, to tamper with one
+// character of a token.
+func Flip(c byte) byte {
+	if c == 'A' {
+		return 'B'
+	}
+	return 'A'
 }
 
 // Load loads the session of cookie c through m, as a request would, and
