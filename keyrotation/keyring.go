@@ -344,8 +344,10 @@ func readyAt(e *entry, delay time.Duration) (ready, from time.Time) {
 		return from, from
 	}
 	// Times are kept in whole seconds, rounded down: one second more makes
-	// sure the wait is never shorter than the delay.
-	return from.Add(delay + time.Second), from
+	// sure the wait is never shorter than the delay. It is added to the
+	// time, not to the delay, whose sum could overflow to the past for a
+	// huge delay; Time.Add saturates instead.
+	return from.Add(delay).Add(time.Second), from
 }
 
 // ForcePromote is Promote without the propagation delay. It exists for

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -1158,6 +1159,36 @@ func TestPromoteWaitsForPropagation(t *testing.T) {
 		var pe *keyrotation.ParseError
 		if !errors.As(err, &pe) || pe.Field != "propagation_delay" {
 			t.Errorf("propagation_delay %s: got %v, want a ParseError naming the field", bad, err)
+		}
+	}
+}
+
+// TestPromoteHugeDelay checks that the largest delays hold Promote back
+// rather than overflow into the past and let it through at once.
+func TestPromoteHugeDelay(t *testing.T) {
+	for _, delay := range []time.Duration{
+		2562047*time.Hour + 47*time.Minute + 16*time.Second, // sessionkeys delay FILE 2562047h47m16s
+		math.MaxInt64,
+	} {
+		k, err := keyrotation.Generate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := k.SetPropagationDelay(delay); err != nil {
+			t.Fatal(err)
+		}
+		id, err := k.Add()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := k.PromotableAt(id); err != nil || !got.After(time.Now().Add(100*365*24*time.Hour)) {
+			t.Errorf("delay %v: PromotableAt = %v, %v; want centuries from now", delay, got, err)
+		}
+		if err := k.Promote(id); !errors.Is(err, keyrotation.ErrTooEarly) {
+			t.Errorf("delay %v: Promote = %v, want ErrTooEarly", delay, err)
+		}
+		if k.PrimaryID() == id {
+			t.Errorf("delay %v: a refused Promote changed the primary", delay)
 		}
 	}
 }
