@@ -12,7 +12,7 @@ import (
 	"github.com/sessionseal/session/keyrotation"
 )
 
-func main() { demo.Serve("chi", "/cart", newHandler) }
+func main() { demo.Serve("chi", newHandler, "/cart") }
 
 // newHandler returns the chi router with sessions sealed under keys.
 func newHandler(keys *keyrotation.Keyring) (http.Handler, error) {

@@ -11,7 +11,7 @@ import (
 )
 
 func main() {
-	demo.Serve("echo", "/cart", newHandler)
+	demo.Serve("echo", newHandler, "/cart")
 }
 
 // newHandler returns the Echo server with sessions sealed under keys.

@@ -14,7 +14,7 @@ import (
 )
 
 func main() {
-	demo.Serve("gin", "/cart", newHandler)
+	demo.Serve("gin", newHandler, "/cart")
 }
 
 // newHandler returns the Gin engine with sessions sealed under keys.

@@ -14,9 +14,9 @@ import (
 func main() {
 	metrics := new(Metrics)
 	expvar.Publish("sessionseal", metrics)
-	demo.Serve("metrics", "/visit, counters on /debug/vars", func(keys *keyrotation.Keyring) (http.Handler, error) {
+	demo.Serve("metrics", func(keys *keyrotation.Keyring) (http.Handler, error) {
 		return newHandler(keys, metrics, time.Now)
-	})
+	}, "/visit", "/debug/vars")
 }
 
 // newHandler returns the server: its pages report to obs, and /debug/vars

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"log"
 	"net/http"
+	"strings"
 
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/cookiestore"
@@ -15,11 +16,10 @@ import (
 
 // Serve runs an example from main: it parses -addr (default
 // 127.0.0.1:8080), generates a key ring in memory, builds the handler with
-// it and serves it, logging the URL of path; anything after the path, such
-// as ", counters on /debug/vars", ends the log line. It returns only to
-// exit. H lets newHandler return its framework's own type (*echo.Echo,
+// it and serves it, logging the URLs of paths. It returns only to exit. H
+// lets newHandler return its framework's own type (*echo.Echo,
 // *gin.Engine), so that main passes it as it is.
-func Serve[H http.Handler](name, path string, newHandler func(*keyrotation.Keyring) (H, error)) {
+func Serve[H http.Handler](name string, newHandler func(*keyrotation.Keyring) (H, error), paths ...string) {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
 	flag.Parse()
 	keys, err := keyrotation.Generate()
@@ -30,7 +30,11 @@ func Serve[H http.Handler](name, path string, newHandler func(*keyrotation.Keyri
 	if err != nil {
 		log.Fatal(err)
 	}
-	log.Printf("%s example listening on http://%s%s", name, *addr, path)
+	urls := make([]string, len(paths))
+	for i, p := range paths {
+		urls[i] = "http://" + *addr + p
+	}
+	log.Printf("%s example listening on %s", name, strings.Join(urls, " and "))
 	log.Fatal(http.ListenAndServe(*addr, h))
 }
 
