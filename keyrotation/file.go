@@ -73,12 +73,12 @@ func (e *ParseError) Is(target error) bool { return target == ErrInvalidKeyring 
 // by its owner only.
 func (k *Keyring) Marshal() ([]byte, error) {
 	k.mu.Lock()
-	delay, set := k.delay, k.delaySet
-	k.mu.Unlock()
-	return marshal(k.snap.Load(), delay, set)
+	defer k.mu.Unlock()
+	return k.marshal()
 }
 
-func marshal(s *snapshot, delay time.Duration, delaySet bool) ([]byte, error) {
+// marshal is Marshal with k.mu held.
+func (k *Keyring) marshal() ([]byte, error) {
 	type key struct {
 		ID       uint32 `json:"id"`
 		State    State  `json:"state"`
@@ -92,9 +92,12 @@ func marshal(s *snapshot, delay time.Duration, delaySet bool) ([]byte, error) {
 		PropagationDelay string `json:"propagation_delay,omitempty"`
 		Keys             []key  `json:"keys"`
 	}
+	s := k.snap.Load()
 	f := file{Version: fileVersion1, Keys: make([]key, len(s.keys))}
-	if delaySet {
-		f.PropagationDelay = delay.String()
+	// A ring that never set the delay leaves it out, so that the file
+	// follows DefaultPropagationDelay.
+	if k.recordDelay {
+		f.PropagationDelay = k.delay.String()
 	}
 	for i, e := range s.keys {
 		f.Keys[i] = key{
@@ -136,7 +139,7 @@ func marshal(s *snapshot, delay time.Duration, delaySet bool) ([]byte, error) {
 func (k *Keyring) WriteFile(path string) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	b, err := marshal(k.snap.Load(), k.delay, k.delaySet)
+	b, err := k.marshal()
 	if err != nil {
 		return err
 	}
@@ -230,8 +233,7 @@ func Parse(data []byte) (*Keyring, error) {
 	// it, wherever it appears.
 	var version int
 	var raw json.RawMessage
-	var delay time.Duration
-	delaySet := false
+	delay, recordDelay := DefaultPropagationDelay, false
 	p := newParser(data)
 	err := p.object("", []string{"version", "keys"}, []string{"propagation_delay"}, func(name string) error {
 		switch name {
@@ -247,7 +249,7 @@ func Parse(data []byte) (*Keyring, error) {
 			if err != nil || d < 0 {
 				return p.typeError(name, want)
 			}
-			delay, delaySet = d, true
+			delay, recordDelay = d, true
 			return nil
 		}
 		return p.value(name, &raw, "an array")
@@ -265,7 +267,7 @@ func Parse(data []byte) (*Keyring, error) {
 		return nil, err
 	}
 	k := newKeyring(keys)
-	k.delay, k.delaySet = delay, delaySet
+	k.delay, k.recordDelay = delay, recordDelay
 	return k, nil
 }
 

@@ -174,10 +174,11 @@ type Keyring struct {
 
 	mu  sync.Mutex
 	mat map[uint32]*material // every key in the ring; guarded by mu
-	// delay is the propagation delay when delaySet, else the default;
-	// guarded by mu.
-	delay    time.Duration
-	delaySet bool
+	// delay is the propagation delay in force, DefaultPropagationDelay
+	// unless set; recordDelay says that it was set, by the file or by
+	// SetPropagationDelay, and so goes in the file. Guarded by mu.
+	delay       time.Duration
+	recordDelay bool
 }
 
 // DefaultPropagationDelay is the propagation delay of a ring that sets
@@ -196,16 +197,7 @@ var ErrTooEarly = fmt.Errorf("%w: key not yet propagated", ErrUnsafe)
 func (k *Keyring) PropagationDelay() time.Duration {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return propagationDelay(k.delay, k.delaySet)
-}
-
-// propagationDelay returns the delay in force: delay when set, else the
-// default.
-func propagationDelay(delay time.Duration, set bool) time.Duration {
-	if !set {
-		return DefaultPropagationDelay
-	}
-	return delay
+	return k.delay
 }
 
 // SetPropagationDelay sets the propagation delay; see PropagationDelay.
@@ -218,13 +210,13 @@ func (k *Keyring) SetPropagationDelay(d time.Duration) error {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.delay, k.delaySet = d, true
+	k.delay, k.recordDelay = d, true
 	return nil
 }
 
 // newKeyring returns a Keyring of keys, whose materials it keeps.
 func newKeyring(keys []entry) *Keyring {
-	k := &Keyring{mat: make(map[uint32]*material, len(keys))}
+	k := &Keyring{mat: make(map[uint32]*material, len(keys)), delay: DefaultPropagationDelay}
 	for _, e := range keys {
 		k.mat[e.id] = e.m
 	}
@@ -327,7 +319,7 @@ func (k *Keyring) PromotableAt(id uint32) (time.Time, error) {
 	if e == nil {
 		return time.Time{}, fmt.Errorf("%w %d", ErrUnknownKey, id)
 	}
-	ready, _ := readyAt(e, propagationDelay(k.delay, k.delaySet))
+	ready, _ := readyAt(e, k.delay)
 	return ready, nil
 }
 
@@ -372,14 +364,13 @@ func (k *Keyring) promote(id uint32, force bool) error {
 	case Disabled:
 		return fmt.Errorf("%w: cannot promote the disabled key %d: enable it first", ErrUnsafe, id)
 	}
-	delay := propagationDelay(k.delay, k.delaySet)
-	if ready, from := readyAt(&keys[i], delay); !force && time.Now().Before(ready) {
+	if ready, from := readyAt(&keys[i], k.delay); !force && time.Now().Before(ready) {
 		what := "added"
 		if from.After(keys[i].created) {
 			what = "enabled again"
 		}
 		return fmt.Errorf("%w: key %d was %s at %s; promote it from %s, once every server has it active (propagation delay %v), or force it",
-			ErrTooEarly, id, what, from.Format(time.RFC3339), ready.Format(time.RFC3339), delay)
+			ErrTooEarly, id, what, from.Format(time.RFC3339), ready.Format(time.RFC3339), k.delay)
 	}
 	// keys[0] is the primary: snapshots keep the primary first.
 	keys[0].state = Active

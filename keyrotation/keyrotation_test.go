@@ -2,6 +2,7 @@ package keyrotation_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -1160,6 +1161,75 @@ func TestPromoteWaitsForPropagation(t *testing.T) {
 		if !errors.As(err, &pe) || pe.Field != "propagation_delay" {
 			t.Errorf("propagation_delay %s: got %v, want a ParseError naming the field", bad, err)
 		}
+	}
+}
+
+// TestPropagationDelayInFile checks that the file records the propagation
+// delay once it has been set, even to the default, and leaves it out
+// otherwise, so that such a ring follows DefaultPropagationDelay.
+func TestPropagationDelayInFile(t *testing.T) {
+	const keys = `"keys":[{"id":1,"state":"primary","created":"2026-01-01T00:00:00Z","secret":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}]}`
+	parse := func(data string) func(t *testing.T) *keyrotation.Keyring {
+		return func(t *testing.T) *keyrotation.Keyring {
+			k, err := keyrotation.Parse([]byte(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return k
+		}
+	}
+	set := func(from func(t *testing.T) *keyrotation.Keyring, d time.Duration) func(t *testing.T) *keyrotation.Keyring {
+		return func(t *testing.T) *keyrotation.Keyring {
+			k := from(t)
+			if err := k.SetPropagationDelay(d); err != nil {
+				t.Fatal(err)
+			}
+			return k
+		}
+	}
+	generate := func(t *testing.T) *keyrotation.Keyring {
+		k, err := keyrotation.Generate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	replaced := func(from func(t *testing.T) *keyrotation.Keyring) func(t *testing.T) *keyrotation.Keyring {
+		return func(t *testing.T) *keyrotation.Keyring {
+			k := set(generate, 5*time.Minute)(t)
+			k.Replace(from(t))
+			return k
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		ring  func(t *testing.T) *keyrotation.Keyring
+		delay time.Duration
+		field string // "" for none
+	}{
+		{"generated", generate, keyrotation.DefaultPropagationDelay, ""},
+		{"generated, set to the default", set(generate, keyrotation.DefaultPropagationDelay), keyrotation.DefaultPropagationDelay, `"1h0m0s"`},
+		{"generated, set to 0", set(generate, 0), 0, `"0s"`},
+		{"parsed without", parse(`{"version":1,` + keys), keyrotation.DefaultPropagationDelay, ""},
+		{"parsed with 0", parse(`{"version":1,"propagation_delay":"0s",` + keys), 0, `"0s"`},
+		{"parsed with 2h", parse(`{"version":1,"propagation_delay":"2h",` + keys), 2 * time.Hour, `"2h0m0s"`},
+		{"replaced by a ring without", replaced(parse(`{"version":1,` + keys)), keyrotation.DefaultPropagationDelay, ""},
+		{"replaced by a ring with 2h", replaced(parse(`{"version":1,"propagation_delay":"2h",` + keys)), 2 * time.Hour, `"2h0m0s"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k := tc.ring(t)
+			if got := k.PropagationDelay(); got != tc.delay {
+				t.Errorf("PropagationDelay() = %v, want %v", got, tc.delay)
+			}
+			data, parsed := reparse(t, k)
+			if got := parsed.PropagationDelay(); got != tc.delay {
+				t.Errorf("PropagationDelay() after Marshal and Parse = %v, want %v", got, tc.delay)
+			}
+			has := bytes.Contains(data, []byte(`"propagation_delay"`))
+			if tc.field == "" && has || tc.field != "" && !bytes.Contains(data, []byte(`"propagation_delay": `+tc.field)) {
+				t.Errorf("Marshal() =\n%s\nwant propagation_delay %s", data, cmp.Or(tc.field, "absent"))
+			}
+		})
 	}
 }
 

@@ -120,7 +120,7 @@ func (k *Keyring) Replace(next *Keyring) {
 	next.mu.Lock()
 	keys := next.clone()
 	mat := next.mat
-	delay, delaySet := next.delay, next.delaySet
+	delay, recordDelay := next.delay, next.recordDelay
 	next.mu.Unlock()
 
 	k.mu.Lock()
@@ -134,6 +134,6 @@ func (k *Keyring) Replace(next *Keyring) {
 		fresh[e.id] = e.m
 	}
 	k.mat = fresh
-	k.delay, k.delaySet = delay, delaySet
+	k.delay, k.recordDelay = delay, recordDelay
 	k.snap.Store(newSnapshot(keys))
 }
