@@ -114,6 +114,16 @@ func (f *fixture) do(t *testing.T, path string, c *http.Cookie) (int, string, *h
 	return testkit.Request(t, f.srv.URL+path, cookieName, c)
 }
 
+// aliceOnServer logs alice in and grows her session past the cookie, and
+// returns it with its reference cookie.
+func (f *fixture) aliceOnServer(t *testing.T) (*session.Session, *http.Cookie) {
+	t.Helper()
+	_, _, c := f.do(t, "/login?u=alice", nil)
+	r, s := testkit.Load(t, f.m, c)
+	s.Set("big", strings.Repeat("x", 5000))
+	return s, testkit.Save(t, f.m, r, s)
+}
+
 func (f *fixture) records(t *testing.T) int64 {
 	t.Helper()
 	n, err := f.coll.CountDocuments(ctx, bson.D{{Key: "data", Value: bson.D{{Key: "$exists", Value: true}}}})
@@ -305,10 +315,7 @@ func TestMoveBackKeepsConcurrentSave(t *testing.T) {
 // merge into the new record, not take it for the one it loaded.
 func TestRecordMadeAgainIsNotOverwritten(t *testing.T) {
 	f := newFixture(t, hybrid.Options{})
-	_, _, c := f.do(t, "/login?u=alice", nil)
-	rGrow, grow := testkit.Load(t, f.m, c)
-	grow.Set("big", strings.Repeat("x", 5000))
-	onServer := testkit.Save(t, f.m, rGrow, grow)
+	_, onServer := f.aliceOnServer(t)
 
 	rSlow, slow := testkit.Load(t, f.m, onServer) // holds the first record
 	rShrink, shrink := testkit.Load(t, f.m, onServer)
@@ -384,10 +391,7 @@ func TestSpillReplacesLeftoverRecord(t *testing.T) {
 // and its record is gone.
 func TestLogoutIgnoresConcurrentSave(t *testing.T) {
 	f := newFixture(t, hybrid.Options{})
-	_, _, c := f.do(t, "/login?u=alice", nil)
-	rGrow, grow := testkit.Load(t, f.m, c)
-	grow.Set("big", strings.Repeat("x", 5000))
-	onServer := testkit.Save(t, f.m, rGrow, grow)
+	grow, onServer := f.aliceOnServer(t)
 
 	rOut, out := testkit.Load(t, f.m, onServer)
 	rOther, other := testkit.Load(t, f.m, onServer)
