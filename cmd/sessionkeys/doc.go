@@ -63,9 +63,10 @@
 //	enable FILE ID
 //
 // Makes the disabled key ID active again. Promote then waits the
-// propagation delay again, counted from enable. FILE is then a version 2
-// ring file until the key is promoted or disabled: every server that loads
-// it must read version 2 (see "File format" in package keyrotation).
+// propagation delay again, counted from enable; enable prints until when, as
+// add does. FILE is then a version 2 ring file until the key is promoted or
+// disabled: every server that loads it must read version 2 (see "File
+// format" in package keyrotation).
 //
 //	remove FILE ID
 //

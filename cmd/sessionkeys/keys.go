@@ -107,23 +107,31 @@ func runAdd(e *env, c *command, args []string) error {
 	}
 	path := args[0]
 	var id uint32
-	var ready time.Time
-	var delay time.Duration
+	var when string
 	err = modify(path, func(keys *keyrotation.Keyring) (bool, error) {
 		if id, err = keys.Add(); err != nil {
 			return false, err
 		}
-		ready, err = keys.PromotableAt(id)
-		delay = keys.PropagationDelay()
+		when, err = promotableFrom(keys, id)
 		return true, err
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "added active key %d\n", id)
-	fmt.Fprintf(e.stdout, "next: copy %s to every server; promote the key from %s (propagation delay %v):\n  sessionkeys promote %s %d\n",
-		path, formatTime(ready), delay, path, id)
+	fmt.Fprintf(e.stdout, "next: copy %s to every server; promote the key %s:\n  sessionkeys promote %s %d\n",
+		path, when, path, id)
 	return nil
+}
+
+// promotableFrom says when promote accepts key id of keys, as "from TIME
+// (propagation delay DURATION)", for the commands that start the wait.
+func promotableFrom(keys *keyrotation.Keyring, id uint32) (string, error) {
+	ready, err := keys.PromotableAt(id)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("from %s (propagation delay %v)", formatTime(ready), keys.PropagationDelay()), nil
 }
 
 var promoteCommand = &command{
@@ -217,7 +225,7 @@ var enableCommand = &command{
 	doc: `Enable makes the disabled key ID active again, so that the sessions it sealed
 open again once the servers load FILE. It undoes disable. Servers that still
 have the key disabled reject what it seals, so promote waits the propagation
-delay again, counted from enable.
+delay again, counted from enable; enable prints until when.
 
 Enable records when, which makes FILE a version 2 ring file until the key is
 promoted or disabled: every server that loads FILE must run a release that
@@ -249,9 +257,10 @@ func runDelay(e *env, c *command, args []string) error {
 	}
 	path := args[0]
 	d, err := time.ParseDuration(args[1])
-	if err != nil || d < 0 {
+	if err != nil {
 		return &usageError{cmd: c, msg: fmt.Sprintf("invalid DURATION %q: want a non-negative duration such as 15m or 2h", args[1])}
 	}
+	// SetPropagationDelay refuses a negative d, and says so.
 	if err := modify(path, func(keys *keyrotation.Keyring) (bool, error) {
 		return true, keys.SetPropagationDelay(d)
 	}); err != nil {
@@ -285,11 +294,17 @@ func modifyKey(e *env, c *command, args []string, f func(keys *keyrotation.Keyri
 
 // setState runs disable (to Disabled) or enable (to Active).
 func setState(e *env, c *command, args []string, to keyrotation.State) error {
+	var when string // when promote accepts a key enabled again
 	path, id, from, err := modifyKey(e, c, args, func(keys *keyrotation.Keyring, id uint32, from keyrotation.State) (bool, error) {
 		if to == keyrotation.Disabled {
 			return from != to, keys.Disable(id)
 		}
-		return from == keyrotation.Disabled, keys.Enable(id)
+		if err := keys.Enable(id); err != nil || from != keyrotation.Disabled {
+			return false, err
+		}
+		var err error
+		when, err = promotableFrom(keys, id)
+		return true, err
 	})
 	switch {
 	case errors.Is(err, keyrotation.ErrUnsafe) && from == keyrotation.Primary:
@@ -305,7 +320,7 @@ func setState(e *env, c *command, args []string, to keyrotation.State) error {
 		fmt.Fprintf(e.stdout, "key %d is already %s; nothing changed\n", id, from)
 	default:
 		fmt.Fprintf(e.stdout, "enabled key %d: it is active, and opens the sessions it sealed once the servers load %s\n", id, path)
-		fmt.Fprintf(e.stdout, "next: copy %s to every server; promote accepts the key again after the propagation delay\n", path)
+		fmt.Fprintf(e.stdout, "next: copy %s to every server; promote accepts the key again %s\n", path, when)
 	}
 	return nil
 }

@@ -188,7 +188,7 @@ func TestRotation(t *testing.T) {
 		},
 		{
 			name: "enable", args: []string{"enable", "FILE", "OLD"},
-			stdout: []string{"enabled key OLD"},
+			stdout: []string{"enabled key OLD", "promote accepts the key again from", "(propagation delay 1h0m0s)"},
 			check:  wantKeys(map[string]keyrotation.State{"OLD": keyrotation.Active, "NEW": keyrotation.Primary}, vars),
 		},
 		{
@@ -854,6 +854,14 @@ func TestDelay(t *testing.T) {
 	if err != nil || keys.PropagationDelay() != 15*time.Minute {
 		t.Fatalf("after delay 15m: %v, %v", keys, err)
 	}
+	// The library refuses a negative delay, and its error says why.
+	r = cli(t, []string{file}, "delay", file, "--", "-1h")
+	if r.code != 1 || !strings.Contains(r.stderr, "sessionkeys: delay: keyrotation: negative propagation delay -1h0m0s") {
+		t.Errorf("delay -1h: %+v, want exit 1 and the library's error", r)
+	}
+	if keys, err := keyrotation.LoadFile(file); err != nil || keys.PropagationDelay() != 15*time.Minute {
+		t.Fatalf("after a refused delay -1h: %v, %v; want the delay still 15m", keys, err)
+	}
 	if r := cli(t, []string{file}, "delay", file, "0"); r.code != 0 {
 		t.Fatalf("delay 0: %+v", r)
 	}
@@ -866,6 +874,34 @@ func TestDelay(t *testing.T) {
 	}
 	if r := cli(t, []string{file}, "promote", file, strconv.FormatUint(uint64(keys.Keys()[1].ID), 10)); r.code != 0 {
 		t.Errorf("promote with no delay: %+v", r)
+	}
+}
+
+// TestEnablePrintsPromotableAt checks that enable, like add, prints when
+// promote accepts the key: the wait starts again from enable.
+func TestEnablePrintsPromotableAt(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "keys.json")
+	for _, args := range [][]string{{"init", file}, {"delay", file, "15m"}, {"add", file}} {
+		if r := cli(t, []string{file}, args...); r.code != 0 {
+			t.Fatalf("%s: %+v", args[0], r)
+		}
+	}
+	id := loadRing(t, file).Keys()[1].ID
+	arg := strconv.FormatUint(uint64(id), 10)
+	if r := cli(t, []string{file}, "disable", file, arg); r.code != 0 {
+		t.Fatalf("disable: %+v", r)
+	}
+	r := cli(t, []string{file}, "enable", file, arg)
+	if r.code != 0 {
+		t.Fatalf("enable: %+v", r)
+	}
+	ready, err := loadRing(t, file).PromotableAt(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "next: copy " + file + " to every server; promote accepts the key again from " + formatTime(ready) + " (propagation delay 15m0s)\n"
+	if !strings.HasSuffix(r.stdout, want) {
+		t.Errorf("enable printed\n%s\nwant it to end with\n%s", r.stdout, want)
 	}
 }
 
