@@ -130,8 +130,9 @@
 //     Another version is an error: a later format needs a later version of
 //     this package.
 //   - propagation_delay: optional, how long after a key's creation (or
-//     after it was last enabled again) Promote accepts it, as a Go duration string such as "1h" or "15m"; absent
-//     means DefaultPropagationDelay.
+//     after it was last enabled again) Promote accepts it, as a Go
+//     duration string such as "1h" or "15m"; absent means
+//     DefaultPropagationDelay.
 //   - keys: an array of at least one key, exactly one of them primary.
 //   - id: the key ID, an integer from 1 to 4294967295, unique in the ring.
 //     Sealed values record it.

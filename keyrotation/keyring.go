@@ -399,8 +399,9 @@ func (k *Keyring) Disable(id uint32) error {
 // and records when (KeyInfo.Enabled, until Promote or Disable clears it):
 // Promote then waits for the propagation delay from that time, as for a new
 // key. The ring's file becomes version 2 (see "File format" in the package
-// documentation), which every reader of the ring must be able to read. Enabling an active or primary key does nothing.
-// It returns an error matching ErrUnknownKey for an ID not in the ring.
+// documentation), which every reader of the ring must be able to read.
+// Enabling an active or primary key does nothing. It returns an error
+// matching ErrUnknownKey for an ID not in the ring.
 func (k *Keyring) Enable(id uint32) error {
 	return k.setState(id, Active)
 }
@@ -436,9 +437,10 @@ func (k *Keyring) setState(id uint32, to State) error {
 
 // Remove deletes the disabled key id, and its secret, from the ring, for
 // good: once the ring is written and deployed, values the key sealed can be
-// opened only with an older copy of the ring file. It returns an error matching ErrUnsafe for a key that is not
-// disabled (disable it first: the step can be undone, this one cannot),
-// and one matching ErrUnknownKey for an ID not in the ring.
+// opened only with an older copy of the ring file. It returns an error
+// matching ErrUnsafe for a key that is not disabled (disable it first: the
+// step can be undone, this one cannot), and one matching ErrUnknownKey for
+// an ID not in the ring.
 func (k *Keyring) Remove(id uint32) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()

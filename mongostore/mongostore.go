@@ -807,8 +807,9 @@ func unreachable(err error) bool {
 }
 
 // stamp is a user's "not before" time: sessions of the user created (or
-// logged in) before it are revoked. Stamps share the collection with sessions; their _id
-// never equals a session's, and they have no user field.
+// logged in) before it are revoked. Stamps share the collection with
+// sessions; their _id never equals a session's, and they have no user
+// field.
 type stamp struct {
 	ID        []byte    `bson:"_id"`
 	NotBefore time.Time `bson:"notBefore"`
@@ -821,9 +822,9 @@ func stampID(userID string) []byte {
 }
 
 // SetNotBefore records that the user's sessions created (or logged in)
-// before t are revoked, for stores whose sessions the server cannot delete (sealed
-// cookies). The stamp is kept for keep, which must cover the longest
-// session lifetime.
+// before t are revoked, for stores whose sessions the server cannot delete
+// (sealed cookies). The stamp is kept for keep, which must cover the
+// longest session lifetime.
 func (s *Store) SetNotBefore(ctx context.Context, userID string, t time.Time, keep time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
