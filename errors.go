@@ -40,6 +40,10 @@ var (
 	// 409 Conflict, and the client keeps its cookie.
 	ErrConflict = errors.New("session: conflicting concurrent update")
 
+	// ErrDestroyed reports a call to Manager.Token for a session destroyed
+	// and not changed since: there is no session to issue a token for.
+	ErrDestroyed = errors.New("session: destroyed")
+
 	// ErrStoreUnavailable reports a store that cannot be reached. The
 	// default error handler answers 503 Service Unavailable, and the client
 	// keeps its cookie.

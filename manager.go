@@ -495,10 +495,10 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 	s.committed = true
 	destroyed, fresh, hadCookie, bearer := s.destroyed, s.fresh, s.hadCookie, s.bearer
 	// A destroyed session's record goes unconditionally, also when a
-	// change after Destroy started a new session (fresh, with the old ID
-	// kept as prevID): that one is saved as new, and never merges what
-	// another request saved to the destroyed one.
-	deleteRecord := s.prevID != "" && (destroyed || fresh)
+	// change after Destroy started a new session: that one is saved as
+	// new, and never merges what another request saved to the destroyed
+	// one.
+	deleteRecord := s.endsRecord()
 	save := !destroyed && (s.changed || s.touched || (!fresh && now-s.d.Issued >= m.touch))
 	resealed := save && !s.changed
 	if save {
@@ -592,12 +592,18 @@ func (m *Manager) write(ctx context.Context, r *http.Request, s *Session, save, 
 // Token saves s and returns a token for it, for an API client to send back
 // in an "Authorization: Bearer" header (see Options.Bearer). It sets no
 // cookie. Call it after login, for example, and return the token in the
-// response body.
+// response body. A session destroyed and not changed since has no token:
+// Token returns ErrDestroyed.
 func (m *Manager) Token(r *http.Request, s *Session) (string, error) {
 	s.mu.Lock()
+	if s.destroyed {
+		s.mu.Unlock()
+		return "", ErrDestroyed
+	}
+	deleteRecord := s.endsRecord()
 	m.stamp(s, m.now().Unix())
 	s.mu.Unlock()
-	return m.write(r.Context(), r, s, true, false, SaveEvent{})
+	return m.write(r.Context(), r, s, true, deleteRecord, SaveEvent{})
 }
 
 // fail reports err and lets the error handler write the response.

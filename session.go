@@ -402,12 +402,14 @@ func (s *Session) IssuedAt() time.Time {
 	return time.Unix(s.d.Issued, 0)
 }
 
-// BaseIssuedAt returns when the copy of the session that was loaded, or
-// last saved, was issued: IssuedAt before the save in progress moved it,
-// and the zero time for a new session. A server store compares it with a
-// record it finds under the session's ID: one written since was saved by
-// a concurrent request, one written before is left over from an earlier
-// save whose token the client never kept.
+// BaseIssuedAt returns when the copy of the session that was loaded was
+// issued (or last saved to a server record): IssuedAt before the saves of
+// this request moved it, and the zero time for a new session. A server
+// store records it when a session moves to it from its cookie, and
+// compares it with the one recorded on a record it finds under the
+// session's ID: a record moved from the same cookie or a later one was
+// saved by a concurrent request; one moved from an earlier cookie is left
+// over from a save whose token the client never kept.
 func (s *Session) BaseIssuedAt() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -546,10 +548,24 @@ func (s *Session) detach() {
 	s.prevID, s.rev, s.base, s.mode = "", 0, 0, ModeCookie
 }
 
-// saved records a successful save.
+// endsRecord reports whether a save of s must first delete the record of
+// the session it was loaded as: s was destroyed, or destroyed and then
+// changed, which starts a new session.
+func (s *Session) endsRecord() bool {
+	return s.prevID != "" && (s.destroyed || s.fresh)
+}
+
+// saved records a successful save. What changed since load stays marked
+// while no server record holds it (revision 0: a session in its cookie),
+// so that a later save in the same request that merges with a concurrent
+// one re-applies it, against the cookie it was loaded from.
 func (s *Session) saved() {
 	s.fresh, s.changed, s.touched, s.destroyed = false, false, false, false
-	s.prevID, s.removed, s.meta, s.base = "", nil, 0, s.d.Issued
+	s.prevID = ""
+	if s.rev == 0 {
+		return
+	}
+	s.removed, s.meta, s.base = nil, 0, s.d.Issued
 	for i := range s.d.Entries {
 		s.d.Entries[i].Dirty = false
 	}

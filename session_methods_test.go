@@ -294,3 +294,24 @@ func TestRebaseMovesIdleCap(t *testing.T) {
 		t.Errorf("after Rebase onto the login: expires %v, want %v (the idle timeout)", plain.ExpiresAt(), want)
 	}
 }
+
+// TestTokenOfDestroyedSession: a destroyed session has no token to issue
+// until it changes, which starts a new session.
+func TestTokenOfDestroyedSession(t *testing.T) {
+	m := newManager(t)
+	req := httptest.NewRequest("GET", "/", nil)
+	s := m.NewSession()
+	s.Set("a", 1)
+	if _, err := m.Token(req, s); err != nil {
+		t.Fatal(err)
+	}
+	s.Destroy()
+	if _, err := m.Token(req, s); !errors.Is(err, session.ErrDestroyed) {
+		t.Errorf("Token after Destroy: got %v, want ErrDestroyed", err)
+	}
+	old := s.ID()
+	s.AddFlash("logged out")
+	if _, err := m.Token(req, s); err != nil || s.ID() == old || len(s.Keys()) != 0 {
+		t.Errorf("Token after Destroy and a change: %v, ID kept %v, keys %v; want a new, empty session", err, s.ID() == old, s.Keys())
+	}
+}

@@ -114,6 +114,28 @@ func (f *fixture) do(t *testing.T, path string, c *http.Cookie) (int, string, *h
 	return testkit.Request(t, f.srv.URL+path, cookieName, c)
 }
 
+// otherServer returns the Manager of another server of the fleet: its own
+// store on the fixture's collection, with opts and the clock now.
+func (f *fixture) otherServer(t *testing.T, now func() time.Time, opts mongostore.Options) *session.Manager {
+	t.Helper()
+	opts.Now, opts.Logger, opts.Timeout = now, quiet, time.Second
+	server, err := mongostore.New(ctx, f.coll, f.keys, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Close() })
+	store, err := hybrid.New(f.keys, server, hybrid.Options{CookieName: cookieName, Now: now, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := session.NewManager(store, session.Options{Now: now, Logger: quiet,
+		Cookie: session.CookieOptions{AllowInsecureHTTP: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // aliceOnServer logs alice in and grows her session past the cookie, and
 // returns it with its reference cookie.
 func (f *fixture) aliceOnServer(t *testing.T) (*session.Session, *http.Cookie) {
@@ -345,19 +367,21 @@ func TestSpillReplacesLeftoverRecord(t *testing.T) {
 	for _, expired := range []bool{false, true} {
 		t.Run(fmt.Sprintf("expired=%v", expired), func(t *testing.T) {
 			f := newFixture(t, hybrid.Options{})
+			// One attempt: replacing the leftover record is not a retry.
+			m := f.otherServer(t, f.clock.Now, mongostore.Options{MaxAttempts: 1})
 			_, _, c := f.do(t, "/login?u=alice", nil)
-			rLost, lost := testkit.Load(t, f.m, c)
+			rLost, lost := testkit.Load(t, m, c)
 			lost.Set("x", "old")
 			lost.Set("big", strings.Repeat("x", 5000))
-			testkit.Save(t, f.m, rLost, lost) // the client never sees this cookie
+			testkit.Save(t, m, rLost, lost) // the client never sees this cookie
 			if lost.Mode() != session.ModeServer {
 				t.Fatalf("a 5000-byte session stayed in mode %v", lost.Mode())
 			}
 
 			f.clock.Advance(time.Second)
-			rCookie, inCookie := testkit.Load(t, f.m, c)
+			rCookie, inCookie := testkit.Load(t, m, c)
 			inCookie.Set("x", "new")
-			c = testkit.Save(t, f.m, rCookie, inCookie)
+			c = testkit.Save(t, m, rCookie, inCookie)
 			if inCookie.Mode() != session.ModeCookie {
 				t.Fatalf("a small session went to mode %v", inCookie.Mode())
 			}
@@ -368,9 +392,9 @@ func TestSpillReplacesLeftoverRecord(t *testing.T) {
 				f.clock.Advance(session.DefaultIdleTimeout - 2*time.Second)
 			}
 
-			rGrow, grow := testkit.Load(t, f.m, c)
+			rGrow, grow := testkit.Load(t, m, c)
 			grow.Set("big", strings.Repeat("y", 5000))
-			_, got := testkit.Load(t, f.m, testkit.Save(t, f.m, rGrow, grow))
+			_, got := testkit.Load(t, m, testkit.Save(t, m, rGrow, grow))
 			if x, _, _ := session.Value[string](got, "x"); x != "new" || !slices.Equal(got.Keys(), []string{"big", "hello", "x"}) {
 				t.Errorf("after the second move: x = %q, keys %v; want x = new and keys [big hello x]", x, got.Keys())
 			}
@@ -390,29 +414,106 @@ func TestSpillReplacesLeftoverRecord(t *testing.T) {
 // old one, neither its user nor the other request's change, comes back,
 // and its record is gone.
 func TestLogoutIgnoresConcurrentSave(t *testing.T) {
+	for _, viaToken := range []bool{false, true} {
+		t.Run(fmt.Sprintf("Token=%v", viaToken), func(t *testing.T) {
+			f := newFixture(t, hybrid.Options{})
+			grow, onServer := f.aliceOnServer(t)
+
+			rOut, out := testkit.Load(t, f.m, onServer)
+			rOther, other := testkit.Load(t, f.m, onServer)
+			other.Set("k", "saved meanwhile")
+			testkit.Save(t, f.m, rOther, other)
+			out.Destroy()
+			out.AddFlash("logged out")
+			var after *http.Cookie
+			if viaToken {
+				tok, err := f.m.Token(rOut, out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				after = &http.Cookie{Name: cookieName, Value: tok}
+			} else {
+				after = testkit.Save(t, f.m, rOut, out)
+			}
+
+			_, got := testkit.Load(t, f.m, after)
+			if got.User() != "" || len(got.Keys()) != 0 || got.ID() == grow.ID() {
+				t.Errorf("after the logout: user %q, keys %v, ID kept %v; want a new, empty session", got.User(), got.Keys(), got.ID() == grow.ID())
+			}
+			if flashes := got.Flashes(); !slices.Equal(flashes, []string{"logged out"}) {
+				t.Errorf("flashes after the logout: %v, want [logged out]", flashes)
+			}
+			if n := f.records(t); n != 0 {
+				t.Errorf("%d records after the logout, want none", n)
+			}
+			if _, err := f.store.Load(ctx, onServer.Value); !errors.Is(err, session.ErrInvalid) {
+				t.Errorf("the old reference after the logout: got %v, want ErrInvalid", err)
+			}
+		})
+	}
+}
+
+// TestConcurrentSpillOnSkewedServer: two requests of one cookie session
+// both outgrow it, the first on a server whose clock is two seconds
+// behind. The second still merges into the first's record: the cookie's
+// own issue time tells them apart, not the servers' clocks.
+func TestConcurrentSpillOnSkewedServer(t *testing.T) {
 	f := newFixture(t, hybrid.Options{})
-	grow, onServer := f.aliceOnServer(t)
+	_, _, c := f.do(t, "/login?u=alice", nil)
+	behind := f.otherServer(t, func() time.Time { return f.clock.Now().Add(-2 * time.Second) }, mongostore.Options{})
+	rA, a := testkit.Load(t, f.m, c)
+	rB, b := testkit.Load(t, behind, c)
+	b.Set("b", "from B")
+	b.Set("big", strings.Repeat("x", 5000))
+	testkit.Save(t, behind, rB, b)
+	a.Set("a", "from A")
+	a.Set("big2", strings.Repeat("y", 5000))
+	_, got := testkit.Load(t, f.m, testkit.Save(t, f.m, rA, a))
+	if keys := got.Keys(); !slices.Equal(keys, []string{"a", "b", "big", "big2", "hello"}) {
+		t.Errorf("keys after both spills: %v, want [a b big big2 hello]", keys)
+	}
+}
 
-	rOut, out := testkit.Load(t, f.m, onServer)
-	rOther, other := testkit.Load(t, f.m, onServer)
-	other.Set("k", "saved meanwhile")
-	testkit.Save(t, f.m, rOther, other)
-	out.Destroy()
-	out.AddFlash("logged out")
-	after := testkit.Save(t, f.m, rOut, out)
-
-	_, got := testkit.Load(t, f.m, after)
-	if got.User() != "" || len(got.Keys()) != 0 || got.ID() == grow.ID() {
-		t.Errorf("after the logout: user %q, keys %v, ID kept %v; want a new, empty session", got.User(), got.Keys(), got.ID() == grow.ID())
-	}
-	if flashes := got.Flashes(); !slices.Equal(flashes, []string{"logged out"}) {
-		t.Errorf("flashes after the logout: %v, want [logged out]", flashes)
-	}
-	if n := f.records(t); n != 0 {
-		t.Errorf("%d records after the logout, want none", n)
-	}
-	if _, err := f.store.Load(ctx, onServer.Value); !errors.Is(err, session.ErrInvalid) {
-		t.Errorf("the old reference after the logout: got %v, want ErrInvalid", err)
+// TestTokenThenSpill: a request issues a token for its cookie session
+// (Token), then outgrows the cookie, while another request of the same
+// session spilled it before or after that token. Both requests' changes
+// survive: the token's save left no record, so the spill still merges
+// against the cookie both requests loaded.
+func TestTokenThenSpill(t *testing.T) {
+	for _, otherFirst := range []bool{false, true} {
+		t.Run(fmt.Sprintf("otherFirst=%v", otherFirst), func(t *testing.T) {
+			f := newFixture(t, hybrid.Options{})
+			_, _, c := f.do(t, "/login?u=alice", nil)
+			f.clock.Advance(time.Second)
+			rA, a := testkit.Load(t, f.m, c)
+			rB, b := testkit.Load(t, f.m, c)
+			spillB := func() {
+				b.Set("b", "from B")
+				b.Set("big", strings.Repeat("x", 5000))
+				testkit.Save(t, f.m, rB, b)
+			}
+			if otherFirst {
+				spillB()
+				f.clock.Advance(time.Second)
+			}
+			a.Set("x", "from A")
+			if _, err := f.m.Token(rA, a); err != nil {
+				t.Fatal(err)
+			}
+			if a.Mode() != session.ModeCookie {
+				t.Fatalf("a small session went to mode %v", a.Mode())
+			}
+			if !otherFirst {
+				spillB()
+			}
+			a.Set("big2", strings.Repeat("y", 5000))
+			_, got := testkit.Load(t, f.m, testkit.Save(t, f.m, rA, a))
+			x, _, _ := session.Value[string](got, "x")
+			bv, _, _ := session.Value[string](got, "b")
+			if x != "from A" || bv != "from B" {
+				t.Errorf("after both spills: x = %q, b = %q; want both requests' values", x, bv)
+			}
+		})
 	}
 }
 

@@ -24,6 +24,8 @@
 //	expiresAt  when the session expires (Date)
 //	version    incremented by every write (int64)
 //	created, updated, device (user agent and IP of the last save)
+//	from       for a session that moved here from its cookie, when that cookie
+//	           was issued
 //
 // New creates an index on user and a TTL index on expiresAt. A server that
 // refuses TTL indexes (FerretDB) gets a cleanup loop instead, stopped by
@@ -46,6 +48,12 @@
 // that change different keys of one session therefore lose nothing; two that
 // change the same key keep the last write. Within one process, saves of the
 // same session also take turns, so they never race each other.
+//
+// A session that moves here from its cookie (see package hybrid) keeps its
+// ID, so two requests that both outgrow the cookie meet at one document:
+// the second merges into the first's. A document there from a move that
+// started from an older cookie is left over from a response the client
+// never kept; it is replaced, not merged, since the cookie has moved on.
 //
 // Across processes the conditional update alone decides, which needs a
 // server that applies it atomically, as MongoDB does. FerretDB 1.24 with

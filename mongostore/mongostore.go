@@ -112,6 +112,9 @@ type record struct {
 	Created   time.Time `bson:"created"`
 	Updated   time.Time `bson:"updated"`
 	Device    *device   `bson:"device,omitempty"`
+	// From is when the cookie was issued that a session moving from its
+	// cookie was loaded from (session.Session.BaseIssuedAt); see insert.
+	From time.Time `bson:"from,omitempty"`
 }
 
 type device struct {
@@ -121,9 +124,9 @@ type device struct {
 
 // New returns a Store on coll that seals records and signs reference tokens
 // with keys. It ensures the indexes: a TTL index on expiresAt and an index
-// on user, within ctx and at most a minute rather than Options.Timeout,
-// since a first build on a large collection takes longer than a request
-// should. When the server refuses TTL indexes, the store deletes expired
+// on user, within ctx and a deadline of a minute (or Options.Timeout if
+// longer), since a first build on a large collection takes longer than a
+// request should. When the server refuses TTL indexes, the store deletes expired
 // records itself every Options.CleanupInterval until Close.
 func New(ctx context.Context, coll *mongo.Collection, keys *keyrotation.Keyring, opts Options) (*Store, error) {
 	if coll == nil || keys == nil {
@@ -377,23 +380,25 @@ func (s *Store) Save(ctx context.Context, sess *session.Session) (string, error)
 
 // insert writes sess as a new record under key and reports whether it did.
 // A record can already be there only for a session moving from its cookie,
-// which keeps its ID. If that record was written since the cookie sess was
-// loaded from (see session.Session.BaseIssuedAt), another request moved
-// the same session first (two requests that both outgrew the cookie):
-// insert merges it into sess, like any concurrent save, and reports false
-// for Save to update it. If it was written before, or has expired, it is
-// left over from an earlier move whose token the client never kept, and
-// is older than the cookie: insert deletes it and tries again. Times are
-// compared in whole seconds, so a record left over from the same second
-// as the cookie is merged.
+// which keeps its ID; the record's From says which cookie that move started
+// from. If it is the cookie sess was loaded from, or a later one (see
+// session.Session.BaseIssuedAt), another request moved the same session
+// first (two requests that both outgrew the cookie): insert merges that
+// record into sess, like any concurrent save, and reports false for Save to
+// update it. If it started from an earlier cookie, or has expired, it is
+// left over from a move whose token the client never kept, and the cookie
+// has moved on since: insert deletes it and tries again, up to
+// Options.MaxAttempts times. Both times are the cookies' own issue times,
+// in whole seconds, so servers' clocks need not agree, but a record left
+// over from a cookie issued in the same second as this one is merged.
 func (s *Store) insert(ctx context.Context, sess *session.Session, key []byte, now time.Time, dev *device) (bool, error) {
 	first := firstVersion()
 	doc, err := s.seal(sess, key, first, now, dev)
 	if err != nil {
 		return false, err
 	}
-	doc.Created = sess.CreatedAt()
-	for attempt := 1; ; attempt++ {
+	doc.Created, doc.From = sess.CreatedAt(), sess.BaseIssuedAt()
+	for deleted := 0; ; deleted++ {
 		_, err := s.coll.InsertOne(ctx, doc)
 		switch {
 		case err == nil:
@@ -401,19 +406,19 @@ func (s *Store) insert(ctx context.Context, sess *session.Session, key []byte, n
 			return true, nil
 		case sess.PreviousID() != "" || !mongo.IsDuplicateKeyError(err):
 			return false, fmt.Errorf("mongostore: inserting a session: %w", classify(err))
-		case attempt >= s.attempts:
-			return false, fmt.Errorf("mongostore: %d attempts: %w", attempt, session.ErrConflict)
 		}
 		var found record
 		err = s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: key}},
-			options.FindOne().SetProjection(bson.D{{Key: "version", Value: 1}, {Key: "updated", Value: 1}, {Key: "expiresAt", Value: 1}})).Decode(&found)
+			options.FindOne().SetProjection(bson.D{{Key: "version", Value: 1}, {Key: "from", Value: 1}, {Key: "expiresAt", Value: 1}})).Decode(&found)
 		switch {
 		case errors.Is(err, mongo.ErrNoDocuments):
 			continue // deleted meanwhile
 		case err != nil:
 			return false, fmt.Errorf("mongostore: reading a session: %w", classify(err))
-		case found.ExpiresAt.After(now) && !found.Updated.Before(sess.BaseIssuedAt()):
+		case found.ExpiresAt.After(now) && !found.From.Before(doc.From):
 			return false, s.rebase(ctx, key, sess)
+		case deleted >= s.attempts:
+			return false, fmt.Errorf("mongostore: %d stale records replaced: %w", deleted, session.ErrConflict)
 		}
 		if _, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "version", Value: found.Version}}); err != nil {
 			return false, fmt.Errorf("mongostore: deleting a stale session record: %w", classify(err))
