@@ -543,11 +543,11 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 }
 
 // stamp sets the times of a save at now: a session whose user changed
-// starts its lifetime again, so that its creation time is never earlier
-// than its login (revocation stamps are checked against it), and the idle
-// deadline restarts. s.mu must be held.
+// since its last save starts its lifetime again, so that its creation time
+// is never earlier than its login (revocation stamps are checked against
+// it), and the idle deadline restarts. s.mu must be held.
 func (m *Manager) stamp(s *Session, now int64) {
-	if s.meta&metaUser != 0 && s.d.User != "" {
+	if s.login && s.d.User != "" {
 		s.start(now, m.idle, m.lifetime)
 		return
 	}

@@ -50,6 +50,7 @@ type Session struct {
 	base    int64    // d.Issued of the copy loaded or last saved
 
 	fresh     bool // never saved
+	login     bool // the user changed since the last save, which restarts the lifetime
 	changed   bool // contents differ from what was loaded
 	touched   bool // save even though unchanged
 	destroyed bool
@@ -268,6 +269,7 @@ func (s *Session) SetUser(id string) {
 	if s.d.User != id {
 		s.change()
 		s.meta |= metaUser
+		s.login = true
 		s.d.User = id
 	}
 }
@@ -560,7 +562,7 @@ func (s *Session) endsRecord() bool {
 // so that a later save in the same request that merges with a concurrent
 // one re-applies it, against the cookie it was loaded from.
 func (s *Session) saved() {
-	s.fresh, s.changed, s.touched, s.destroyed = false, false, false, false
+	s.fresh, s.changed, s.touched, s.destroyed, s.login = false, false, false, false, false
 	s.prevID = ""
 	if s.rev == 0 {
 		return

@@ -474,6 +474,62 @@ func TestConcurrentSpillOnSkewedServer(t *testing.T) {
 	}
 }
 
+// TestSpillOntoRecordWithoutFrom: a concurrent spill's record written by
+// an older release, without "from", is merged into as before, not taken
+// for a leftover.
+func TestSpillOntoRecordWithoutFrom(t *testing.T) {
+	f := newFixture(t, hybrid.Options{})
+	_, _, c := f.do(t, "/login?u=alice", nil)
+	f.clock.Advance(time.Second)
+	rA, a := testkit.Load(t, f.m, c)
+	rB, b := testkit.Load(t, f.m, c)
+	b.Set("b", "from B")
+	b.Set("big", strings.Repeat("x", 5000))
+	testkit.Save(t, f.m, rB, b)
+	if _, err := f.coll.UpdateMany(ctx, bson.D{}, bson.D{{Key: "$unset", Value: bson.D{{Key: "from", Value: ""}}}}); err != nil {
+		t.Fatal(err)
+	}
+	a.Set("a", "from A")
+	a.Set("big2", strings.Repeat("y", 5000))
+	_, got := testkit.Load(t, f.m, testkit.Save(t, f.m, rA, a))
+	if keys := got.Keys(); !slices.Equal(keys, []string{"a", "b", "big", "big2", "hello"}) {
+		t.Errorf("keys after both spills: %v, want [a b big big2 hello]", keys)
+	}
+}
+
+// TestSecondSaveKeepsLoginTime: a login saved by Token, then saved again
+// later in the same request, keeps the creation time of the login, so a
+// RevokeUser between the two saves refuses both tokens.
+func TestSecondSaveKeepsLoginTime(t *testing.T) {
+	f := newFixture(t, hybrid.Options{})
+	r := httptest.NewRequest("GET", "/", nil)
+	s, err := f.m.Load(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetUser("alice")
+	tok, err := f.m.Token(r, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := s.CreatedAt()
+	f.clock.Advance(2 * time.Second)
+	if _, err := f.store.RevokeUser(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(2 * time.Second)
+	s.Set("x", "y")
+	c := testkit.Save(t, f.m, r, s)
+	if !s.CreatedAt().Equal(created) {
+		t.Errorf("CreatedAt moved from %v to %v on a save without a login", created, s.CreatedAt())
+	}
+	for name, tok := range map[string]string{"token": tok, "cookie saved after RevokeUser": c.Value} {
+		if _, err := f.store.Load(ctx, tok); !errors.Is(err, session.ErrInvalid) {
+			t.Errorf("%s: got %v, want ErrInvalid (revoked)", name, err)
+		}
+	}
+}
+
 // TestTokenThenSpill: a request issues a token for its cookie session
 // (Token), then outgrows the cookie, while another request of the same
 // session spilled it before or after that token. Both requests' changes

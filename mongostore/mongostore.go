@@ -112,8 +112,9 @@ type record struct {
 	Created   time.Time `bson:"created"`
 	Updated   time.Time `bson:"updated"`
 	Device    *device   `bson:"device,omitempty"`
-	// From is when the cookie was issued that a session moving from its
-	// cookie was loaded from (session.Session.BaseIssuedAt); see insert.
+	// From is the session's base when the record was inserted
+	// (session.Session.BaseIssuedAt): for a session moving from its
+	// cookie, when that cookie was issued. See insert.
 	From time.Time `bson:"from,omitempty"`
 }
 
@@ -398,7 +399,7 @@ func (s *Store) insert(ctx context.Context, sess *session.Session, key []byte, n
 		return false, err
 	}
 	doc.Created, doc.From = sess.CreatedAt(), sess.BaseIssuedAt()
-	for deleted := 0; ; deleted++ {
+	for range s.attempts + 1 {
 		_, err := s.coll.InsertOne(ctx, doc)
 		switch {
 		case err == nil:
@@ -409,7 +410,13 @@ func (s *Store) insert(ctx context.Context, sess *session.Session, key []byte, n
 		}
 		var found record
 		err = s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: key}},
-			options.FindOne().SetProjection(bson.D{{Key: "version", Value: 1}, {Key: "from", Value: 1}, {Key: "expiresAt", Value: 1}})).Decode(&found)
+			options.FindOne().SetProjection(bson.D{{Key: "version", Value: 1}, {Key: "from", Value: 1},
+				{Key: "updated", Value: 1}, {Key: "expiresAt", Value: 1}})).Decode(&found)
+		if found.From.IsZero() {
+			// Written before records had the field: its last write is the
+			// best guess, on its server's clock.
+			found.From = found.Updated
+		}
 		switch {
 		case errors.Is(err, mongo.ErrNoDocuments):
 			continue // deleted meanwhile
@@ -417,13 +424,12 @@ func (s *Store) insert(ctx context.Context, sess *session.Session, key []byte, n
 			return false, fmt.Errorf("mongostore: reading a session: %w", classify(err))
 		case found.ExpiresAt.After(now) && !found.From.Before(doc.From):
 			return false, s.rebase(ctx, key, sess)
-		case deleted >= s.attempts:
-			return false, fmt.Errorf("mongostore: %d stale records replaced: %w", deleted, session.ErrConflict)
 		}
 		if _, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "version", Value: found.Version}}); err != nil {
 			return false, fmt.Errorf("mongostore: deleting a stale session record: %w", classify(err))
 		}
 	}
+	return false, fmt.Errorf("mongostore: %d inserts after replacing stale records: %w", s.attempts+1, session.ErrConflict)
 }
 
 // update writes sess into the live record under key at version rev+1, if
