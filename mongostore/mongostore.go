@@ -388,8 +388,8 @@ func (s *Store) Save(ctx context.Context, sess *session.Session) (string, error)
 // record into sess, like any concurrent save, and reports false for Save to
 // update it. If it started from an earlier cookie, or has expired, it is
 // left over from a move whose token the client never kept, and the cookie
-// has moved on since: insert deletes it and tries again, up to
-// Options.MaxAttempts times. Both times are the cookies' own issue times,
+// has moved on since: insert deletes it and tries again, giving up with
+// session.ErrConflict after Options.MaxAttempts+1 inserts. Both times are the cookies' own issue times,
 // in whole seconds, so servers' clocks need not agree, but a record left
 // over from a cookie issued in the same second as this one is merged.
 func (s *Store) insert(ctx context.Context, sess *session.Session, key []byte, now time.Time, dev *device) (bool, error) {
@@ -412,17 +412,19 @@ func (s *Store) insert(ctx context.Context, sess *session.Session, key []byte, n
 		err = s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: key}},
 			options.FindOne().SetProjection(bson.D{{Key: "version", Value: 1}, {Key: "from", Value: 1},
 				{Key: "updated", Value: 1}, {Key: "expiresAt", Value: 1}})).Decode(&found)
-		if found.From.IsZero() {
-			// Written before records had the field: its last write is the
-			// best guess, on its server's clock.
-			found.From = found.Updated
-		}
 		switch {
 		case errors.Is(err, mongo.ErrNoDocuments):
 			continue // deleted meanwhile
 		case err != nil:
 			return false, fmt.Errorf("mongostore: reading a session: %w", classify(err))
-		case found.ExpiresAt.After(now) && !found.From.Before(doc.From):
+		}
+		if found.From.IsZero() {
+			// Written without the field (by an older release, or for a
+			// new session): its last write is the best guess, on its
+			// server's clock.
+			found.From = found.Updated
+		}
+		if found.ExpiresAt.After(now) && !found.From.Before(doc.From) {
 			return false, s.rebase(ctx, key, sess)
 		}
 		if _, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "version", Value: found.Version}}); err != nil {
