@@ -453,47 +453,42 @@ func TestLogoutIgnoresConcurrentSave(t *testing.T) {
 	}
 }
 
-// TestConcurrentSpillOnSkewedServer: two requests of one cookie session
-// both outgrow it, the first on a server whose clock is two seconds
-// behind. The second still merges into the first's record: the cookie's
-// own issue time tells them apart, not the servers' clocks.
-func TestConcurrentSpillOnSkewedServer(t *testing.T) {
-	f := newFixture(t, hybrid.Options{})
-	_, _, c := f.do(t, "/login?u=alice", nil)
-	behind := f.otherServer(t, func() time.Time { return f.clock.Now().Add(-2 * time.Second) }, mongostore.Options{})
-	rA, a := testkit.Load(t, f.m, c)
-	rB, b := testkit.Load(t, behind, c)
-	b.Set("b", "from B")
-	b.Set("big", strings.Repeat("x", 5000))
-	testkit.Save(t, behind, rB, b)
-	a.Set("a", "from A")
-	a.Set("big2", strings.Repeat("y", 5000))
-	_, got := testkit.Load(t, f.m, testkit.Save(t, f.m, rA, a))
-	if keys := got.Keys(); !slices.Equal(keys, []string{"a", "b", "big", "big2", "hello"}) {
-		t.Errorf("keys after both spills: %v, want [a b big big2 hello]", keys)
-	}
-}
-
-// TestSpillOntoRecordWithoutFrom: a concurrent spill's record written by
-// an older release, without "from", is merged into as before, not taken
-// for a leftover.
-func TestSpillOntoRecordWithoutFrom(t *testing.T) {
-	f := newFixture(t, hybrid.Options{})
-	_, _, c := f.do(t, "/login?u=alice", nil)
-	f.clock.Advance(time.Second)
-	rA, a := testkit.Load(t, f.m, c)
-	rB, b := testkit.Load(t, f.m, c)
-	b.Set("b", "from B")
-	b.Set("big", strings.Repeat("x", 5000))
-	testkit.Save(t, f.m, rB, b)
-	if _, err := f.coll.UpdateMany(ctx, bson.D{}, bson.D{{Key: "$unset", Value: bson.D{{Key: "from", Value: ""}}}}); err != nil {
-		t.Fatal(err)
-	}
-	a.Set("a", "from A")
-	a.Set("big2", strings.Repeat("y", 5000))
-	_, got := testkit.Load(t, f.m, testkit.Save(t, f.m, rA, a))
-	if keys := got.Keys(); !slices.Equal(keys, []string{"a", "b", "big", "big2", "hello"}) {
-		t.Errorf("keys after both spills: %v, want [a b big big2 hello]", keys)
+// TestConcurrentSpillsMeet: two requests of one cookie session both
+// outgrow it; the second merges into the first's record. It does so when
+// the first ran on a server whose clock is two seconds behind (the
+// cookie's own issue time tells them apart, not the servers' clocks), and
+// when the first's record comes from an older release, without "from".
+func TestConcurrentSpillsMeet(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		skew     time.Duration
+		dropFrom bool
+	}{
+		{name: "first server behind", skew: -2 * time.Second},
+		{name: "record without from", dropFrom: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, hybrid.Options{})
+			_, _, c := f.do(t, "/login?u=alice", nil)
+			f.clock.Advance(time.Second)
+			first := f.otherServer(t, func() time.Time { return f.clock.Now().Add(tt.skew) }, mongostore.Options{})
+			rA, a := testkit.Load(t, f.m, c)
+			rB, b := testkit.Load(t, first, c)
+			b.Set("b", "from B")
+			b.Set("big", strings.Repeat("x", 5000))
+			testkit.Save(t, first, rB, b)
+			if tt.dropFrom {
+				if _, err := f.coll.UpdateMany(ctx, bson.D{}, bson.D{{Key: "$unset", Value: bson.D{{Key: "from", Value: ""}}}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			a.Set("a", "from A")
+			a.Set("big2", strings.Repeat("y", 5000))
+			_, got := testkit.Load(t, f.m, testkit.Save(t, f.m, rA, a))
+			if keys := got.Keys(); !slices.Equal(keys, []string{"a", "b", "big", "big2", "hello"}) {
+				t.Errorf("keys after both spills: %v, want [a b big big2 hello]", keys)
+			}
+		})
 	}
 }
 
