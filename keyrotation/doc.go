@@ -61,8 +61,13 @@
 // the ring's propagation delay ago (PropagationDelay, recorded in the file,
 // default one hour). Set the delay to the time a deployment takes to copy
 // the file everywhere plus the watchers' polling interval. ForcePromote
-// skips the check, for an emergency rotation after a leak. Waiting in step
-// 4 is the operator's part. Promoting too early makes the other servers
+// skips the check. Waiting in step 4 is the operator's part.
+//
+// After a leak of the ring (the file, a copy of it or the variable holding
+// it), every key in it is exposed, not only the primary one: EmergencyRotate
+// adds a new primary key and disables every other key in one change. Doing
+// it in steps leaves an exposed key active, and sessions forged under it get
+// re-sealed under the new key. Promoting too early makes the other servers
 // reject new sessions until they load the ring; disabling too early logs
 // out the users whose sessions the key sealed.
 //

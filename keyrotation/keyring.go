@@ -342,12 +342,55 @@ func readyAt(e *entry, delay time.Duration) (ready, from time.Time) {
 	return from.Add(delay).Add(time.Second), from
 }
 
-// ForcePromote is Promote without the propagation delay. It exists for
-// emergency rotation after a key has leaked, when sealing under the leaked
-// key must stop at once: servers that do not have the new key yet reject
-// sessions sealed under it until they load the ring.
+// ForcePromote is Promote without the propagation delay: servers that do
+// not have the key yet reject what it seals until they load the ring. Only
+// use it when that is acceptable, such as on a single server. It is not the
+// answer to a leak: the previous primary key stays active, and an exposed
+// ring file exposes every key in it; use EmergencyRotate.
 func (k *Keyring) ForcePromote(id uint32) error {
 	return k.promote(id, true)
+}
+
+// EmergencyRotate retires every key of the ring at once, for when its
+// secrets were exposed: a leaked copy of the ring file (or of the
+// environment variable, or of a backup) holds every key in it, not only the
+// primary one. In one change, it adds a new key, makes it primary without
+// the propagation delay, and disables every other key, so that nothing
+// sealed or signed under the exposed keys opens any more, forged or not. It
+// returns the new key's ID and the IDs of the keys it disabled (those that
+// were primary or active), in Keys order; keys already disabled stay so.
+//
+// Every session in use is lost: its user gets a fresh one. Write the ring
+// and copy it to every server at once; until a server loads it, that server
+// still opens what the exposed keys sealed, and rejects what the new key
+// seals. The disabled keys stay exposed for good: never Enable them again,
+// and Remove them once the incident is over.
+//
+// The same change made in steps (Add, ForcePromote, Disable of the primary
+// key) is not safe: a ring deployed between the steps, or a key left
+// active, opens forged values, and servers re-seal them under the new
+// primary key, out of reach of a later Disable.
+func (k *Keyring) EmergencyRotate() (id uint32, disabled []uint32, err error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	e, err := newKey(k.mat)
+	if err != nil {
+		return 0, nil, err
+	}
+	keys := k.clone()
+	for i := range keys {
+		if keys[i].state == Disabled {
+			continue
+		}
+		disabled = append(disabled, keys[i].id)
+		keys[i].state = Disabled
+		keys[i].enabled = time.Time{}
+	}
+	e.state = Primary
+	e.promoted = e.created
+	k.mat[e.id] = e.m
+	k.snap.Store(newSnapshot(append(keys, e)))
+	return e.id, disabled, nil
 }
 
 func (k *Keyring) promote(id uint32, force bool) error {
