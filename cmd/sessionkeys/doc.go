@@ -36,7 +36,8 @@
 //
 // Creates FILE holding one new primary key. It refuses an existing FILE;
 // --force overwrites an existing ring, for when every key in it must go at
-// once (the whole file leaked): every session sealed under it is lost.
+// once: every session sealed under it is lost. After a leak, emergency does
+// the same and keeps the ring's settings and its old keys, disabled.
 // --propagation-delay (default 1h, keyrotation.DefaultPropagationDelay) is
 // recorded in FILE: the time promote waits after add or enable.
 //
@@ -50,10 +51,10 @@
 //
 // Makes key ID the primary key; the previous primary key becomes active. It
 // refuses a disabled key, and a key added less than the propagation delay
-// ago, with the reason. --force skips the delay, and nothing else: it exists
-// for emergency rotation after a leak, when sealing under the leaked key must
-// stop at once, and means accepting that servers without the new key reject
-// the sessions sealed under it until they load the ring.
+// ago, with the reason. --force skips the delay, and nothing else: it means
+// accepting that servers without the new key reject the sessions sealed under
+// it until they load the ring. It is not the answer to a leak, since the
+// previous primary key stays active: use emergency.
 //
 //	disable FILE ID
 //
@@ -72,6 +73,12 @@
 //
 // Deletes key ID and its secret for good. It refuses a key that is not
 // disabled.
+//
+//	emergency FILE
+//
+// For a leak of the ring: adds a new key, makes it primary without the
+// propagation delay, and disables every other key, in one change, and prints
+// the keys it disabled. See "Emergency rotation after a leak" below.
 //
 //	delay FILE DURATION
 //
@@ -135,16 +142,21 @@
 //
 // # Emergency rotation after a leak
 //
-// When a key has leaked, whoever holds it can forge sessions until it is
-// disabled everywhere. Rotate at once, without the waits:
+// A leaked ring file, or a copy, backup or environment variable holding the
+// ring, exposes every key in it, not only the primary one. In the middle of a
+// routine rotation that includes the previous primary key, still active, and
+// a new key being propagated: whoever holds the file can forge sessions under
+// any of them. Disabling one key is not enough: a key left active opens forged
+// sessions, and servers re-seal them under the new primary key, out of reach
+// of a later disable. Rotate every key at once, in one step:
 //
-//	sessionkeys add FILE                  # NEW
-//	sessionkeys promote --force FILE NEW  # seal under NEW now
-//	sessionkeys disable FILE LEAKED       # forged and genuine sessions under LEAKED stop opening
+//	sessionkeys emergency FILE            # new primary key; every other key disabled
 //	# copy FILE to every server, at once
 //
-// Users whose cookies were sealed under the leaked key get a fresh session:
-// they are logged out, which is the point. Until a server loads the new ring
-// it rejects the sessions other servers sealed under NEW, so copy the file
-// everywhere as fast as you can. Remove the leaked key later, as usual.
+// From the moment a server loads the ring, every session sealed or signed
+// under the exposed keys is refused there, forged or genuine: every user gets
+// a fresh session, once, which is the point. Until a server loads the new ring
+// it still accepts the exposed keys, and rejects the sessions other servers
+// sealed under the new key, so copy the file everywhere as fast as you can.
+// Never enable the exposed keys again; remove them once the incident is over.
 package main

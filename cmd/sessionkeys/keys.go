@@ -24,7 +24,8 @@ by the servers only: anyone with a copy can open every session it sealed.
 Init refuses to replace an existing FILE. --force exists for the one case where
 replacing it is right: every key in FILE must go at once (the whole file leaked,
 say) and no session sealed under them is worth keeping, since all of them are
-lost. The propagation delay is recorded in FILE: promote refuses a key added
+lost. After a leak, sessionkeys emergency does the same and keeps the ring's
+settings, and its old keys disabled, so that inspect can name them. The propagation delay is recorded in FILE: promote refuses a key added
 less than that long ago (see promote -h); sessionkeys delay changes it later.
 `,
 	run: runInit,
@@ -146,21 +147,24 @@ Promote refuses, and says why, a disabled key and a key added less than the
 ring's propagation delay ago: a server that has not loaded the key yet rejects
 every session sealed under it. Copy FILE to every server after promoting.
 
---force skips the propagation delay, and nothing else. It exists for emergency
-rotation after a key has leaked, when sealing under the leaked key must stop at
-once: you accept that servers without the new key reject the sessions sealed
-under it until they load the ring, so copy FILE everywhere at once. The
-emergency procedure is: add, promote --force, disable the leaked key, copy FILE
-to every server:
+--force skips the propagation delay, and nothing else: you accept that servers
+without the new key reject the sessions sealed under it until they load the
+ring, so copy FILE everywhere at once:
 
   sessionkeys promote --force FILE ID
+
+It is not the answer to a leak: the previous primary key stays active, and a
+leaked FILE exposes every key in it, so forged sessions would still open and be
+re-sealed under the new key. After a leak, run instead:
+
+  sessionkeys emergency FILE
 `,
 	run: runPromote,
 }
 
 func runPromote(e *env, c *command, args []string) error {
 	flags := flag.NewFlagSet(c.name, flag.ContinueOnError)
-	force := flags.Bool("force", false, "promote a key added less than the propagation delay ago; for\nemergency rotation after a leak only (see above)")
+	force := flags.Bool("force", false, "promote a key added less than the propagation delay ago; not\nfor a leak (see above)")
 	args, err := e.parse(c, flags, args, 2)
 	if err != nil {
 		return err
@@ -185,7 +189,7 @@ func runPromote(e *env, c *command, args []string) error {
 	})
 	switch {
 	case errors.Is(err, keyrotation.ErrTooEarly):
-		return &hintError{err, "--force skips the propagation delay, for emergency rotation after a leak only: see sessionkeys promote -h"}
+		return &hintError{err, fmt.Sprintf("--force skips the propagation delay (see sessionkeys promote -h); after a leak, run sessionkeys emergency %s instead", path)}
 	case err != nil:
 		return err
 	case already:
@@ -195,10 +199,66 @@ func runPromote(e *env, c *command, args []string) error {
 	fmt.Fprintf(e.stdout, "promoted key %d to primary; key %d, the previous primary, is now active, so the sessions it sealed still open\n", id, previous)
 	if *force {
 		fmt.Fprintf(e.stdout, "forced: copy %s to every server now; until a server loads it, that server rejects the sessions sealed under key %d\n", path, id)
-		fmt.Fprintf(e.stdout, "if key %d leaked, disable it now: sessionkeys disable %s %d\n", previous, path, previous)
+		fmt.Fprintf(e.stdout, "after a leak this is not enough: key %d still opens, and a leaked ring file exposes every key in it; run sessionkeys emergency %s\n", previous, path)
 		return nil
 	}
 	fmt.Fprintf(e.stdout, "next: copy %s to every server; after the longest session lifetime, disable key %d:\n  sessionkeys disable %s %d\n", path, previous, path, previous)
+	return nil
+}
+
+var emergencyCommand = &command{
+	name:    "emergency",
+	args:    "FILE",
+	summary: "after FILE leaked: a new primary key, every other key disabled",
+	doc: `Emergency is the answer to a leak of the ring: FILE, a copy or a backup of it,
+or the environment variable that holds it. A leaked ring exposes every key in it,
+not only the primary one: in the middle of a rotation the previous primary key,
+still active, and a new key being propagated open forged sessions just as well.
+
+In one change, emergency adds a new key, makes it primary without waiting the
+propagation delay, and disables every other key, and prints what it disabled.
+Copy FILE to every server at once. From the moment a server loads it, no session
+sealed or signed under an exposed key opens there, forged or genuine: every user
+gets a fresh session, once. Until then that server still accepts the exposed
+keys, and rejects sessions other servers sealed under the new key.
+
+The disabled keys stay exposed for good: never enable them again. Remove them
+once the incident is over. Inspect still names the key that sealed a token.
+
+  sessionkeys emergency FILE
+`,
+	run: runEmergency,
+}
+
+func runEmergency(e *env, c *command, args []string) error {
+	args, err := e.parse(c, flag.NewFlagSet(c.name, flag.ContinueOnError), args, 1)
+	if err != nil {
+		return err
+	}
+	path := args[0]
+	var before []keyrotation.KeyInfo
+	var id uint32
+	err = modify(path, func(keys *keyrotation.Keyring) (bool, error) {
+		before = keys.Keys()
+		id, _, err = keys.EmergencyRotate()
+		return true, err
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "emergency rotation of %s: new primary key %d\n", path, id)
+	for _, k := range before {
+		if k.State == keyrotation.Disabled {
+			fmt.Fprintf(e.stdout, "key %d was already disabled\n", k.ID)
+		} else {
+			fmt.Fprintf(e.stdout, "disabled key %d (was %s)\n", k.ID, k.State)
+		}
+	}
+	fmt.Fprintf(e.stdout, "next: copy %s to every server at once; a server that loads it refuses every session sealed or signed under the keys above, and until then rejects those sealed under key %d\n", path, id)
+	fmt.Fprintf(e.stdout, "never enable the keys above again: their secrets are exposed; remove them once the incident is over:\n")
+	for _, k := range before {
+		fmt.Fprintf(e.stdout, "  sessionkeys remove %s %d\n", path, k.ID)
+	}
 	return nil
 }
 

@@ -33,7 +33,7 @@ type command struct {
 // commands lists the commands in the order of the overview.
 var commands = []*command{
 	initCommand, addCommand, promoteCommand, disableCommand, enableCommand,
-	removeCommand, delayCommand, listCommand, inspectCommand, rewrapCommand,
+	removeCommand, emergencyCommand, delayCommand, listCommand, inspectCommand, rewrapCommand,
 }
 
 // env is what a command writes to, and its clock.
@@ -133,8 +133,12 @@ usage: sessionkeys COMMAND [flags] ARGS...
 
 commands:
 `)
+	width := 0
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
+	}
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-*s %s\n", width, c.name, c.summary)
 	}
 	fmt.Fprint(w, `
 Flags come after the command name, anywhere among the other arguments, as in
@@ -144,8 +148,8 @@ sessionkeys promote --force FILE ID; -- ends them. Run 'sessionkeys COMMAND -h' 
 Routine rotation, copying FILE to every server after each change:
   add → copy → wait the propagation delay → promote → copy →
   wait the longest session lifetime → disable the old key → copy → remove
-Emergency rotation after a leak, copying FILE everywhere at once:
-  add → promote --force → disable the leaked key → copy
+Emergency rotation when FILE leaked (a copy of it exposes every key in it):
+  sessionkeys emergency FILE → copy FILE to every server at once
 
 Exit status: 0 on success, 1 when a command fails or refuses an unsafe
 step, 2 for a command line that cannot be run.

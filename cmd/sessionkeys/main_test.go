@@ -333,7 +333,7 @@ func TestUsage(t *testing.T) {
 		stderr string
 	}{
 		{name: "no arguments", args: nil, code: 2, stderr: "commands:\n  init"},
-		{name: "help", args: []string{"help"}, code: 0, stdout: "rewrap   re-seal"},
+		{name: "help", args: []string{"help"}, code: 0, stdout: "rewrap    re-seal"},
 		{name: "--help", args: []string{"--help"}, code: 0, stdout: "commands:"},
 		{name: "help command", args: []string{"help", "promote"}, code: 0, stdout: "usage: sessionkeys promote [--force]"},
 		{name: "help unknown", args: []string{"help", "frobnicate"}, code: 2, stderr: `unknown command "frobnicate"`},
