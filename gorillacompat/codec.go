@@ -128,7 +128,8 @@ func (c *Codec) Encode(name string, value any) (string, error) {
 // dst. A value that is malformed, tampered with, sealed for another cookie
 // or under a key the ring lacks or has disabled returns an error matching
 // session.ErrInvalid (one error, whichever check failed); an authentic one
-// older than MaxAge returns an error matching session.ErrExpired. Errors
+// older than MaxAge, or sealed more than session.MaxClockSkew ahead of the
+// clock, returns an error matching session.ErrExpired. Errors
 // implement securecookie.Error, with IsDecode true.
 func (c *Codec) Decode(name, value string, dst any) error {
 	if len(value) > format.MaxTokenLen {
@@ -145,8 +146,11 @@ func (c *Codec) Decode(name, value string, dst any) error {
 	}
 	issued := int64(binary.BigEndian.Uint64(plaintext))
 	// Expiry is checked only now, after authentication: a forged value
-	// learns nothing from the error.
-	if issued <= c.now().Unix()-c.maxAge {
+	// learns nothing from the error. A value sealed further ahead than
+	// session.MaxClockSkew came from a fast clock, and MaxAge counted from
+	// its time would not bound it.
+	now := c.now().Unix()
+	if issued <= now-c.maxAge || issued > now+int64(session.MaxClockSkew/time.Second) {
 		return &codecError{kind: decodeError, err: session.ErrExpired}
 	}
 	if err := c.sz.Deserialize(plaintext[issuedSize:], dst); err != nil {

@@ -760,6 +760,42 @@ func TestCodecMaxAge(t *testing.T) {
 	}
 }
 
+// TestCodecFutureTimesAreNotTrusted checks that a value sealed more than
+// session.MaxClockSkew ahead of the decoding clock is refused as expired:
+// MaxAge, counted from a time in the future, would not bound it.
+func TestCodecFutureTimesAreNotTrusted(t *testing.T) {
+	keys := newKeys(t)
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		ahead time.Duration // how far the sealing server's clock runs fast
+		later time.Duration // when the value is decoded, on a correct clock
+		want  error
+	}{
+		{"sealed a year ahead, decoded 30 days later", 365 * 24 * time.Hour, 30 * 24 * time.Hour, session.ErrExpired},
+		{"sealed 2h ahead", 2 * time.Hour, 0, session.ErrExpired},
+		{"one second beyond the skew", session.MaxClockSkew + time.Second, 0, session.ErrExpired},
+		{"within the skew", session.MaxClockSkew, 0, nil},
+	}
+	for _, tt := range tests {
+		fast := testkit.NewClock(now.Add(tt.ahead))
+		sealer := must[*gorillacompat.Codec](t)(gorillacompat.NewCodec(keys, gorillacompat.CodecOptions{Now: fast.Now}))
+		tok := must[string](t)(sealer.Encode(cookieName, "v"))
+		correct := testkit.NewClock(now.Add(tt.later))
+		codec := must[*gorillacompat.Codec](t)(gorillacompat.NewCodec(keys, gorillacompat.CodecOptions{Now: correct.Now}))
+		var v string
+		err := codec.Decode(cookieName, tok, &v)
+		if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
+			t.Errorf("%s: got %v, want %v", tt.name, err, tt.want)
+			continue
+		}
+		var se securecookie.Error
+		if err != nil && (!errors.As(err, &se) || !se.IsDecode()) {
+			t.Errorf("%s: %v is not a securecookie decode error", tt.name, err)
+		}
+	}
+}
+
 func TestCodecEncodeErrors(t *testing.T) {
 	keys := newKeys(t)
 	codec := must[*gorillacompat.Codec](t)(gorillacompat.NewCodec(keys, gorillacompat.CodecOptions{}))
