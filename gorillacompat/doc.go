@@ -66,7 +66,10 @@
 //     future would not bound it.
 //   - The cookie's name and value together must fit in session.MaxCookieSize
 //     (4096 bytes), beyond which browsers drop a cookie silently; a larger
-//     value is an error at Encode, matching session.ErrTooLarge.
+//     value is an error at Encode, matching session.ErrTooLarge, and a
+//     longer one is refused by Decode before it decodes anything. A
+//     FilesystemStore, which keeps values in files, can raise the limit
+//     with CodecOptions.MaxLength, always to a finite size.
 //
 // A Codec token has the version-1 layout of the module's sealed tokens
 // (version, flags 0, key ID, nonce, ciphertext, tag; see package
