@@ -457,7 +457,7 @@ func (m *Manager) loadToken(ctx context.Context, source, token string, now time.
 			// A session a store made (a converted legacy cookie) gets
 			// its deadlines here.
 			s.start(now.Unix(), m.idle, m.lifetime)
-		} else if m.expired(s, now) {
+		} else if !m.admit(s, now) {
 			s, err = nil, ErrExpired
 		}
 	}
@@ -477,20 +477,23 @@ func (m *Manager) loadToken(ctx context.Context, source, token string, now time.
 	return s, err
 }
 
-// expired checks s against the clock and the current options, which may be
-// stricter than those under which it was sealed. Deadlines are counted from
-// the session's own creation and issue times as well as read from it, and
-// those times may lie at most MaxClockSkew ahead: whatever clock sealed a
-// session, it ends by now+MaxClockSkew+Lifetime. Creation may follow the
-// last issue by a little, and is not refused for it: a save that merges a
-// concurrent login (Rebase) keeps the other request's creation time.
-func (m *Manager) expired(s *Session, now time.Time) bool {
+// admit bounds the deadlines of s, just loaded, by the current options,
+// which may be stricter than those it was sealed under, counted from its
+// own creation and issue times; and it reports whether s may be used at
+// now: its deadlines have not passed, and those times lie at most
+// MaxClockSkew ahead. Whatever clock sealed s and whatever it holds, it
+// ends by now+MaxClockSkew+Lifetime, and what the handler, the cookie's
+// Max-Age and the store see afterwards are the deadlines enforced here.
+// Creation may follow the last issue by a little, and is not refused for
+// it: a save that merges a concurrent login (Rebase) keeps the other
+// request's creation time.
+func (m *Manager) admit(s *Session, now time.Time) bool {
 	t := now.Unix()
 	d := &s.d
+	d.Expires = min(d.Expires, d.Created+int64(m.lifetime/time.Second))
+	d.IdleExpires = min(d.IdleExpires, d.Issued+int64(m.idle/time.Second), d.Expires)
 	ahead := t + int64(MaxClockSkew/time.Second)
-	return d.Created > ahead || d.Issued > ahead ||
-		t >= d.IdleExpires || t >= d.Expires ||
-		t >= d.Issued+int64(m.idle/time.Second) || t >= d.Created+int64(m.lifetime/time.Second)
+	return d.Created <= ahead && d.Issued <= ahead && t < d.IdleExpires
 }
 
 // reason names the class of a rejected token for logs.

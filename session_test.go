@@ -460,6 +460,27 @@ func TestShorterOptionsCutExistingSessions(t *testing.T) {
 	}
 }
 
+// TestSealedDeadlinesAreBoundedByOptions checks that a session sealed under
+// longer timeouts gets the deadlines of the current options, counted from
+// its own times, as soon as it is loaded: what the handler sees, and the
+// cookie's Max-Age when it is saved again, never reach past them.
+func TestSealedDeadlinesAreBoundedByOptions(t *testing.T) {
+	keys, err := keyrotation.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := newEnvWithKeys(t, keys, session.Options{IdleTimeout: 10 * time.Hour, Lifetime: 10 * time.Hour})
+	long.get("/persist")
+	c := long.jarCookie(long.client)
+	short := newEnvWithKeys(t, keys, session.Options{IdleTimeout: time.Hour, Lifetime: time.Hour})
+	short.clock.Advance(30 * time.Minute)
+	resp, _ := short.do(short.srv.Client(), "GET", "/set?k=a&v=1", c)
+	got := sessionCookie(resp, short.m.CookieName())
+	if want := start.Add(time.Hour); got == nil || got.MaxAge != 1800 || !got.Expires.Equal(want) {
+		t.Errorf("re-saved cookie: got %v, want Max-Age 1800 and Expires %v, the end of the current lifetime", got, want)
+	}
+}
+
 // TestFutureTimesAreNotTrusted checks that a token whose times lie more
 // than MaxClockSkew ahead of the verifier's clock is refused as expired: a
 // server whose clock runs fast must not issue sessions that outlive the
