@@ -25,8 +25,9 @@ var (
 	ErrUnknownKey = fmt.Errorf("%w: unknown or disabled key", ErrInvalid)
 
 	// ErrExpired reports an authentic token past its idle or absolute
-	// deadline. It is returned only after authentication. The Manager treats
-	// it as no session.
+	// deadline, or dated more than MaxClockSkew ahead of the clock that
+	// checks it. It is returned only after authentication. The Manager
+	// treats it as no session.
 	ErrExpired = errors.New("session: expired")
 
 	// ErrTooLarge reports a session whose token would not fit in a cookie.

@@ -17,6 +17,20 @@ const (
 	DefaultLifetime    = 7 * 24 * time.Hour
 )
 
+// MaxClockSkew is how far ahead of the verifying server's clock a token's
+// creation and issue times may lie. A token dated further ahead was sealed
+// by a server whose clock runs fast; the Manager refuses it as ErrExpired,
+// since otherwise its deadlines, counted from those times, would outlast
+// the options, and a revocation stamp made later on a correct clock would
+// not reach it. Times are whole seconds, so some skew is needed; servers
+// kept in step by NTP agree within milliseconds, and a clock left without
+// it drifts a second or two a day, so a minute absorbs weeks of lost sync
+// while a fast server gains its tokens at most a minute. Keep the servers
+// that share sessions within a minute of each other: beyond it, sessions
+// sealed by the one ahead are refused by the others until their clocks
+// catch up.
+const MaxClockSkew = time.Minute
+
 // maxCookieAttempts bounds how many cookies of the session's name one
 // request may make the Manager try, so that a request carrying many copies
 // costs a bounded number of store lookups.
@@ -443,7 +457,7 @@ func (m *Manager) loadToken(ctx context.Context, source, token string, now time.
 			// A session a store made (a converted legacy cookie) gets
 			// its deadlines here.
 			s.start(now.Unix(), m.idle, m.lifetime)
-		} else if m.expired(s, now) {
+		} else if !m.admit(s, now) {
 			s, err = nil, ErrExpired
 		}
 	}
@@ -463,13 +477,23 @@ func (m *Manager) loadToken(ctx context.Context, source, token string, now time.
 	return s, err
 }
 
-// expired checks s against the current options, which may be stricter than
-// those under which it was sealed.
-func (m *Manager) expired(s *Session, now time.Time) bool {
+// admit bounds the deadlines of s, just loaded, by the current options,
+// which may be stricter than those it was sealed under, counted from its
+// own creation and issue times; and it reports whether s may be used at
+// now: its deadlines have not passed, and those times lie at most
+// MaxClockSkew ahead. Whatever clock sealed s and whatever it holds, it
+// ends by now+MaxClockSkew+Lifetime, and what the handler, the cookie's
+// Max-Age and the store see afterwards are the deadlines enforced here.
+// Creation may follow the last issue by a little, and is not refused for
+// it: a save that merges a concurrent login (Rebase) keeps the other
+// request's creation time.
+func (m *Manager) admit(s *Session, now time.Time) bool {
 	t := now.Unix()
 	d := &s.d
-	return t >= d.IdleExpires || t >= d.Expires ||
-		t >= d.Issued+int64(m.idle/time.Second) || t >= d.Created+int64(m.lifetime/time.Second)
+	d.Expires = min(d.Expires, d.Created+int64(m.lifetime/time.Second))
+	d.IdleExpires = min(d.IdleExpires, d.Issued+int64(m.idle/time.Second), d.Expires)
+	ahead := t + int64(MaxClockSkew/time.Second)
+	return d.Created <= ahead && d.Issued <= ahead && t < d.IdleExpires
 }
 
 // reason names the class of a rejected token for logs.

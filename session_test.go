@@ -460,6 +460,68 @@ func TestShorterOptionsCutExistingSessions(t *testing.T) {
 	}
 }
 
+// TestSealedDeadlinesAreBoundedByOptions checks that a session sealed under
+// longer timeouts gets the deadlines of the current options, counted from
+// its own times, as soon as it is loaded: what the handler sees, and the
+// cookie's Max-Age when it is saved again, never reach past them.
+func TestSealedDeadlinesAreBoundedByOptions(t *testing.T) {
+	keys, err := keyrotation.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := newEnvWithKeys(t, keys, session.Options{IdleTimeout: 10 * time.Hour, Lifetime: 10 * time.Hour})
+	long.get("/persist")
+	c := long.jarCookie(long.client)
+	short := newEnvWithKeys(t, keys, session.Options{IdleTimeout: time.Hour, Lifetime: time.Hour})
+	short.clock.Advance(30 * time.Minute)
+	resp, _ := short.do(short.srv.Client(), "GET", "/set?k=a&v=1", c)
+	got := sessionCookie(resp, short.m.CookieName())
+	if want := start.Add(time.Hour); got == nil || got.MaxAge != 1800 || !got.Expires.Equal(want) {
+		t.Errorf("re-saved cookie: got %v, want Max-Age 1800 and Expires %v, the end of the current lifetime", got, want)
+	}
+}
+
+// TestFutureTimesAreNotTrusted checks that a token whose times lie more
+// than MaxClockSkew ahead of the verifier's clock is refused as expired: a
+// server whose clock runs fast must not issue sessions that outlive the
+// options on the others, nor logins that a revocation stamp made later on
+// a correct clock cannot reach.
+func TestFutureTimesAreNotTrusted(t *testing.T) {
+	tests := []struct {
+		name  string
+		ahead time.Duration // how far the sealing server's clock runs fast
+		later time.Duration // when the token is used, on a correct clock
+		want  string
+	}{
+		{"sealed a year ahead, used 30 days later", 365 * 24 * time.Hour, 30 * 24 * time.Hour, "<missing>"},
+		{"login on a server 2h fast", 2 * time.Hour, 0, "<missing>"},
+		{"one second beyond the skew", session.MaxClockSkew + time.Second, 0, "<missing>"},
+		{"within the skew", session.MaxClockSkew, 0, "1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			keys, err := keyrotation.Generate()
+			if err != nil {
+				t.Fatal(err)
+			}
+			fast := newEnvWithKeys(t, keys, session.Options{})
+			fast.clock.Advance(tt.ahead)
+			fast.get("/user?u=ada")
+			fast.get("/set?k=a&v=1")
+			c := fast.jarCookie(fast.client)
+
+			correct := newEnvWithKeys(t, keys, session.Options{})
+			correct.clock.Advance(tt.later)
+			if _, got := correct.do(correct.srv.Client(), "GET", "/get?k=a", c); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+			if rejected := strings.Contains(correct.logs.String(), "reason=expired"); rejected != (tt.want == "<missing>") {
+				t.Errorf("logged as expired: %v, want %v; log: %s", rejected, tt.want == "<missing>", correct.logs)
+			}
+		})
+	}
+}
+
 func TestPersistentCookie(t *testing.T) {
 	e := newEnv(t, session.Options{IdleTimeout: time.Hour})
 	resp, _ := e.do(e.client, "GET", "/persist")

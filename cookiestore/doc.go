@@ -17,7 +17,9 @@
 // length before decoding, decodes strict base64, checks version and flags,
 // looks the key up once by ID, opens, and only then checks the deadlines
 // inside the plaintext. Every failure up to authentication is
-// session.ErrInvalid.
+// session.ErrInvalid. The Manager, which owns the clock and the options,
+// then bounds those deadlines by its current timeouts and refuses a token
+// dated more than session.MaxClockSkew ahead of its clock.
 //
 // A stolen cookie can be replayed until its deadlines pass; a cookie store
 // cannot revoke a single session. Use a server store for sessions that must

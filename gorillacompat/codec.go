@@ -36,6 +36,18 @@ type CodecOptions struct {
 	// Now returns the current time, which Encode seals and Decode checks
 	// MaxAge against. Default time.Now.
 	Now func() time.Time
+
+	// MaxLength is the longest name plus value, in bytes, that Encode
+	// produces and Decode accepts; Decode checks it before decoding
+	// anything. Default session.MaxCookieSize (4096), beyond which browsers
+	// drop a cookie. Only raise it for values kept elsewhere than in a
+	// cookie, such as the session files of a gorilla/sessions
+	// FilesystemStore, whose MaxLength method reaches only a
+	// *securecookie.SecureCookie: set it to the largest session you mean
+	// to accept, say 1 << 20. There is no unlimited setting, since the
+	// store decodes its cookie, which holds the session's ID and comes
+	// from the client, with the same Codec and so under the same limit.
+	MaxLength int
 }
 
 // Codec is a securecookie.Codec that seals values with AES-256-GCM under a
@@ -46,6 +58,7 @@ type Codec struct {
 	keys   *keyrotation.Keyring
 	sz     securecookie.Serializer
 	maxAge int64 // seconds
+	maxLen int   // name plus value, in bytes
 	now    func() time.Time
 	rand   io.Reader // nonces; replaced only by tests
 }
@@ -68,12 +81,18 @@ func NewCodec(keys *keyrotation.Keyring, opts CodecOptions) (*Codec, error) {
 	if _, err := keys.Primary(keyrotation.PurposeCookie); err != nil {
 		return nil, fmt.Errorf("gorillacompat: %w", err)
 	}
-	c := &Codec{keys: keys, sz: opts.Serializer, now: opts.Now, rand: rand.Reader}
+	c := &Codec{keys: keys, sz: opts.Serializer, maxLen: opts.MaxLength, now: opts.Now, rand: rand.Reader}
 	if c.sz == nil {
 		c.sz = securecookie.GobEncoder{}
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	switch {
+	case c.maxLen == 0:
+		c.maxLen = session.MaxCookieSize
+	case c.maxLen < 0:
+		return nil, fmt.Errorf("gorillacompat: negative MaxLength %d", c.maxLen)
 	}
 	switch maxAge := opts.MaxAge; {
 	case maxAge == 0:
@@ -97,18 +116,19 @@ const issuedSize = 8
 func codecAADName(name string) string { return "securecookie\x00" + name }
 
 // Encode serializes value and seals it, with the current time, for the
-// cookie name. It returns an error matching session.ErrTooLarge when the
-// cookie's name and value together would exceed session.MaxCookieSize.
-// Errors implement securecookie.Error.
+// cookie name. It returns an error matching session.ErrTooLarge, a
+// *session.SizeError, when the name and value together would exceed
+// MaxLength (by default session.MaxCookieSize). Errors implement
+// securecookie.Error.
 func (c *Codec) Encode(name string, value any) (string, error) {
 	b, err := c.sz.Serialize(value)
 	if err != nil {
 		return "", &codecError{kind: usageError, msg: "serializing value", err: err, cause: err}
 	}
 	size := len(name) + format.Base64.EncodedLen(format.Overhead+issuedSize+len(b))
-	if size > session.MaxCookieSize {
+	if size > c.maxLen {
 		return "", &codecError{kind: usageError, msg: "encoding value",
-			err: &session.SizeError{Size: size, Limit: session.MaxCookieSize}}
+			err: &session.SizeError{Size: size, Limit: c.maxLen}}
 	}
 	ci, err := c.keys.Primary(keyrotation.PurposeCookie)
 	if err != nil {
@@ -125,17 +145,19 @@ func (c *Codec) Encode(name string, value any) (string, error) {
 }
 
 // Decode opens value, sealed for the cookie name, and deserializes it into
-// dst. A value that is malformed, tampered with, sealed for another cookie
-// or under a key the ring lacks or has disabled returns an error matching
-// session.ErrInvalid (one error, whichever check failed); an authentic one
-// older than MaxAge returns an error matching session.ErrExpired. Errors
-// implement securecookie.Error, with IsDecode true.
+// dst. A value that is malformed, longer than MaxLength with the name,
+// tampered with, sealed for another cookie or under a key the ring lacks
+// or has disabled returns an error matching session.ErrInvalid (one error,
+// whichever check failed); an authentic one older than MaxAge, or sealed
+// more than session.MaxClockSkew ahead of the clock, returns an error
+// matching session.ErrExpired. Errors implement securecookie.Error, with
+// IsDecode true.
 func (c *Codec) Decode(name, value string, dst any) error {
-	if len(value) > format.MaxTokenLen {
+	if len(name)+len(value) > c.maxLen {
 		return &codecError{kind: decodeError, err: session.ErrInvalid}
 	}
 	buf := make([]byte, 0, format.Base64.DecodedLen(len(value)))
-	plaintext, _, err := format.Open(buf, value, 0, codecAADName(name), c.keys, keyrotation.PurposeCookie, nil)
+	plaintext, _, err := format.OpenLimit(buf, value, c.maxLen, 0, codecAADName(name), c.keys, keyrotation.PurposeCookie, nil)
 	if err != nil {
 		return &codecError{kind: decodeError, err: err}
 	}
@@ -145,8 +167,11 @@ func (c *Codec) Decode(name, value string, dst any) error {
 	}
 	issued := int64(binary.BigEndian.Uint64(plaintext))
 	// Expiry is checked only now, after authentication: a forged value
-	// learns nothing from the error.
-	if issued <= c.now().Unix()-c.maxAge {
+	// learns nothing from the error. A value sealed further ahead than
+	// session.MaxClockSkew came from a fast clock, and MaxAge counted from
+	// its time would not bound it.
+	now := c.now().Unix()
+	if issued <= now-c.maxAge || issued > now+int64(session.MaxClockSkew/time.Second) {
 		return &codecError{kind: decodeError, err: session.ErrExpired}
 	}
 	if err := c.sz.Deserialize(plaintext[issuedSize:], dst); err != nil {

@@ -61,10 +61,15 @@
 //   - The time of sealing is inside the encryption and MaxAge is checked only
 //     after authentication: every failure before is one opaque error,
 //     session.ErrInvalid, and expiry, session.ErrExpired, says nothing to a
-//     forger.
+//     forger. A value sealed more than session.MaxClockSkew ahead of the
+//     decoding clock is expired too: MaxAge counted from a time in the
+//     future would not bound it.
 //   - The cookie's name and value together must fit in session.MaxCookieSize
 //     (4096 bytes), beyond which browsers drop a cookie silently; a larger
-//     value is an error at Encode, matching session.ErrTooLarge.
+//     value is an error at Encode, matching session.ErrTooLarge, and a
+//     longer one is refused by Decode before it decodes anything. A
+//     FilesystemStore, which keeps values in files, can raise the limit
+//     with CodecOptions.MaxLength, always to a finite size.
 //
 // A Codec token has the version-1 layout of the module's sealed tokens
 // (version, flags 0, key ID, nonce, ciphertext, tag; see package

@@ -5,6 +5,8 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strings"
 
 	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
@@ -63,6 +65,48 @@ func ExampleNewCodec() {
 	// Output:
 	// user: alice
 	// under another name: true
+}
+
+// A gorilla/sessions FilesystemStore keeps the session in a file and only
+// its ID in the cookie, so a session may outgrow a cookie: raise the
+// Codec's MaxLength, which the store's own MaxLength method does not reach.
+func ExampleNewCodec_filesystemStore() {
+	keys, err := keyrotation.Generate()
+	if err != nil {
+		log.Fatal(err)
+	}
+	codec, err := gorillacompat.NewCodec(keys, gorillacompat.CodecOptions{MaxLength: 1 << 20})
+	if err != nil {
+		log.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "sessions")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	store := sessions.NewFilesystemStore(dir)
+	store.Codecs = []securecookie.Codec{codec}
+
+	req := httptest.NewRequest("GET", "/", nil)
+	s, _ := store.New(req, "app-session")
+	s.Values["report"] = strings.Repeat("row;", 5000) // 20 KB
+	rec := httptest.NewRecorder()
+	if err := s.Save(req, rec); err != nil {
+		log.Fatal(err)
+	}
+	cookie := rec.Result().Cookies()[0]
+	fmt.Println("cookie under 200 bytes:", len(cookie.Value) < 200)
+
+	req = httptest.NewRequest("GET", "/", nil)
+	req.AddCookie(cookie)
+	s, err = store.Get(req, "app-session")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("report bytes read back:", len(s.Values["report"].(string)))
+	// Output:
+	// cookie under 200 bytes: true
+	// report bytes read back: 20000
 }
 
 // A Manager takes over the cookies of a gorilla/sessions CookieStore:

@@ -760,6 +760,42 @@ func TestCodecMaxAge(t *testing.T) {
 	}
 }
 
+// TestCodecFutureTimesAreNotTrusted checks that a value sealed more than
+// session.MaxClockSkew ahead of the decoding clock is refused as expired:
+// MaxAge, counted from a time in the future, would not bound it.
+func TestCodecFutureTimesAreNotTrusted(t *testing.T) {
+	keys := newKeys(t)
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		ahead time.Duration // how far the sealing server's clock runs fast
+		later time.Duration // when the value is decoded, on a correct clock
+		want  error
+	}{
+		{"sealed a year ahead, decoded 30 days later", 365 * 24 * time.Hour, 30 * 24 * time.Hour, session.ErrExpired},
+		{"sealed 2h ahead", 2 * time.Hour, 0, session.ErrExpired},
+		{"one second beyond the skew", session.MaxClockSkew + time.Second, 0, session.ErrExpired},
+		{"within the skew", session.MaxClockSkew, 0, nil},
+	}
+	for _, tt := range tests {
+		fast := testkit.NewClock(now.Add(tt.ahead))
+		sealer := must[*gorillacompat.Codec](t)(gorillacompat.NewCodec(keys, gorillacompat.CodecOptions{Now: fast.Now}))
+		tok := must[string](t)(sealer.Encode(cookieName, "v"))
+		correct := testkit.NewClock(now.Add(tt.later))
+		codec := must[*gorillacompat.Codec](t)(gorillacompat.NewCodec(keys, gorillacompat.CodecOptions{Now: correct.Now}))
+		var v string
+		err := codec.Decode(cookieName, tok, &v)
+		if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
+			t.Errorf("%s: got %v, want %v", tt.name, err, tt.want)
+			continue
+		}
+		var se securecookie.Error
+		if err != nil && (!errors.As(err, &se) || !se.IsDecode()) {
+			t.Errorf("%s: %v is not a securecookie decode error", tt.name, err)
+		}
+	}
+}
+
 func TestCodecEncodeErrors(t *testing.T) {
 	keys := newKeys(t)
 	codec := must[*gorillacompat.Codec](t)(gorillacompat.NewCodec(keys, gorillacompat.CodecOptions{}))
@@ -796,6 +832,75 @@ func TestCodecEncodeErrors(t *testing.T) {
 	}
 }
 
+// TestCodecLengthLimitForFilesystemStore is gorilla/sessions' TestGH2MaxLength
+// with a Codec: a session of about 8 KB does not fit the default limit,
+// which is a cookie's, and gorilla's FilesystemStore.MaxLength reaches only
+// *securecookie.SecureCookie; with CodecOptions.MaxLength raised, the store
+// saves the session in its file and reads it back, and values longer than
+// the raised limit are still refused before decoding.
+func TestCodecLengthLimitForFilesystemStore(t *testing.T) {
+	keys := newKeys(t)
+	const name = "big-session"
+	big := make([]byte, 6144) // about 8 KB once serialized, sealed and encoded
+	newStore := func(opts gorillacompat.CodecOptions) *sessions.FilesystemStore {
+		store := sessions.NewFilesystemStore(t.TempDir())
+		store.Codecs = []securecookie.Codec{must[*gorillacompat.Codec](t)(gorillacompat.NewCodec(keys, opts))}
+		return store
+	}
+	save := func(store *sessions.FilesystemStore) (*http.Cookie, error) {
+		req := httptest.NewRequest("GET", "/", nil)
+		s := must[*sessions.Session](t)(store.New(req, name))
+		s.Values["big"] = big
+		rec := httptest.NewRecorder()
+		if err := s.Save(req, rec); err != nil {
+			return nil, err
+		}
+		cookies := rec.Result().Cookies()
+		if len(cookies) != 1 {
+			t.Fatalf("Save set %d cookies, want 1", len(cookies))
+		}
+		return cookies[0], nil
+	}
+
+	// gorilla returns the codecs' errors in a securecookie.MultiError, which
+	// errors.Is does not look into.
+	_, err := save(newStore(gorillacompat.CodecOptions{}))
+	if me, ok := err.(securecookie.MultiError); !ok || len(me) != 1 || !errors.Is(me[0], session.ErrTooLarge) {
+		t.Errorf("Save under the default limit: got %v, want ErrTooLarge", err)
+	}
+
+	const limit = 1 << 20
+	store := newStore(gorillacompat.CodecOptions{MaxLength: limit})
+	c, err := save(store)
+	if err != nil {
+		t.Fatalf("Save under MaxLength %d: %v", limit, err)
+	}
+	if n := len(c.Name) + len(c.Value); n > session.MaxCookieSize {
+		t.Errorf("the cookie, which holds only the session's ID, is %d bytes", n)
+	}
+	req := httptest.NewRequest("GET", "/", nil)
+	req.AddCookie(c)
+	s, err := store.Get(req, name)
+	if err != nil || s.IsNew {
+		t.Fatalf("Get: %v, IsNew %v", err, s.IsNew)
+	}
+	if got, _ := s.Values["big"].([]byte); len(got) != len(big) {
+		t.Errorf("read back %d bytes, want %d", len(got), len(big))
+	}
+
+	codec := store.Codecs[0]
+	for _, n := range []int{limit - len(name) + 1, 4 * limit} {
+		if err := codec.Decode(name, strings.Repeat("A", n), new(map[any]any)); !errors.Is(err, session.ErrInvalid) {
+			t.Errorf("Decode of %d bytes over a limit of %d: got %v, want ErrInvalid", n, limit, err)
+		}
+	}
+	_, err = codec.Encode(name, make([]byte, limit))
+	var size *session.SizeError
+	if !errors.As(err, &size) || size.Limit != limit {
+		t.Errorf("Encode over the raised limit: got %v, want a SizeError with limit %d", err, limit)
+	}
+}
+
 func TestNewCodecOptions(t *testing.T) {
 	keys := newKeys(t)
 	tests := []struct {
@@ -809,6 +914,8 @@ func TestNewCodecOptions(t *testing.T) {
 		{"nil keys", nil, gorillacompat.CodecOptions{}, false},
 		{"negative MaxAge", keys, gorillacompat.CodecOptions{MaxAge: -time.Hour}, false},
 		{"MaxAge under a second", keys, gorillacompat.CodecOptions{MaxAge: time.Millisecond}, false},
+		{"raised MaxLength", keys, gorillacompat.CodecOptions{MaxLength: 1 << 20}, true},
+		{"negative MaxLength", keys, gorillacompat.CodecOptions{MaxLength: -1}, false},
 	}
 	for _, tt := range tests {
 		_, err := gorillacompat.NewCodec(tt.keys, tt.opts)

@@ -118,6 +118,10 @@ type record struct {
 	From time.Time `bson:"from,omitempty"`
 }
 
+// device is the client of a record's last save, as session.ClientInfo
+// gives it: the client chooses it, so ClientInfo bounds it (a user agent of
+// at most session.MaxUserAgentLen bytes, a canonical IP) before any store
+// keeps it for the session's lifetime.
 type device struct {
 	UserAgent string `bson:"userAgent,omitempty"`
 	IP        string `bson:"ip,omitempty"`

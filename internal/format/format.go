@@ -81,7 +81,14 @@ var MinTokenLen = Base64.EncodedLen(Overhead)
 // lookup by ID, then authentication. Every failure is session.ErrInvalid,
 // or session.ErrUnknownKey (which matches it) for a key the ring lacks.
 func Open(buf []byte, token string, flags byte, name string, keys *keyrotation.Keyring, purpose keyrotation.Purpose, scratch []byte) (plaintext []byte, c *keyrotation.Cipher, err error) {
-	if len(token) < MinTokenLen || len(token) > MaxTokenLen {
+	return OpenLimit(buf, token, MaxTokenLen, flags, name, keys, purpose, scratch)
+}
+
+// OpenLimit is Open for tokens of up to maxLen bytes in place of
+// MaxTokenLen, for values that are kept elsewhere than in a cookie of
+// their own (gorillacompat.CodecOptions.MaxLength).
+func OpenLimit(buf []byte, token string, maxLen int, flags byte, name string, keys *keyrotation.Keyring, purpose keyrotation.Purpose, scratch []byte) (plaintext []byte, c *keyrotation.Cipher, err error) {
+	if len(token) < MinTokenLen || len(token) > maxLen {
 		return nil, nil, session.ErrInvalid
 	}
 	// Strict base64 still skips CR and LF; refusing them keeps one
