@@ -210,6 +210,11 @@ func NewManager(store Store, opts Options) (*Manager, error) {
 		return nil, err
 	}
 	m.cookie = c
+	if cs, ok := store.(Configurer); ok {
+		if err := cs.Configure(Settings{CookieName: c.Name, Lifetime: m.lifetime}); err != nil {
+			return nil, err
+		}
+	}
 	return m, nil
 }
 

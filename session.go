@@ -44,6 +44,7 @@ type Session struct {
 	d       payload.Data
 	mode    Mode
 	prevID  string   // ID before Renew or Destroy, whose record a store deletes
+	ended   string   // user of the session Destroy ended, for stores that record it
 	removed []string // keys deleted since load, for stores that merge writes
 	meta    metaSet  // metadata changed since load, for stores that merge writes
 	rev     int64    // the store's revision of the record it was loaded from
@@ -134,6 +135,16 @@ func (s *Session) PreviousID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.prevID
+}
+
+// EndedUser returns the user the session had when Destroy ended it, and ""
+// when it was not destroyed or had no user. A store that refuses the tokens
+// of ended sessions (see package hybrid) records the ended IDs under this
+// user.
+func (s *Session) EndedUser() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ended
 }
 
 // Get decodes the value stored under key into dst, as json.Unmarshal does.
@@ -335,6 +346,9 @@ func (s *Session) Destroy() {
 	}
 	if s.prevID == "" && !s.fresh {
 		s.prevID = s.d.ID
+	}
+	if s.ended == "" {
+		s.ended = s.d.User
 	}
 	d := payload.Data{ID: s.d.ID, Created: s.d.Created, Issued: s.d.Issued,
 		IdleExpires: s.d.IdleExpires, Expires: s.d.Expires}
@@ -563,7 +577,7 @@ func (s *Session) endsRecord() bool {
 // one re-applies it, against the cookie it was loaded from.
 func (s *Session) saved() {
 	s.fresh, s.changed, s.touched, s.destroyed, s.login = false, false, false, false, false
-	s.prevID = ""
+	s.prevID, s.ended = "", ""
 	if s.rev == 0 {
 		return
 	}

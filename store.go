@@ -1,6 +1,9 @@
 package session
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Store persists sessions. A token is what the client holds: for a cookie
 // store the sealed session itself, for a server store a signed reference to
@@ -37,4 +40,27 @@ type Store interface {
 // different one.
 type CookieNamer interface {
 	CookieName() string
+}
+
+// Settings are the Manager's settings that a store may need: NewManager
+// hands them to a store that implements Configurer, so that the store never
+// keeps a copy of its own that could disagree.
+type Settings struct {
+	// CookieName is the name of the session cookie, which a store binds
+	// into every token it issues, cookie or bearer.
+	CookieName string
+
+	// Lifetime is the Manager's Options.Lifetime: no session lives longer
+	// from its creation or login, so records that must outlive every
+	// session they concern (revocation stamps) are kept this long.
+	Lifetime time.Duration
+}
+
+// Configurer is implemented by stores that take settings from the Manager.
+// NewManager calls Configure once, before it returns. A store that several
+// Managers share is configured by each of them: it refuses settings it
+// cannot serve alongside those it already has (a second cookie name) and
+// keeps the longest Lifetime.
+type Configurer interface {
+	Configure(Settings) error
 }

@@ -34,7 +34,38 @@
 // with the time a cookie was issued: that time moves on every save, so one late
 // save undid the revocation for good. Each server caches a user's stamp for
 // Options.RevocationCacheTTL (default one minute): a revocation made elsewhere
-// reaches sessions here within that time.
+// reaches sessions here within that time. The cache holds up to 100,000 users
+// and evicts those used longest ago.
+//
+// A stamp only moves forward: a second RevokeUser from a server whose clock
+// is behind, or one that loses a race, never moves it back. It is kept for
+// the longest session.Options.Lifetime of the Managers that use the store
+// (NewManager passes it through Store.Configure), so it outlives every
+// session it revokes; a store that no Manager has configured keeps it for
+// good.
+//
+// # Ending one session
+//
+// Ending a logged-in session, by Session.Destroy or from a listing of the
+// user's sessions (Store.RevokeHandle), records its handle in the user's
+// stamp until its tokens expire, at the cost of one database write. Every
+// token of that session ID the server could know of is then refused, on
+// every server within the cache TTL: the reference token, the cookie tokens
+// it had before it moved to the server, and copies of its cookie taken while
+// it lived there. The stamp is read with the user's "not before" time, so
+// the check costs no extra database command per request. A user who ends
+// more than 100 sessions within their lifetimes is logged out everywhere
+// instead, so that the stamp stays small. A session without a user cannot be
+// ended this way: no stamp covers it, and copies of its cookie keep working
+// until it expires (Destroy still deletes its server record).
+//
+// # Cookie names
+//
+// The cookie's name is bound into every token: cookie tokens through their
+// additional data, reference tokens (and bearer tokens, which are the same)
+// as their audience. New passes Options.CookieName to the server store,
+// which then refuses to serve another name: give each cookie a server store
+// of its own, or one collection each.
 //
 // # MongoDB unavailable
 //

@@ -6,19 +6,20 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/cookiestore"
+	"github.com/sessionseal/session/internal/recordkey"
 	"github.com/sessionseal/session/keyrotation"
 )
 
 // Defaults used by New for zero Options fields.
 const (
 	DefaultRevocationCacheTTL = time.Minute
-	// maxCachedUsers bounds the revocation cache; past it the cache starts
-	// over.
+	// maxCachedUsers bounds the revocation cache; past it the stamps
+	// used longest ago are evicted.
 	maxCachedUsers = 100_000
 )
 
@@ -26,17 +27,46 @@ const (
 // *mongostore.Store implements it.
 type Server interface {
 	session.Store
+	// Configure binds the cookie name into the server's tokens; see
+	// session.Configurer.
+	session.Configurer
 	// RevokeUser deletes every server session of the user.
 	RevokeUser(ctx context.Context, userID string) (int64, error)
+	// RevokeHandle ends the user's session that a listing named by handle,
+	// and records it in the user's stamp (see Stamp.Ended).
+	RevokeHandle(ctx context.Context, userID, handle string) error
 	// SetNotBefore records that the user's sessions created (or logged
-	// in) before t are revoked, keeping the record for keep.
+	// in) before t are revoked, keeping the record for keep after t, or
+	// for good when keep is zero. It never moves an earlier record back.
 	SetNotBefore(ctx context.Context, userID string, t time.Time, keep time.Duration) error
-	// NotBefore returns the time SetNotBefore recorded, or zero.
-	NotBefore(ctx context.Context, userID string) (time.Time, error)
+	// Stamp returns the user's revocation stamp: what SetNotBefore
+	// recorded, and the sessions of the user ended one by one (by Delete
+	// after Destroy, or from a listing) whose tokens have not expired.
+	Stamp(ctx context.Context, userID string) (Stamp, error)
 	// DeleteIfUnchanged deletes the session's record, leaving sess at
 	// revision 0, unless another request saved it since sess was loaded;
 	// then it merges that save into sess and returns false.
 	DeleteIfUnchanged(ctx context.Context, sess *session.Session) (bool, error)
+}
+
+// Stamp is a user's revocation record, read with every load of a session
+// of the user (and cached; see Options.RevocationCacheTTL).
+type Stamp struct {
+	// NotBefore revokes the user's sessions created, or logged in, before
+	// it (RevokeUser). Zero when the user was never revoked.
+	NotBefore time.Time
+	// Ended names the sessions of the user ended one by one, by their
+	// handles (what mongostore.Handle returns for a session ID), while
+	// tokens of theirs may still be live.
+	Ended map[string]bool
+}
+
+// revokes reports whether the stamp refuses sess.
+func (st *Stamp) revokes(sess *session.Session) bool {
+	// Not IssuedAt: a save after the stamp (a request in flight during
+	// RevokeUser, or a server whose cache had no stamp yet) re-issues the
+	// token, but keeps its creation time.
+	return sess.CreatedAt().Before(st.NotBefore) || len(st.Ended) > 0 && st.Ended[recordkey.Handle(sess.ID())]
 }
 
 // maxMoveAttempts bounds the tries to move a session back to the cookie
@@ -50,11 +80,6 @@ type Options struct {
 	// CookieName is the cookie's name, bound into cookie tokens. Default
 	// session.DefaultCookieName.
 	CookieName string
-
-	// Lifetime is the longest session lifetime of the Managers using the
-	// store: RevokeUser keeps its "not before" stamp that long. Default
-	// session.DefaultLifetime.
-	Lifetime time.Duration
 
 	// RevocationCacheTTL is how long a user's "not before" stamp is cached
 	// in this process. A revocation made on another server takes up to
@@ -89,33 +114,32 @@ type Options struct {
 type Store struct {
 	cookie   *cookiestore.Store
 	server   Server
-	lifetime time.Duration
 	cacheTTL time.Duration
 	failOpen bool
 	log      *slog.Logger
 	now      func() time.Time
 
-	mu    sync.Mutex
-	stamp map[string]cachedStamp // user ID → not-before
-}
-
-type cachedStamp struct {
-	notBefore time.Time
-	fetched   time.Time
+	// lifetime is the longest Lifetime of the Managers that use the
+	// store (see Configure), in nanoseconds; zero until one does.
+	lifetime atomic.Int64
+	stamps   *stampCache
 }
 
 var (
 	_ session.Store       = (*Store)(nil)
 	_ session.CookieNamer = (*Store)(nil)
+	_ session.Configurer  = (*Store)(nil)
 )
 
 // New returns a hybrid store that seals cookie sessions with keys and keeps
-// the others in server.
+// the others in server. It binds the cookie's name (Options.CookieName)
+// into the server's tokens too, so a server store serves one hybrid store,
+// or several of the same cookie name.
 func New(keys *keyrotation.Keyring, server Server, opts Options) (*Store, error) {
 	if server == nil {
 		return nil, errors.New("hybrid: nil server store")
 	}
-	if opts.Lifetime < 0 || opts.RevocationCacheTTL < 0 {
+	if opts.RevocationCacheTTL < 0 {
 		return nil, errors.New("hybrid: negative duration")
 	}
 	now := opts.Now
@@ -126,11 +150,11 @@ func New(keys *keyrotation.Keyring, server Server, opts Options) (*Store, error)
 	if err != nil {
 		return nil, fmt.Errorf("hybrid: %w", err)
 	}
-	s := &Store{cookie: cookie, server: server, lifetime: opts.Lifetime, cacheTTL: opts.RevocationCacheTTL,
-		failOpen: opts.FailOpen, log: opts.Logger, now: now, stamp: map[string]cachedStamp{}}
-	if s.lifetime == 0 {
-		s.lifetime = session.DefaultLifetime
+	if err := server.Configure(session.Settings{CookieName: cookie.CookieName()}); err != nil {
+		return nil, fmt.Errorf("hybrid: %w", err)
 	}
+	s := &Store{cookie: cookie, server: server, cacheTTL: opts.RevocationCacheTTL,
+		failOpen: opts.FailOpen, log: opts.Logger, now: now, stamps: newStampCache(maxCachedUsers)}
 	if s.cacheTTL == 0 {
 		s.cacheTTL = DefaultRevocationCacheTTL
 	}
@@ -143,15 +167,35 @@ func New(keys *keyrotation.Keyring, server Server, opts Options) (*Store, error)
 // CookieName returns the cookie name bound into cookie tokens.
 func (s *Store) CookieName() string { return s.cookie.CookieName() }
 
+// Configure takes the settings of a Manager that uses the store; NewManager
+// calls it. RevokeUser keeps its stamps for the longest Lifetime of those
+// Managers, so that a stamp outlives every session it revokes; before any
+// Manager has configured the store, it keeps them for good. A cookie name
+// other than the store's is refused.
+func (s *Store) Configure(set session.Settings) error {
+	if set.CookieName != "" && set.CookieName != s.CookieName() {
+		return fmt.Errorf("hybrid: the store serves the cookie %q, not %q", s.CookieName(), set.CookieName)
+	}
+	for {
+		cur := s.lifetime.Load()
+		if int64(set.Lifetime) <= cur || s.lifetime.CompareAndSwap(cur, int64(set.Lifetime)) {
+			break
+		}
+	}
+	return s.server.Configure(set)
+}
+
 // isReference reports whether token is a server reference (a JWT: three
 // dot-separated parts) rather than a sealed cookie (base64url, no dots).
 func isReference(token string) bool { return strings.Count(token, ".") == 2 }
 
 // Load opens a cookie token or looks up a reference token. A session of a
-// user, in either mode, is checked against the user's "not before" stamp:
-// one created (or logged in, see session.Session.CreatedAt) before it is
-// refused, however recently it was saved. See Options.FailOpen for what
-// happens when the stamp cannot be read.
+// user, in either mode, is checked against the user's revocation stamp: one
+// created (or logged in, see session.Session.CreatedAt) before the user's
+// "not before" time is refused, however recently it was saved, and so is
+// one that was ended (Destroy, or a listing's revoke) while tokens of it may
+// still be live. See Options.FailOpen for what happens when the stamp
+// cannot be read.
 func (s *Store) Load(ctx context.Context, token string) (*session.Session, error) {
 	var sess *session.Session
 	var err error
@@ -167,16 +211,13 @@ func (s *Store) Load(ctx context.Context, token string) (*session.Session, error
 	if user == "" {
 		return sess, nil
 	}
-	nb, err := s.notBefore(ctx, user)
+	st, err := s.stamp(ctx, user)
 	switch {
 	case err != nil && s.failOpen:
 		s.log.WarnContext(ctx, "hybrid: revocation check failed open", "err", err)
 	case err != nil:
 		return nil, fmt.Errorf("hybrid: checking revocation: %w", err)
-	case sess.CreatedAt().Before(nb):
-		// Not IssuedAt: a save after the stamp (a request in flight during
-		// RevokeUser, or a server whose cache had no stamp yet) re-issues
-		// the token, but keeps its creation time.
+	case st.revokes(sess):
 		return nil, errRevoked
 	}
 	return sess, nil
@@ -184,30 +225,18 @@ func (s *Store) Load(ctx context.Context, token string) (*session.Session, error
 
 var errRevoked = fmt.Errorf("%w: revoked", session.ErrInvalid)
 
-// notBefore returns the user's stamp, from the cache when fresh.
-func (s *Store) notBefore(ctx context.Context, user string) (time.Time, error) {
+// stamp returns the user's stamp, from the cache when fresh.
+func (s *Store) stamp(ctx context.Context, user string) (*Stamp, error) {
 	now := s.now()
-	s.mu.Lock()
-	c, ok := s.stamp[user]
-	s.mu.Unlock()
-	if ok && now.Sub(c.fetched) < s.cacheTTL {
-		return c.notBefore, nil
+	if st, ok := s.stamps.get(user, now.Add(-s.cacheTTL)); ok {
+		return st, nil
 	}
-	nb, err := s.server.NotBefore(ctx, user)
+	st, err := s.server.Stamp(ctx, user)
 	if err != nil {
-		return time.Time{}, err
+		return nil, err
 	}
-	s.remember(user, nb, now)
-	return nb, nil
-}
-
-func (s *Store) remember(user string, nb, now time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.stamp) >= maxCachedUsers {
-		clear(s.stamp)
-	}
-	s.stamp[user] = cachedStamp{notBefore: nb, fetched: now}
+	s.stamps.put(user, &st, now)
+	return &st, nil
 }
 
 // Save puts sess in its cookie when it is not revocable and its sealed
@@ -248,12 +277,20 @@ func (s *Store) Save(ctx context.Context, sess *session.Session) (string, error)
 	return token, nil
 }
 
-// Delete removes the session's server record, if it has one.
+// Delete removes the session's server record, if it has one. A session
+// that Destroy ended while it had a user is recorded as ended in the
+// user's stamp, in either mode, so that copies of its cookie and the tokens
+// it had before a move are refused on every server. That costs a database
+// write at logout, also for a session in its cookie.
 func (s *Store) Delete(ctx context.Context, sess *session.Session) error {
-	if sess.Mode() != session.ModeServer {
+	if sess.Mode() != session.ModeServer && sess.EndedUser() == "" {
 		return nil
 	}
-	return s.server.Delete(ctx, sess)
+	if err := s.server.Delete(ctx, sess); err != nil {
+		return err
+	}
+	s.stamps.forget(sess.EndedUser())
+	return nil
 }
 
 // RevokeUser logs the user out everywhere: it deletes the user's server
@@ -262,16 +299,30 @@ func (s *Store) Delete(ctx context.Context, sess *session.Session) error {
 // included, even if a request in flight saves one again. Session times are
 // kept in whole seconds, so the stamp is rounded up: a login later in the
 // same second is refused too, and its user logs in again. Other servers see
-// the stamp within Options.RevocationCacheTTL; this one at once.
+// the stamp within Options.RevocationCacheTTL; this one at once. The stamp
+// is kept for the longest lifetime of the Managers that use the store (see
+// Configure).
 //
 // It returns the number of server sessions deleted. Cookie sessions cannot
 // be counted, since no server holds them; the stamp refuses all of them.
 func (s *Store) RevokeUser(ctx context.Context, userID string) (int64, error) {
-	now := s.now()
-	nb := now.Truncate(time.Second).Add(time.Second)
-	if err := s.server.SetNotBefore(ctx, userID, nb, s.lifetime); err != nil {
+	nb := s.now().Truncate(time.Second).Add(time.Second)
+	if err := s.server.SetNotBefore(ctx, userID, nb, time.Duration(s.lifetime.Load())); err != nil {
 		return 0, err
 	}
-	s.remember(userID, nb, now)
+	s.stamps.forget(userID)
 	return s.server.RevokeUser(ctx, userID)
+}
+
+// RevokeHandle ends the user's session that a listing of the server
+// store's sessions named by handle (see mongostore.Store.Sessions): it
+// deletes its record and records it in the user's stamp, so that the cookie
+// tokens it had before it moved to the server are refused too. This server
+// applies it at once, others within Options.RevocationCacheTTL.
+func (s *Store) RevokeHandle(ctx context.Context, userID, handle string) error {
+	if err := s.server.RevokeHandle(ctx, userID, handle); err != nil {
+		return err
+	}
+	s.stamps.forget(userID)
+	return nil
 }

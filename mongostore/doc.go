@@ -65,13 +65,27 @@
 // # Security model
 //
 // The reference token is a JWT: header kid, claims jti (the session ID),
-// iat and exp, signed HS256 with the ring's JWT subkey of that key.
+// aud (the cookie's name, from the Manager through Store.Configure: a token
+// issued for one cookie is refused under another) and exp, signed HS256
+// with the ring's JWT subkey of that key. It has no iat: the record holds
+// the session's times, and the Manager checks them.
 // Parsing pins HS256 (so "none" and key confusion fail), requires exp,
 // allows Options.Leeway of clock skew, looks the key up once by kid, and
 // verifies the signature before any claim. A document whose data was
 // altered in the database fails authentication and is refused, never
 // trusted. Revoking a session (Revoke, RevokeUser, RevokeHandle, Destroy)
 // deletes its document: its token stops working on the next request.
+//
+// # Revocation stamps
+//
+// For package hybrid, whose cookie sessions no server can delete, the store
+// also keeps one stamp document per user that was revoked or ended a
+// session, under an _id of its own (a hash of the user ID with another
+// label): notBefore (Date; sessions created or logged in before it are
+// refused), ended (a sub-document from session handle to the Date until
+// which that ended session's tokens could be live; at most 100 entries) and
+// expiresAt. Every write uses $max, so a stamp never moves back. Stamps are
+// read by _id alone.
 //
 // # Key rotation
 //

@@ -3,16 +3,14 @@ package mongostore
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
-	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -23,6 +21,7 @@ import (
 
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/internal/format"
+	"github.com/sessionseal/session/internal/recordkey"
 	"github.com/sessionseal/session/keyrotation"
 )
 
@@ -86,11 +85,14 @@ type Store struct {
 	keys     *keyrotation.Keyring
 	timeout  time.Duration
 	attempts int
-	parser   *jwt.Parser
 	method   jwt.SigningMethod
-	log      *slog.Logger
-	now      func() time.Time
-	rand     io.Reader
+	leeway   time.Duration
+
+	aud       atomic.Pointer[audience]
+	configure sync.Mutex // serialises Configure
+	log       *slog.Logger
+	now       func() time.Time
+	rand      io.Reader
 
 	saving turns // of each record's saves from this process
 
@@ -100,7 +102,10 @@ type Store struct {
 	closeOnce sync.Once
 }
 
-var _ session.Store = (*Store)(nil)
+var (
+	_ session.Store      = (*Store)(nil)
+	_ session.Configurer = (*Store)(nil)
+)
 
 // record is the document of one session.
 type record struct {
@@ -149,6 +154,7 @@ func New(ctx context.Context, coll *mongo.Collection, keys *keyrotation.Keyring,
 		coll: coll, keys: keys,
 		timeout:  orDefault(opts.Timeout, DefaultTimeout),
 		attempts: opts.MaxAttempts,
+		leeway:   orDefault(opts.Leeway, DefaultLeeway),
 		log:      opts.Logger,
 		now:      opts.Now,
 		rand:     rand.Reader,
@@ -170,14 +176,7 @@ func New(ctx context.Context, coll *mongo.Collection, keys *keyrotation.Keyring,
 	default:
 		return nil, fmt.Errorf("mongostore: unknown SigningMethod %q: want HS256 or EdDSA", opts.SigningMethod)
 	}
-	s.parser = jwt.NewParser(
-		jwt.WithValidMethods([]string{s.method.Alg()}),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithLeeway(orDefault(opts.Leeway, DefaultLeeway)),
-		jwt.WithTimeFunc(s.now),
-		jwt.WithStrictDecoding(),
-	)
+	s.aud.Store(s.bind(session.DefaultCookieName, false))
 	if err := s.ensureIndexes(ctx); err != nil {
 		return nil, err
 	}
@@ -279,7 +278,7 @@ func (s *Store) Load(ctx context.Context, token string) (*session.Session, error
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	sess, sealedBy, err := s.find(ctx, hashID(id))
+	sess, sealedBy, err := s.find(ctx, recordkey.Session(id))
 	if err != nil {
 		return nil, err
 	}
@@ -336,7 +335,7 @@ func (s *Store) Save(ctx context.Context, sess *session.Session) (string, error)
 	defer cancel()
 	now := s.now()
 	id, prev := sess.ID(), sess.PreviousID()
-	key := hashID(id)
+	key := recordkey.Session(id)
 	var dev *device
 	if ci, ok := session.ClientInfoFrom(ctx); ok {
 		dev = &device{UserAgent: ci.UserAgent, IP: ci.IP}
@@ -348,11 +347,11 @@ func (s *Store) Save(ctx context.Context, sess *session.Session) (string, error)
 		}
 		if inserted {
 			if prev != "" && rev != 0 {
-				if err := s.retire(ctx, sess, hashID(prev), rev, key, now, dev); err != nil {
+				if err := s.retire(ctx, sess, recordkey.Session(prev), rev, key, now, dev); err != nil {
 					return "", err
 				}
 			}
-			return s.token(sess, now)
+			return s.token(sess)
 		}
 		// Merged into a concurrent request's record: update it below.
 	}
@@ -369,7 +368,7 @@ func (s *Store) Save(ctx context.Context, sess *session.Session) (string, error)
 		}
 		if matched {
 			sess.SetRevision(rev + 1)
-			return s.token(sess, now)
+			return s.token(sess)
 		}
 		if attempt >= s.attempts {
 			return "", fmt.Errorf("mongostore: %d attempts: %w", attempt, session.ErrConflict)
@@ -574,107 +573,30 @@ func (s *Store) seal(sess *session.Session, key []byte, version int64, now time.
 	b = format.Seal(b, 0, c, string(key), make([]byte, 0, 64))
 	doc := &record{ID: key, Data: b, ExpiresAt: sess.ExpiresAt(), Version: version, Created: now, Updated: now, Device: dev}
 	if u := sess.User(); u != "" {
-		doc.User = hashUser(u)
+		doc.User = recordkey.User(u)
 	}
 	return doc, nil
 }
 
-// token records that sess, just saved, lives on the server, and signs a
-// reference to it: header kid, claims jti (the session ID), iat and exp
-// (the session's expiry), with the primary key's JWT subkey (HS256) or
-// Ed25519 key (EdDSA).
-func (s *Store) token(sess *session.Session, now time.Time) (string, error) {
-	sess.SetMode(session.ModeServer)
-	kid := s.keys.PrimaryID()
-	key, err := s.signingKey(kid)
-	if err != nil {
-		return "", fmt.Errorf("mongostore: %w", err)
-	}
-	t := jwt.NewWithClaims(s.method, jwt.RegisteredClaims{
-		ID:        sess.ID(),
-		IssuedAt:  jwt.NewNumericDate(now),
-		ExpiresAt: jwt.NewNumericDate(sess.ExpiresAt()),
-	})
-	// No "typ": the token is only ever read by this store, and every byte
-	// counts against the cookie.
-	t.Header = map[string]any{"alg": t.Method.Alg(), "kid": strconv.FormatUint(uint64(kid), 10)}
-	return t.SignedString(key)
-}
-
-// parseToken verifies a reference token and returns its session ID and the
-// ID of the key that signed it.
-func (s *Store) parseToken(token string) (string, uint32, error) {
-	if len(token) > maxTokenLen {
-		return "", 0, session.ErrInvalid
-	}
-	var claims jwt.RegisteredClaims
-	t, err := s.parser.ParseWithClaims(token, &claims, s.verificationKey)
-	switch {
-	case err == nil && claims.ID != "":
-		kid, _ := keyID(t) // verified: verificationKey found the key
-		return claims.ID, kid, nil
-	case errors.Is(err, jwt.ErrTokenExpired):
-		// The library checks claims only after the signature.
-		return "", 0, session.ErrExpired
-	case errors.Is(err, session.ErrUnknownKey):
-		return "", 0, session.ErrUnknownKey
-	}
-	return "", 0, session.ErrInvalid
-}
-
-// keyID returns the key ID of a token's kid header: a uint32 in canonical
-// decimal.
-func keyID(t *jwt.Token) (uint32, bool) {
-	kid, ok := t.Header["kid"].(string)
-	if !ok {
-		return 0, false
-	}
-	id, err := strconv.ParseUint(kid, 10, 32)
-	if err != nil || strconv.FormatUint(id, 10) != kid {
-		return 0, false
-	}
-	return uint32(id), true
-}
-
-// verificationKey finds the key a token's header names, once; a token
-// without a usable kid has no key.
-func (s *Store) verificationKey(t *jwt.Token) (any, error) {
-	id, ok := keyID(t)
-	if !ok {
-		return nil, session.ErrInvalid
-	}
-	var key any
-	var err error
-	if s.method == jwt.SigningMethodHS256 {
-		key, err = s.keys.MACKey(keyrotation.PurposeJWT, id)
-	} else {
-		key, err = s.keys.Ed25519PublicKey(id)
-	}
-	if err != nil {
-		return nil, session.ErrUnknownKey
-	}
-	return key, nil
-}
-
-// signingKey returns key kid's key for the signing method.
-func (s *Store) signingKey(kid uint32) (any, error) {
-	if s.method == jwt.SigningMethodHS256 {
-		return s.keys.MACKey(keyrotation.PurposeJWT, kid)
-	}
-	return s.keys.Ed25519Key(kid)
-}
-
 // Delete removes the session's record, and the record of its previous ID
-// after Renew.
+// after Renew. A session that Destroy ended while it had a user (see
+// session.Session.EndedUser) is also recorded as ended in the user's
+// revocation stamp, so that the tokens it had before it moved here, or
+// copies of its cookie, are refused as well (see package hybrid).
 func (s *Store) Delete(ctx context.Context, sess *session.Session) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	ids := bson.A{hashID(sess.ID())}
-	if prev := sess.PreviousID(); prev != "" {
-		ids = append(ids, hashID(prev))
+	ids := bson.A{recordkey.Session(sess.ID())}
+	if prev := sess.PreviousID(); prev != "" && prev != sess.ID() {
+		ids = append(ids, recordkey.Session(prev))
 	}
 	if _, err := s.coll.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}); err != nil {
 		return fmt.Errorf("mongostore: deleting a session: %w", classify(err))
+	}
+	// Only the session Destroy ended: one that a change after Destroy
+	// started under a new ID lives on.
+	if user, prev := sess.EndedUser(), sess.PreviousID(); user != "" && prev != "" {
+		return s.endSessions(ctx, user, sess.Deadline(), recordkey.Handle(prev))
 	}
 	return nil
 }
@@ -696,7 +618,7 @@ func (s *Store) DeleteIfUnchanged(ctx context.Context, sess *session.Session) (b
 	if prev := sess.PreviousID(); prev != "" {
 		id = prev
 	}
-	key := hashID(id)
+	key := recordkey.Session(id)
 	// The same turn-taking as Save: see there.
 	defer s.saving.take(key)()
 	res, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "version", Value: sess.Revision()}})
@@ -715,7 +637,7 @@ func (s *Store) DeleteIfUnchanged(ctx context.Context, sess *session.Session) (b
 func (s *Store) Revoke(ctx context.Context, sessionID string) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	if _, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: hashID(sessionID)}}); err != nil {
+	if _, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: recordkey.Session(sessionID)}}); err != nil {
 		return fmt.Errorf("mongostore: revoking a session: %w", classify(err))
 	}
 	return nil
@@ -726,7 +648,7 @@ func (s *Store) Revoke(ctx context.Context, sessionID string) error {
 func (s *Store) RevokeUser(ctx context.Context, userID string) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	res, err := s.coll.DeleteMany(ctx, bson.D{{Key: "user", Value: hashUser(userID)}})
+	res, err := s.coll.DeleteMany(ctx, bson.D{{Key: "user", Value: recordkey.User(userID)}})
 	if err != nil {
 		return 0, fmt.Errorf("mongostore: revoking a user's sessions: %w", classify(err))
 	}
@@ -748,7 +670,7 @@ func (s *Store) Sessions(ctx context.Context, userID string) ([]Info, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	cur, err := s.coll.Find(ctx, bson.D{
-		{Key: "user", Value: hashUser(userID)},
+		{Key: "user", Value: recordkey.User(userID)},
 		{Key: "expiresAt", Value: bson.D{{Key: "$gt", Value: s.now()}}},
 	}, options.Find().SetProjection(bson.D{{Key: "data", Value: 0}}).SetSort(bson.D{{Key: "updated", Value: -1}}))
 	if err != nil {
@@ -760,7 +682,7 @@ func (s *Store) Sessions(ctx context.Context, userID string) ([]Info, error) {
 	}
 	infos := make([]Info, len(docs))
 	for i, d := range docs {
-		infos[i] = Info{Handle: base64.RawURLEncoding.EncodeToString(d.ID), Created: d.Created,
+		infos[i] = Info{Handle: recordkey.EncodeHandle(d.ID), Created: d.Created,
 			LastSeen: d.Updated, ExpiresAt: d.ExpiresAt}
 		if d.Device != nil {
 			infos[i].UserAgent, infos[i].IP = d.Device.UserAgent, d.Device.IP
@@ -771,38 +693,33 @@ func (s *Store) Sessions(ctx context.Context, userID string) ([]Info, error) {
 
 // Handle returns the handle that Info reports for the session with the
 // given ID, to mark the current session in a listing.
-func Handle(sessionID string) string {
-	return base64.RawURLEncoding.EncodeToString(hashID(sessionID))
-}
+func Handle(sessionID string) string { return recordkey.Handle(sessionID) }
 
 // RevokeHandle deletes the session that a listing of userID's sessions
-// named by handle. It deletes nothing of another user's. A malformed handle
-// is an error matching session.ErrInvalid.
+// named by handle, and records it as ended in the user's revocation stamp
+// until the record would have expired, so that the cookie tokens it had
+// before it moved here are refused too (see package hybrid). It deletes
+// nothing of another user's. A malformed handle is an error matching
+// session.ErrInvalid.
 func (s *Store) RevokeHandle(ctx context.Context, userID, handle string) error {
-	key, err := base64.RawURLEncoding.DecodeString(handle)
-	if err != nil || len(key) != sha256.Size {
+	key, ok := recordkey.DecodeHandle(handle)
+	if !ok {
 		return fmt.Errorf("%w: malformed session handle", session.ErrInvalid)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	if _, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "user", Value: hashUser(userID)}}); err != nil {
+	var doc record
+	err := s.coll.FindOneAndDelete(ctx, bson.D{{Key: "_id", Value: key}, {Key: "user", Value: recordkey.User(userID)}}).Decode(&doc)
+	switch {
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return nil
+	case err != nil:
 		return fmt.Errorf("mongostore: revoking a session: %w", classify(err))
 	}
-	return nil
-}
-
-// hashID is a record's _id: a database dump holds no usable session IDs.
-func hashID(id string) []byte {
-	h := sha256.Sum256([]byte("sessionseal session id\x00" + id))
-	return h[:]
-}
-
-// hashUser is a record's user field. It is a plain hash, so that revoking
-// a user needs no key: an attacker with a dump can still test guesses of a
-// user ID, so prefer opaque user IDs to e-mail addresses.
-func hashUser(id string) []byte {
-	h := sha256.Sum256([]byte("sessionseal user id\x00" + id))
-	return h[:]
+	// Every token of the session expires by the record's expiry: the
+	// cookie tokens from before the move were issued earlier, and their
+	// idle deadlines were no later.
+	return s.endSessions(ctx, userID, doc.ExpiresAt, handle)
 }
 
 // classify marks errors that mean the server could not be reached as
@@ -821,55 +738,6 @@ func unreachable(err error) bool {
 	var sse topology.ServerSelectionError
 	return mongo.IsNetworkError(err) || mongo.IsTimeout(err) || errors.As(err, &sse) ||
 		errors.Is(err, mongo.ErrClientDisconnected) || errors.Is(err, context.DeadlineExceeded)
-}
-
-// stamp is a user's "not before" time: sessions of the user created (or
-// logged in) before it are revoked. Stamps share the collection with
-// sessions; their _id never equals a session's, and they have no user
-// field.
-type stamp struct {
-	ID        []byte    `bson:"_id"`
-	NotBefore time.Time `bson:"notBefore"`
-	ExpiresAt time.Time `bson:"expiresAt"`
-}
-
-func stampID(userID string) []byte {
-	h := sha256.Sum256([]byte("sessionseal not before\x00" + userID))
-	return h[:]
-}
-
-// SetNotBefore records that the user's sessions created (or logged in)
-// before t are revoked, for stores whose sessions the server cannot delete
-// (sealed cookies). The stamp is kept for keep, which must cover the
-// longest session lifetime.
-func (s *Store) SetNotBefore(ctx context.Context, userID string, t time.Time, keep time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	_, err := s.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: stampID(userID)}},
-		bson.D{{Key: "$set", Value: bson.D{
-			{Key: "notBefore", Value: t},
-			{Key: "expiresAt", Value: t.Add(keep)},
-		}}}, options.UpdateOne().SetUpsert(true))
-	if err != nil {
-		return fmt.Errorf("mongostore: recording a revocation: %w", classify(err))
-	}
-	return nil
-}
-
-// NotBefore returns the user's "not before" stamp set by SetNotBefore, or
-// the zero time when there is none.
-func (s *Store) NotBefore(ctx context.Context, userID string) (time.Time, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	var st stamp
-	err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: stampID(userID)}}).Decode(&st)
-	switch {
-	case errors.Is(err, mongo.ErrNoDocuments):
-		return time.Time{}, nil
-	case err != nil:
-		return time.Time{}, fmt.Errorf("mongostore: reading a revocation: %w", classify(err))
-	}
-	return st.NotBefore, nil
 }
 
 // Rewrap re-seals under the ring's primary key every live session record sealed

@@ -41,8 +41,9 @@
 //     sessions made before that moment are refused.
 //   - Your active sessions: the user's sessions in MongoDB
 //     (mongostore.Store.Sessions), with the current one marked and a button to
-//     revoke each (mongostore.Store.RevokeHandle). Sessions that live in
-//     their cookie are not listed, since the server keeps nothing of them.
+//     revoke each (hybrid.Store.RevokeHandle, which also refuses the cookie
+//     tokens the session had before it moved to MongoDB). Sessions that live
+//     in their cookie are not listed, since the server keeps nothing of them.
 //   - CSRF protection: every form carries a token kept in the session (32
 //     random bytes, base64url), compared in constant time on every POST; a
 //     mismatch is 403. Renew keeps it, since it is one of the session's values.

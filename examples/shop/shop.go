@@ -527,7 +527,7 @@ func (sh *shop) revoke(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/")
 		return
 	}
-	if err := sh.server.RevokeHandle(r.Context(), user, handle); err != nil {
+	if err := sh.store.RevokeHandle(r.Context(), user, handle); err != nil {
 		sh.fail(w, r, err)
 		return
 	}
