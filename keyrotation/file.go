@@ -214,7 +214,9 @@ func LoadFile(path string) (*Keyring, error) {
 // documentation). It is strict: unknown or repeated fields, a version other
 // than 1 or 2, missing or malformed fields, a ring without exactly one primary
 // key, an ID that is 0 or repeated and input larger than MaxFileSize are
-// errors. Every error is a *ParseError, which matches ErrInvalidKeyring.
+// errors. It accepts only rings that Marshal writes back as a file it
+// accepts: times outside the years 0000 to 9999 in UTC are errors too.
+// Every error is a *ParseError, which matches ErrInvalidKeyring.
 func Parse(data []byte) (*Keyring, error) {
 	if len(data) > MaxFileSize {
 		return nil, &ParseError{Key: -1, Problem: "larger than " + strconv.Itoa(MaxFileSize) + " bytes"}
@@ -463,17 +465,72 @@ func (p *parser) entry() (entry, error) {
 	return e, nil
 }
 
-// time reads the RFC 3339 time of field into t, in UTC.
+// time reads the time of field into t, in UTC. It accepts the times that
+// Marshal can write back in a form it accepts: RFC 3339 date-times (see
+// isRFC3339) within years 0000 to 9999 once in UTC.
 func (p *parser) time(field string, t *time.Time) error {
-	const want = "an RFC 3339 time such as 2026-11-25T20:00:00Z"
+	const want = "an RFC 3339 time such as 2026-11-25T20:00:00Z, from year 0000 to 9999 in UTC"
 	var s string
 	if err := p.value(field, &s, want); err != nil {
 		return err
 	}
+	if !isRFC3339(s) {
+		return p.typeError(field, want)
+	}
+	// Parse checks the ranges of the date and the time of day.
 	parsed, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return p.typeError(field, want)
 	}
-	*t = parsed.UTC()
+	// An offset can carry a time across a year boundary, and RFC 3339,
+	// hence the file, has four-digit years only.
+	if parsed = parsed.UTC(); parsed.Year() < 0 || parsed.Year() > 9999 {
+		return p.typeError(field, want)
+	}
+	*t = parsed
 	return nil
+}
+
+// isRFC3339 reports whether s has the form of an RFC 3339 date-time with an
+// upper-case T and Z and at most nine digits of fraction, such as Marshal
+// writes: "dddd-dd-ddTdd:dd:dd", then optionally '.' and 1 to 9 digits,
+// then "Z" or an offset "+hh:mm" or "-hh:mm" with hh up to 23 and mm up to
+// 59. time.Parse alone also accepts a one-digit hour, a comma before the
+// fraction, longer fractions and offsets of 24 hours or more, which are not
+// RFC 3339.
+func isRFC3339(s string) bool {
+	const dateTime = "dddd-dd-ddTdd:dd:dd"
+	if len(s) < len(dateTime) || !hasForm(s[:len(dateTime)], dateTime) {
+		return false
+	}
+	rest := s[len(dateTime):]
+	if rest != "" && rest[0] == '.' {
+		n := 1
+		for n < len(rest) && '0' <= rest[n] && rest[n] <= '9' {
+			n++
+		}
+		if n == 1 || n > 1+9 {
+			return false
+		}
+		rest = rest[n:]
+	}
+	if rest == "Z" {
+		return true
+	}
+	return len(rest) == len("+hh:mm") && (rest[0] == '+' || rest[0] == '-') &&
+		hasForm(rest[1:], "dd:dd") && rest[1:3] <= "23" && rest[4:6] <= "59"
+}
+
+// hasForm reports whether s matches form, in which 'd' stands for an ASCII
+// digit and every other byte for itself.
+func hasForm(s, form string) bool {
+	if len(s) != len(form) {
+		return false
+	}
+	for i := range len(form) {
+		if form[i] == 'd' && (s[i] < '0' || s[i] > '9') || form[i] != 'd' && s[i] != form[i] {
+			return false
+		}
+	}
+	return true
 }
