@@ -174,5 +174,9 @@
 // seconds). They must fall within the years 0000 to 9999 once in UTC; they
 // are kept, and written back, in UTC. Times this package creates are in
 // whole seconds. Marshal and WriteFile write keys in the order of
-// Keyring.Keys, indented by two spaces.
+// Keyring.Keys, indented by two spaces; a ring whose file would then be
+// larger than MaxFileSize is an error, from Parse as from WriteFile, so that
+// every ring Parse accepts can be written back. WriteFile parses what it
+// would write before it replaces the file, and leaves the file as it was
+// when Parse would refuse it.
 package keyrotation

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +17,8 @@ import (
 // FuzzKeyringParse from coming back: Parse accepted times that Marshal
 // could not write in a form Parse accepts (one before year 0000 once in
 // UTC, written as "-0001-12-31T23:00:00Z"), so that a rotation step wrote a
-// file that no server could load.
+// file that no server could load. A ring too large for MaxFileSize as
+// Marshal writes it led to the same end.
 
 // ringWithTime returns a version 2 file whose primary key has value in
 // field ("created", "promoted" or "enabled").
@@ -165,5 +168,93 @@ func TestRingWrittenBackUnreadableDelay(t *testing.T) {
 				t.Errorf("after Marshal and Parse, PropagationDelay() = %v, want %v", parsed.PropagationDelay(), tc.want)
 			}
 		})
+	}
+}
+
+// manyKeys returns a ring file without spaces of n keys, the first of them
+// primary, with ten-digit IDs.
+func manyKeys(n int) []byte {
+	b := []byte(`{"version":1,"keys":[`)
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		state := "active"
+		if i == 0 {
+			state = "primary"
+		}
+		b = fmt.Appendf(b, `{"id":%d,"state":%q,"created":"2026-01-01T00:00:00Z","secret":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`, 1_000_000_000+i, state)
+	}
+	return append(b, "]}"...)
+}
+
+// TestRingWrittenBackUnreadableCompact checks that Parse refuses a ring
+// that fits in MaxFileSize only without Marshal's spaces: it could be
+// loaded, but never written back.
+func TestRingWrittenBackUnreadableCompact(t *testing.T) {
+	data := manyKeys(7000)
+	if len(data) > keyrotation.MaxFileSize {
+		t.Fatalf("test ring is %d bytes, want at most %d", len(data), keyrotation.MaxFileSize)
+	}
+	k, err := keyrotation.Parse(data)
+	var pe *keyrotation.ParseError
+	if !errors.As(err, &pe) || pe.Key != -1 || pe.Field != "keys" {
+		t.Fatalf("Parse = %v, %v, want a *ParseError for field keys", k, err)
+	}
+	if want := "larger than 1048576 bytes"; !strings.Contains(pe.Problem, want) {
+		t.Errorf("error %q: want it to say %q", err, want)
+	}
+}
+
+// TestRingWrittenBackUnreadableNotWritten checks that WriteFile reads its
+// bytes back before it replaces a file: a ring that Add has taken over
+// MaxFileSize, which Parse would refuse, leaves the old file in place.
+func TestRingWrittenBackUnreadableNotWritten(t *testing.T) {
+	k, err := keyrotation.Parse(manyKeys(6000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "keys.json")
+	if err := k.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	old, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		data, err := k.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(data) > keyrotation.MaxFileSize {
+			break
+		}
+		// A key takes at most 166 bytes of the file.
+		for range (keyrotation.MaxFileSize-len(data))/166 + 1 {
+			if _, err := k.Add(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	err = k.WriteFile(path)
+	if !errors.Is(err, keyrotation.ErrInvalidKeyring) {
+		t.Fatalf("WriteFile of a ring larger than MaxFileSize: error = %v, want one matching %v", err, keyrotation.ErrInvalidKeyring)
+	}
+	if msg := err.Error(); !strings.HasPrefix(msg, "keyrotation: ") || !strings.Contains(msg, path) || strings.Count(msg, "keyrotation:") != 1 {
+		t.Errorf("error %q: want one keyrotation: prefix and the path", msg)
+	}
+	if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, old) {
+		t.Errorf("file after a refused WriteFile = %d bytes, %v, want the old %d bytes", len(got), err, len(old))
+	}
+	if _, err := keyrotation.LoadFile(path); err != nil {
+		t.Errorf("old file no longer loads: %v", err)
+	}
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 {
+		t.Errorf("directory holds %d files, want 1 (no temporary file left)", len(entries))
 	}
 }
