@@ -16,8 +16,9 @@
 //   - FuzzLegacyCookie: gorilla/securecookie cookies through the migration
 //     of package gorillacompat.
 //
-// .ci/run runs each for 200,000 executions. Run one for an hour or more
-// with a larger count, for example:
+// .ci/run runs each for 1,000,000 executions, 1 to 2 minutes per target
+// on 2 shared cores. Run one for an hour or more with a larger count, for
+// example:
 //
 //	go test ./fuzz -run '^$' -fuzz '^FuzzCookieLoad$' -fuzztime 50000000x
 //

@@ -18,6 +18,9 @@ func FuzzKeyringParse(f *testing.F) {
 	f.Add([]byte(`{"version":1,"propagation_delay":"15m","keys":[
 		{"id":1,"state":"primary","created":"2026-11-01T00:00:00Z","promoted":"2026-11-02T00:00:00.5+02:00","secret":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="},
 		{"id":4294967295,"state":"disabled","created":"2026-10-01T00:00:00Z","secret":"ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="}]}`))
+	// Times at both ends of the years the file holds, reached through
+	// offsets, and the largest delay: a changed digit takes them out of range.
+	f.Add([]byte(`{"version":2,"propagation_delay":"2562047h47m16.854775807s","keys":[{"id":1,"state":"primary","created":"0000-01-01T01:00:00+01:00","promoted":"9999-12-31T22:59:59.999999999-01:00","enabled":"2026-01-01T00:00:00.000000001Z","secret":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}]}`))
 	f.Add([]byte(`{"version":3,"keys":[]}`))
 	f.Add([]byte(`{"keys":[{"id":1,"id":2}],"version":1}`))
 	f.Add([]byte(`[`))

@@ -173,8 +173,15 @@
 // the wrong type or range, a file larger than MaxFileSize (1 MiB) and data
 // after the object are errors, reported as a *ParseError that names the key
 // (by its index in keys) and the field. Field order does not matter. Times
-// may carry any UTC offset and fractions of a second; they are kept, and
-// written back, in UTC. Times this package creates are in whole seconds.
-// Marshal and WriteFile write keys in the order of Keyring.Keys, indented by
-// two spaces.
+// are RFC 3339 date-times, exactly: four-digit year, two-digit month, day,
+// hour, minute and second, an upper-case T, optionally '.' and one to nine
+// digits of fraction, then Z or a UTC offset +hh:mm or -hh:mm (no leap
+// seconds). They must fall within the years 0000 to 9999 once in UTC; they
+// are kept, and written back, in UTC. Times this package creates are in
+// whole seconds. Marshal and WriteFile write keys in the order of
+// Keyring.Keys, indented by two spaces; a ring whose file would then be
+// larger than MaxFileSize is an error, from Parse as from WriteFile, so that
+// every ring Parse accepts can be written back. WriteFile parses what it
+// would write before it replaces the file, and leaves the file as it was
+// when Parse would refuse it.
 package keyrotation

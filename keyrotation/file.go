@@ -24,23 +24,26 @@ const (
 )
 
 // MaxFileSize is the size of the largest key ring file that Parse and
-// LoadFile accept, 1 MiB: thousands of keys, far more than a ring needs.
+// LoadFile accept and WriteFile writes, 1 MiB: thousands of keys, far more
+// than a ring needs.
 const MaxFileSize = 1 << 20
 
 // secretEncoding is the encoding of a secret in the file: standard base64
 // with padding, one encoding per secret.
 var secretEncoding = base64.StdEncoding.Strict()
 
-// ParseError says what is wrong with a key ring file. It matches
-// ErrInvalidKeyring. Its text names the key, the field and the problem, and
-// never contains secrets or the file's content: a JSON syntax error is
-// reported by byte offset only.
+// ParseError says what is wrong with a key ring file: one that Parse,
+// LoadFile or WatchFile read, or one that WriteFile refused to write because
+// it would not read back. It matches ErrInvalidKeyring. Its text names the
+// key, the field and the problem, and never contains secrets or the file's
+// content: a JSON syntax error is reported by byte offset only.
 type ParseError struct {
 	Key     int    // index in "keys", or -1 when the problem is not in one key
 	Field   string // the JSON field at fault, or "" when the problem is not in one field
 	Problem string
 
-	path string // the file, when LoadFile read it
+	path      string // the file read, or not written, when there was one
+	unwritten bool   // WriteFile left path as it was
 }
 
 // Error returns a description such as
@@ -49,6 +52,9 @@ func (e *ParseError) Error() string {
 	b := []byte("keyrotation: ")
 	if e.path != "" {
 		b = append(b, e.path...)
+		if e.unwritten {
+			b = append(b, " left unchanged: the new ring would not read back"...)
+		}
 		b = append(b, ": "...)
 	}
 	if e.Key >= 0 {
@@ -133,6 +139,11 @@ func (k *Keyring) marshal() ([]byte, error) {
 // that own it; when the process may not give the file away, WriteFile
 // fails and leaves path as it was.
 //
+// WriteFile parses what it would write, and writes nothing when Parse
+// refuses it (a ring that has outgrown MaxFileSize, say): it returns that
+// *ParseError, which names path and matches ErrInvalidKeyring, and path
+// keeps the ring it had.
+//
 // Changes to the ring wait while WriteFile runs, so that of several calls
 // for one path, the last to finish writes the ring as the last change left
 // it.
@@ -141,6 +152,16 @@ func (k *Keyring) WriteFile(path string) error {
 	defer k.mu.Unlock()
 	b, err := k.marshal()
 	if err != nil {
+		return err
+	}
+	// A file that Parse refuses would be refused by every server's
+	// watcher, so the new key would never propagate, and no server could
+	// start from it: better to keep the file that works.
+	if _, err := Parse(b); err != nil {
+		var pe *ParseError
+		if errors.As(err, &pe) {
+			pe.path, pe.unwritten = path, true
+		}
 		return err
 	}
 	dir := filepath.Dir(path)
@@ -214,7 +235,10 @@ func LoadFile(path string) (*Keyring, error) {
 // documentation). It is strict: unknown or repeated fields, a version other
 // than 1 or 2, missing or malformed fields, a ring without exactly one primary
 // key, an ID that is 0 or repeated and input larger than MaxFileSize are
-// errors. Every error is a *ParseError, which matches ErrInvalidKeyring.
+// errors. It accepts only rings that Marshal writes back as a file it
+// accepts: times outside the years 0000 to 9999 in UTC, and rings that
+// Marshal would write larger than MaxFileSize, are errors too. Every error
+// is a *ParseError, which matches ErrInvalidKeyring.
 func Parse(data []byte) (*Keyring, error) {
 	if len(data) > MaxFileSize {
 		return nil, &ParseError{Key: -1, Problem: "larger than " + strconv.Itoa(MaxFileSize) + " bytes"}
@@ -268,6 +292,11 @@ func Parse(data []byte) (*Keyring, error) {
 	}
 	k := newKeyring(keys)
 	k.delay, k.recordDelay = delay, recordDelay
+	// A file without Marshal's spaces holds more keys in MaxFileSize: such
+	// a ring would load, but no change to it could be written back.
+	if b, err := k.Marshal(); err != nil || len(b) > MaxFileSize {
+		return nil, &ParseError{Key: -1, Field: "keys", Problem: "too many keys: written back, the file would be larger than " + strconv.Itoa(MaxFileSize) + " bytes"}
+	}
 	return k, nil
 }
 
@@ -463,17 +492,72 @@ func (p *parser) entry() (entry, error) {
 	return e, nil
 }
 
-// time reads the RFC 3339 time of field into t, in UTC.
+// time reads the time of field into t, in UTC. It accepts the times that
+// Marshal can write back in a form it accepts: RFC 3339 date-times (see
+// isRFC3339) within years 0000 to 9999 once in UTC.
 func (p *parser) time(field string, t *time.Time) error {
-	const want = "an RFC 3339 time such as 2026-11-25T20:00:00Z"
+	const want = "an RFC 3339 time such as 2026-11-25T20:00:00Z, from year 0000 to 9999 in UTC"
 	var s string
 	if err := p.value(field, &s, want); err != nil {
 		return err
 	}
+	if !isRFC3339(s) {
+		return p.typeError(field, want)
+	}
+	// Parse checks the ranges of the date and the time of day.
 	parsed, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return p.typeError(field, want)
 	}
-	*t = parsed.UTC()
+	// An offset can carry a time across a year boundary, and RFC 3339,
+	// hence the file, has four-digit years only.
+	if parsed = parsed.UTC(); parsed.Year() < 0 || parsed.Year() > 9999 {
+		return p.typeError(field, want)
+	}
+	*t = parsed
 	return nil
+}
+
+// isRFC3339 reports whether s has the form of an RFC 3339 date-time with an
+// upper-case T and Z and at most nine digits of fraction, such as Marshal
+// writes: "dddd-dd-ddTdd:dd:dd", then optionally '.' and 1 to 9 digits,
+// then "Z" or an offset "+hh:mm" or "-hh:mm" with hh up to 23 and mm up to
+// 59. time.Parse alone also accepts a one-digit hour, a comma before the
+// fraction, longer fractions and offsets of 24 hours or more, which are not
+// RFC 3339.
+func isRFC3339(s string) bool {
+	const dateTime = "dddd-dd-ddTdd:dd:dd"
+	if len(s) < len(dateTime) || !hasForm(s[:len(dateTime)], dateTime) {
+		return false
+	}
+	rest := s[len(dateTime):]
+	if rest != "" && rest[0] == '.' {
+		n := 1
+		for n < len(rest) && '0' <= rest[n] && rest[n] <= '9' {
+			n++
+		}
+		if n == 1 || n > 1+9 {
+			return false
+		}
+		rest = rest[n:]
+	}
+	if rest == "Z" {
+		return true
+	}
+	return len(rest) == len("+hh:mm") && (rest[0] == '+' || rest[0] == '-') &&
+		hasForm(rest[1:], "dd:dd") && rest[1:3] <= "23" && rest[4:6] <= "59"
+}
+
+// hasForm reports whether s matches form, in which 'd' stands for an ASCII
+// digit and every other byte for itself.
+func hasForm(s, form string) bool {
+	if len(s) != len(form) {
+		return false
+	}
+	for i := range len(form) {
+		if form[i] == 'd' && (s[i] < '0' || s[i] > '9') || form[i] != 'd' && s[i] != form[i] {
+			return false
+		}
+	}
+	return true
 }
