@@ -1,7 +1,6 @@
 package session_test
 
 import (
-	"context"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -9,36 +8,18 @@ import (
 	"unicode/utf8"
 
 	"github.com/sessionseal/session"
-	"github.com/sessionseal/session/cookiestore"
-	"github.com/sessionseal/session/keyrotation"
 )
 
-// clientStore is a Store that records the ClientInfo each Save receives.
-type clientStore struct {
-	session.Store
-	got session.ClientInfo
-	ok  bool
-}
+// maxUserAgentLen is the documented bound on Record.UserAgent.
+const maxUserAgentLen = 256
 
-func (c *clientStore) Save(ctx context.Context, s *session.Session) (string, error) {
-	c.got, c.ok = session.ClientInfoFrom(ctx)
-	return c.Store.Save(ctx, s)
-}
-
-// TestUnboundedUserAgentIsCapped checks that the ClientInfo stores receive
+// TestUnboundedUserAgentIsCapped checks that the client a store receives
 // is bounded whatever the request carries: the user agent cut to
-// MaxUserAgentLen bytes of printable characters at a character boundary,
+// maxUserAgentLen bytes of printable characters at a character boundary,
 // the IP parsed and normalised, or empty. A store keeps it with every
 // session, so an anonymous request must not make it store a megabyte.
 func TestUnboundedUserAgentIsCapped(t *testing.T) {
-	keys, err := keyrotation.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := cookiestore.New(keys, cookiestore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs := newCookieStore(t)
 	e := 'é' // two bytes
 	tests := []struct {
 		name       string
@@ -49,9 +30,9 @@ func TestUnboundedUserAgentIsCapped(t *testing.T) {
 	}{
 		{"browser", "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0", "192.0.2.1:1234",
 			"Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0", "192.0.2.1"},
-		{"a megabyte", strings.Repeat("A", 1<<20), "192.0.2.1:1234", strings.Repeat("A", session.MaxUserAgentLen), "192.0.2.1"},
-		{"cut at a character boundary", "x" + strings.Repeat(string(e), session.MaxUserAgentLen), "192.0.2.1:1",
-			"x" + strings.Repeat(string(e), (session.MaxUserAgentLen-1)/2), "192.0.2.1"},
+		{"a megabyte", strings.Repeat("A", 1<<20), "192.0.2.1:1234", strings.Repeat("A", maxUserAgentLen), "192.0.2.1"},
+		{"cut at a character boundary", "x" + strings.Repeat(string(e), maxUserAgentLen), "192.0.2.1:1",
+			"x" + strings.Repeat(string(e), (maxUserAgentLen-1)/2), "192.0.2.1"},
 		{"control and format characters", "Mozilla\x00/5.0\t\x7f\u0085 (\u202eevil)\r\n", "192.0.2.1:1", "Mozilla/5.0 (evil)", "192.0.2.1"},
 		{"invalid UTF-8", "Mozilla\xff\xfe/5.0 \xe2\x82", "192.0.2.1:1", "Mozilla/5.0 ", "192.0.2.1"},
 		{"IPv6", "ua", "[2001:DB8:0::1]:443", "ua", "2001:db8::1"},
@@ -64,7 +45,7 @@ func TestUnboundedUserAgentIsCapped(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			store := &clientStore{Store: cs}
+			store := &recordingStore{Store: cs}
 			m, err := session.NewManager(store, session.Options{})
 			if err != nil {
 				t.Fatal(err)
@@ -72,23 +53,27 @@ func TestUnboundedUserAgentIsCapped(t *testing.T) {
 			r := httptest.NewRequest("GET", "/", nil)
 			r.Header.Set("User-Agent", tt.userAgent)
 			r.RemoteAddr = tt.remoteAddr
-			s := m.NewSession()
+			s, err := m.Load(r)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := s.Set("a", "1"); err != nil {
 				t.Fatal(err)
 			}
 			if err := m.Save(httptest.NewRecorder(), r, s); err != nil {
 				t.Fatal(err)
 			}
-			if !store.ok {
-				t.Fatal("Save got no ClientInfo")
+			saved, _ := store.take()
+			if len(saved) != 1 {
+				t.Fatalf("the store's Save was called %d times, want once", len(saved))
 			}
-			if got := store.got.UserAgent; got != tt.wantUA {
+			if got := saved[0].UserAgent; got != tt.wantUA {
 				t.Errorf("UserAgent: got %d bytes %.40q, want %d bytes %.40q", len(got), got, len(tt.wantUA), tt.wantUA)
 			}
-			if got := store.got.IP; got != tt.wantIP {
+			if got := saved[0].IP; got != tt.wantIP {
 				t.Errorf("IP: got %.40q, want %q", got, tt.wantIP)
 			}
-			if ua := store.got.UserAgent; len(ua) > session.MaxUserAgentLen || !utf8.ValidString(ua) ||
+			if ua := saved[0].UserAgent; len(ua) > maxUserAgentLen || !utf8.ValidString(ua) ||
 				strings.IndexFunc(ua, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
 				t.Errorf("UserAgent %.40q is not bounded printable UTF-8", ua)
 			}

@@ -8,7 +8,7 @@
 //
 //	keys, err := keyrotation.LoadFile("/etc/myapp/session-keys.json")
 //	if err != nil { ... }
-//	store, err := cookiestore.New(keys, cookiestore.Options{})
+//	store, err := cookiestore.New(keys)
 //	if err != nil { ... }
 //	m, err := session.NewManager(store, session.Options{})
 //	if err != nil { ... }
@@ -88,9 +88,16 @@
 //
 // # Writing a Store
 //
-// A Store turns tokens into sessions and back; see the Store interface for
-// the contract. Stores encode a session with Session.AppendBinary, the one
-// payload encoding used in every mode, and decode it with Restore. Server
-// stores delete the record of Session.PreviousID after Renew, and can merge
-// concurrent writes with Session.ChangedKeys.
+// The boundary between the Manager and its store runs one way. The Manager
+// owns HTTP and the session's meaning: the cookie's name and attributes, the
+// clock, the timeouts and lifetimes, when to write, and every check of a
+// session's deadlines. It turns a Session into a Record (the payload
+// encoding, the same bytes in every mode, plus the plain facts a store needs:
+// ID, user, deadlines, revision, what the request changed) and a loaded
+// Record back into a Session. A Store turns tokens into Records and back; it
+// gets the cookie's name and the Manager's clock with every call, so it has
+// no setting of its own that could disagree. Stores never call back into the
+// Manager or the Session. See the Store interface for the contract, package
+// serverstore for the engine that server stores share, and its Backend
+// interface for adding a database.
 package session

@@ -19,11 +19,6 @@ var (
 	// it as no session.
 	ErrInvalid = errors.New("session: invalid token")
 
-	// ErrUnknownKey reports a token whose key ID is not in the ring, or whose
-	// key is disabled. errors.Is(ErrUnknownKey, ErrInvalid) is true: callers
-	// that only want to know whether a token is usable match ErrInvalid.
-	ErrUnknownKey = fmt.Errorf("%w: unknown or disabled key", ErrInvalid)
-
 	// ErrExpired reports an authentic token past its idle or absolute
 	// deadline, or dated more than MaxClockSkew ahead of the clock that
 	// checks it. It is returned only after authentication. The Manager

@@ -16,7 +16,7 @@ func ExampleNewManager() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	store, err := cookiestore.New(keys, cookiestore.Options{})
+	store, err := cookiestore.New(keys)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func ExampleValue() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	store, err := cookiestore.New(keys, cookiestore.Options{})
+	store, err := cookiestore.New(keys)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -76,7 +76,10 @@ func ExampleValue() {
 		SKU string
 		Qty int
 	}
-	s := m.NewSession()
+	s, err := m.Load(httptest.NewRequest("GET", "/", nil)) // a request without a cookie: a new session
+	if err != nil {
+		log.Fatal(err)
+	}
 	if err := s.Set("cart", []item{{"BOOK-0001", 1}, {"MUG-0042", 2}}); err != nil {
 		log.Fatal(err)
 	}

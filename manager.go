@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/sessionseal/session/keyrotation"
 )
 
 // Defaults used by NewManager for zero Options fields.
@@ -30,6 +32,10 @@ const (
 // sealed by the one ahead are refused by the others until their clocks
 // catch up.
 const MaxClockSkew = time.Minute
+
+// maxCookieNameLen bounds the cookie's name, which shares MaxCookieSize
+// with the token.
+const maxCookieNameLen = 256
 
 // maxCookieAttempts bounds how many cookies of the session's name one
 // request may make the Manager try, so that a request carrying many copies
@@ -133,10 +139,10 @@ type SaveEvent struct {
 // CookieOptions sets the session cookie's attributes. The zero value is
 // the secure choice: HttpOnly always, Secure, SameSite=Lax, Path=/, host-only.
 type CookieOptions struct {
-	// Name is the cookie's name. Default: the store's name if it binds one
-	// into its tokens (see CookieNamer), otherwise DefaultCookieName, whose
-	// __Host- prefix makes browsers refuse the cookie from subdomains and
-	// over plain HTTP; with AllowInsecureHTTP, "session".
+	// Name is the cookie's name, which the store binds into every token,
+	// bearer tokens included. Default DefaultCookieName, whose __Host-
+	// prefix makes browsers refuse the cookie from subdomains and over
+	// plain HTTP; with AllowInsecureHTTP, "session". At most 256 bytes.
 	Name string
 
 	// Path is the cookie's Path attribute. Default "/". A __Host- name
@@ -205,16 +211,11 @@ func NewManager(store Store, opts Options) (*Manager, error) {
 	if err := m.setTimes(opts); err != nil {
 		return nil, err
 	}
-	c, err := cookieTemplate(opts.Cookie, store)
+	c, err := cookieTemplate(opts.Cookie)
 	if err != nil {
 		return nil, err
 	}
 	m.cookie = c
-	if cs, ok := store.(Configurer); ok {
-		if err := cs.Configure(Settings{CookieName: c.Name, Lifetime: m.lifetime}); err != nil {
-			return nil, err
-		}
-	}
 	return m, nil
 }
 
@@ -255,18 +256,10 @@ func cmp(v, def time.Duration) time.Duration {
 
 // cookieTemplate checks o and returns the cookie whose attributes every
 // session cookie carries.
-func cookieTemplate(o CookieOptions, store Store) (http.Cookie, error) {
+func cookieTemplate(o CookieOptions) (http.Cookie, error) {
 	secure := !o.AllowInsecureHTTP
 	c := http.Cookie{Name: o.Name, Path: o.Path, Domain: o.Domain, SameSite: o.SameSite,
 		Partitioned: o.Partitioned, Secure: secure, HttpOnly: true, Value: "x"}
-	if n, ok := store.(CookieNamer); ok {
-		switch {
-		case c.Name == "":
-			c.Name = n.CookieName()
-		case c.Name != n.CookieName():
-			return c, fmt.Errorf("session: cookie name %q differs from %q, which the store binds into its tokens", c.Name, n.CookieName())
-		}
-	}
 	if c.Name == "" {
 		c.Name = DefaultCookieName
 		if !secure {
@@ -290,7 +283,9 @@ func cookieTemplate(o CookieOptions, store Store) (http.Cookie, error) {
 	case !secure && c.Partitioned:
 		return c, errors.New("session: Partitioned needs a secure cookie; it cannot go with AllowInsecureHTTP")
 	case !secure && (strings.HasPrefix(lower, "__host-") || strings.HasPrefix(lower, "__secure-")):
-		return c, fmt.Errorf("session: cookie name %q needs a secure cookie; with AllowInsecureHTTP use a name without the prefix, in the store's options too", c.Name)
+		return c, fmt.Errorf("session: cookie name %q needs a secure cookie; with AllowInsecureHTTP use a name without the prefix", c.Name)
+	case len(c.Name) > maxCookieNameLen:
+		return c, fmt.Errorf("session: cookie name of %d bytes; at most %d leave room for the token", len(c.Name), maxCookieNameLen)
 	case strings.HasPrefix(lower, "__host-") && (c.Domain != "" || c.Path != "/"):
 		return c, fmt.Errorf("session: cookie name %q needs Path \"/\" and no Domain", c.Name)
 	case len(c.Path) > 1024 || len(c.Domain) > 1024:
@@ -308,10 +303,9 @@ func cookieTemplate(o CookieOptions, store Store) (http.Cookie, error) {
 // CookieName returns the name of the session cookie.
 func (m *Manager) CookieName() string { return m.cookie.Name }
 
-// NewSession returns a new, empty session that expires under the Manager's
-// timeouts. Middleware and Load create sessions by themselves; NewSession is
-// for code that drives a Store directly.
-func (m *Manager) NewSession() *Session {
+// newSession returns a new, empty session that expires under the
+// Manager's timeouts.
+func (m *Manager) newSession() *Session {
 	return newSession(m.now(), m.idle, m.lifetime)
 }
 
@@ -420,7 +414,7 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 	if !hadCookie && m.observer != nil {
 		m.observer.Loaded(ctx, LoadEvent{})
 	}
-	s := m.NewSession()
+	s := m.newSession()
 	s.hadCookie = hadCookie
 	return s, nil
 }
@@ -452,13 +446,17 @@ func (m *Manager) loadToken(ctx context.Context, source, token string, now time.
 	if m.observer != nil {
 		start = time.Now()
 	}
-	s, err := m.store.Load(ctx, token)
+	rec, err := m.store.Load(ctx, m.cookie.Name, token, now)
 	e := LoadEvent{Source: source}
 	if m.observer != nil {
 		e.Latency = time.Since(start)
 	}
+	var s *Session
 	if err == nil {
-		if s.fresh && s.d.Created == 0 {
+		s, err = fromRecord(rec)
+	}
+	if err == nil {
+		if s.fresh {
 			// A session a store made (a converted legacy cookie) gets
 			// its deadlines here.
 			s.start(now.Unix(), m.idle, m.lifetime)
@@ -506,7 +504,7 @@ func reason(err error) string {
 	switch {
 	case errors.Is(err, ErrExpired):
 		return "expired"
-	case errors.Is(err, ErrUnknownKey):
+	case errors.Is(err, keyrotation.ErrUnknownKey):
 		return "unknown_key"
 	}
 	return "invalid"
@@ -594,8 +592,12 @@ func (m *Manager) write(ctx context.Context, r *http.Request, s *Session, save, 
 			m.observer.Saved(ctx, e)
 		}()
 	}
+	now := m.now()
 	if deleteRecord {
-		if err := m.store.Delete(ctx, s); err != nil {
+		s.mu.Lock()
+		rec := s.record(nil)
+		s.mu.Unlock()
+		if err := m.store.Delete(ctx, rec, now); err != nil {
 			return "", err
 		}
 		if save {
@@ -604,17 +606,23 @@ func (m *Manager) write(ctx context.Context, r *http.Request, s *Session, save, 
 			s.mu.Unlock()
 		}
 	}
+	var rec *Record
 	if save {
-		if token, err = m.store.Save(withClientInfo(ctx, r), s); err != nil {
+		s.mu.Lock()
+		rec = s.record(r)
+		s.mu.Unlock()
+		if token, err = m.store.Save(ctx, m.cookie.Name, rec, now); err != nil {
 			return "", err
-		}
-		if size := len(m.cookie.Name) + len(token); size > MaxCookieSize {
-			return "", &SizeError{Size: size, Limit: MaxCookieSize}
 		}
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rec != nil {
+		if err := s.stored(rec); err != nil {
+			return "", err
+		}
+	}
 	s.saved()
-	s.mu.Unlock()
 	return token, nil
 }
 
@@ -658,4 +666,23 @@ func DefaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	clear(h)
 	h.Set("Cache-Control", "no-store")
 	http.Error(w, http.StatusText(code), code)
+}
+
+// RevokeUser logs the user out everywhere: the store ends every session of
+// the user started (created, or logged in) up to now, in whatever form it
+// can know of, and keeps what it records for the Manager's Lifetime, so
+// that it outlives every session it refuses. Session times are whole
+// seconds, so the moment is rounded up: a login later in the same second is
+// refused too, and its user logs in again. It returns the number of server
+// records deleted. The store must implement Revoker (package hybrid and
+// server stores do); a cookie store cannot revoke anything.
+func (m *Manager) RevokeUser(ctx context.Context, userID string) (int64, error) {
+	rv, ok := m.store.(Revoker)
+	if !ok {
+		return 0, errors.New("session: the store cannot revoke sessions: use a server store or package hybrid")
+	}
+	nb := m.now().Truncate(time.Second).Add(time.Second)
+	// A session started on a server up to MaxClockSkew ahead can end that
+	// much later.
+	return rv.RevokeUser(ctx, userID, nb, m.lifetime+MaxClockSkew)
 }

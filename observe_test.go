@@ -7,41 +7,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/cookiestore"
+	"github.com/sessionseal/session/internal/payload"
 	"github.com/sessionseal/session/internal/testkit"
 	"github.com/sessionseal/session/keyrotation"
 )
-
-// recorder is an Observer that keeps the events.
-type recorder struct {
-	mu    sync.Mutex
-	loads []session.LoadEvent
-	saves []session.SaveEvent
-}
-
-func (r *recorder) Loaded(_ context.Context, e session.LoadEvent) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.loads = append(r.loads, e)
-}
-
-func (r *recorder) Saved(_ context.Context, e session.SaveEvent) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.saves = append(r.saves, e)
-}
-
-func (r *recorder) take() ([]session.LoadEvent, []session.SaveEvent) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	l, s := r.loads, r.saves
-	r.loads, r.saves = nil, nil
-	return l, s
-}
 
 func apiManager(t *testing.T, obs session.Observer) (*session.Manager, http.Handler) {
 	t.Helper()
@@ -138,9 +111,9 @@ func TestBearerTokens(t *testing.T) {
 
 func TestBearerOffByDefault(t *testing.T) {
 	m := newManager(t)
-	s := m.NewSession()
+	r, s := testkit.Load(t, m, nil)
 	s.SetUser("ada")
-	token, err := m.Token(httptest.NewRequest("GET", "/", nil), s)
+	token, err := m.Token(r, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,16 +126,16 @@ func TestBearerOffByDefault(t *testing.T) {
 }
 
 func TestObserverEvents(t *testing.T) {
-	var obs recorder
+	var obs testkit.Observer
 	_, h := apiManager(t, &obs)
 	serve(h, "GET", "/me", "")
-	loads, saves := obs.take()
+	loads, saves := obs.Take()
 	if len(loads) != 1 || loads[0].Source != "" || loads[0].Found || len(saves) != 0 {
 		t.Errorf("request without a token: loads %+v saves %+v", loads, saves)
 	}
 	rec := serve(h, "POST", "/note?n=x", "")
 	cookie := rec.Result().Cookies()[0]
-	_, saves = obs.take()
+	_, saves = obs.Take()
 	if len(saves) != 1 || saves[0].Bytes != len(cookie.Value) || saves[0].Mode != session.ModeCookie || saves[0].Err != nil {
 		t.Errorf("save: %+v, want one with the token's %d bytes", saves, len(cookie.Value))
 	}
@@ -170,14 +143,14 @@ func TestObserverEvents(t *testing.T) {
 	req.AddCookie(cookie)
 	req.Header.Add("Cookie", cookie.Name+"=garbage")
 	h.ServeHTTP(httptest.NewRecorder(), req)
-	loads, _ = obs.take()
+	loads, _ = obs.Take()
 	if len(loads) != 1 || !loads[0].Found || loads[0].Source != "cookie" {
 		t.Errorf("valid cookie: %+v", loads)
 	}
 	req = httptest.NewRequest("GET", "/note", nil)
 	req.Header.Set("Cookie", cookie.Name+"=garbage")
 	h.ServeHTTP(httptest.NewRecorder(), req)
-	loads, _ = obs.take()
+	loads, _ = obs.Take()
 	if len(loads) != 1 || loads[0].Rejected != "invalid" || loads[0].Found {
 		t.Errorf("garbage cookie: %+v", loads)
 	}
@@ -189,34 +162,29 @@ func TestObserverEvents(t *testing.T) {
 	// A token issued with Manager.Token is a save too.
 	var body struct{ Token string }
 	json.Unmarshal(serve(h, "POST", "/login?u=ada", "").Body.Bytes(), &body)
-	_, saves = obs.take()
+	_, saves = obs.Take()
 	if len(saves) != 1 || saves[0].Bytes != len(body.Token) || saves[0].Err != nil {
 		t.Errorf("Token: saves %+v, want one with the token's %d bytes", saves, len(body.Token))
 	}
 }
 
-// A session a store makes (session.New) gets its deadlines from the Manager.
-type convertingStore struct{ session.Store }
-
-func (c convertingStore) Load(ctx context.Context, token string) (*session.Session, error) {
-	if token != "legacy" {
-		return c.Store.Load(ctx, token)
-	}
-	s := session.New()
-	s.Set("from", "legacy")
-	return s, nil
-}
-
+// TestStoreMadeSessionGetsDeadlines: a store that makes a session from
+// something else (a legacy cookie it converts) returns a payload without
+// times, and asks for a token of its own (Reseal); the Manager gives it
+// deadlines and re-issues it.
 func TestStoreMadeSessionGetsDeadlines(t *testing.T) {
 	keys, err := keyrotation.Generate()
 	if err != nil {
 		t.Fatal(err)
 	}
-	inner, err := cookiestore.New(keys, cookiestore.Options{CookieName: "sid"})
+	inner, err := cookiestore.New(keys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := session.NewManager(convertingStore{inner}, session.Options{Cookie: session.CookieOptions{Name: "sid"}})
+	converted := payload.Data{ID: payload.NewID(), Entries: []payload.Entry{{Key: "from", Value: []byte(`"legacy"`)}}}
+	store := &fixedStore{Store: inner, rec: session.Record{Payload: converted.Append(nil), Mode: session.ModeCookie, Reseal: true}}
+	clock := testkit.NewClock(start)
+	m, err := session.NewManager(store, session.Options{Cookie: session.CookieOptions{Name: "sid"}, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,8 +194,11 @@ func TestStoreMadeSessionGetsDeadlines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.CreatedAt().IsZero() || !s.ExpiresAt().After(s.CreatedAt()) || !s.Deadline().After(s.CreatedAt()) {
-		t.Errorf("deadlines: created %v expires %v deadline %v", s.CreatedAt(), s.ExpiresAt(), s.Deadline())
+	if s.StartedAt().IsZero() || !s.IdleDeadline().After(s.StartedAt()) || !s.Deadline().After(s.StartedAt()) {
+		t.Errorf("deadlines: started %v idle %v deadline %v", s.StartedAt(), s.IdleDeadline(), s.Deadline())
+	}
+	if v, ok, err := session.Value[string](s, "from"); v != "legacy" || !ok || err != nil {
+		t.Errorf("converted value: got %q, %v, %v; want legacy", v, ok, err)
 	}
 	rec := httptest.NewRecorder()
 	if err := m.Save(rec, req, s); err != nil {
@@ -237,9 +208,7 @@ func TestStoreMadeSessionGetsDeadlines(t *testing.T) {
 	if len(c) != 1 {
 		t.Fatalf("the converted session was not re-issued: %v", c)
 	}
-	if _, err := inner.Load(context.Background(), c[0].Value); err != nil {
+	if _, err := inner.Load(context.Background(), "sid", c[0].Value, clock.Now()); err != nil {
 		t.Errorf("re-issued cookie does not open: %v", err)
 	}
 }
-
-// flip returns a base64url character other than c.

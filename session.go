@@ -2,12 +2,8 @@ package session
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -73,52 +69,10 @@ const (
 
 // newSession returns an empty session created at now.
 func newSession(now time.Time, idle, lifetime time.Duration) *Session {
-	s := New()
+	s := &Session{fresh: true, d: payload.Data{ID: payload.NewID()}}
 	s.start(now.Unix(), idle, lifetime)
 	return s
 }
-
-// newID returns 128 random bits in base64url.
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// New returns a new, empty session with a fresh ID, for a Store that
-// makes a session from something else, such as a legacy cookie it
-// converts (see package gorillacompat). The Manager that loads it gives it
-// its creation time and deadlines. Handlers get sessions from From, and
-// code that drives a Store from Manager.NewSession.
-func New() *Session {
-	return &Session{fresh: true, d: payload.Data{ID: newID()}}
-}
-
-// Restore decodes a session from the encoding written by AppendBinary.
-// Store implementations call it in Load; mode says where the session lives.
-// The session retains data: the caller must not modify it afterwards.
-func Restore(data []byte, mode Mode) (*Session, error) {
-	s := &Session{mode: mode}
-	if err := payload.Parse(&s.d, data); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	s.base = s.d.Issued
-	return s, nil
-}
-
-// AppendBinary appends the session's encoding to b: its ID, user, flags,
-// times, values and flashes. It is the one payload encoding that every
-// store seals, whatever the mode. It implements encoding.BinaryAppender and
-// never fails.
-func (s *Session) AppendBinary(b []byte) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b = slices.Grow(b, s.d.Size())
-	return s.d.Append(b), nil
-}
-
-// MarshalBinary returns the session's encoding; see AppendBinary.
-func (s *Session) MarshalBinary() ([]byte, error) { return s.AppendBinary(nil) }
 
 // ID returns the session's ID: 128 random bits in base64url. It changes on
 // Renew. Treat it as a secret in server mode, where it names the record.
@@ -126,25 +80,6 @@ func (s *Session) ID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.d.ID
-}
-
-// PreviousID returns the ID the session had when it was loaded, if Renew or
-// Destroy has replaced it since, and "" otherwise. Server stores delete the
-// record under that ID when they save or delete the session.
-func (s *Session) PreviousID() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.prevID
-}
-
-// EndedUser returns the user the session had when Destroy ended it, and ""
-// when it was not destroyed or had no user. A store that refuses the tokens
-// of ended sessions (see package hybrid) records the ended IDs under this
-// user.
-func (s *Session) EndedUser() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.ended
 }
 
 // Get decodes the value stored under key into dst, as json.Unmarshal does.
@@ -160,7 +95,7 @@ func (s *Session) Get(key string, dst any) (bool, error) {
 	if !ok {
 		return false, nil
 	}
-	if err := json.Unmarshal(v, dst); err != nil {
+	if err := decodeValue(v, dst); err != nil {
 		return true, fmt.Errorf("session: decoding value %q: %w", key, err)
 	}
 	return true, nil
@@ -178,7 +113,7 @@ func Value[T any](s *Session, key string) (T, bool, error) {
 // cannot be encoded is an error here, not when the session is saved. Setting
 // a value equal to the stored one changes nothing.
 func (s *Session) Set(key string, v any) error {
-	b, err := json.Marshal(v)
+	b, err := encodeValue(v)
 	if err != nil {
 		return fmt.Errorf("session: encoding value %q: %w", key, err)
 	}
@@ -273,7 +208,7 @@ func (s *Session) User() string {
 // store revoke all of a user's sessions. Call Renew in the same request
 // when the user logs in or changes privilege. When the user changes to
 // another non-empty ID, the session's absolute lifetime starts again at
-// the end of the request, as for a new session: see CreatedAt.
+// the end of the request, as for a new session: see StartedAt.
 func (s *Session) SetUser(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -359,16 +294,6 @@ func (s *Session) Destroy() {
 	s.destroyed, s.changed, s.touched = true, false, false
 }
 
-// Touch marks the session to be saved at the end of the request even though
-// it has not changed, which refreshes its idle deadline. The Manager does
-// this by itself at most once per Options.TouchInterval; stores call it when
-// a token should be re-sealed, for example under a newer primary key.
-func (s *Session) Touch() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.touched = true
-}
-
 // Mode reports where the session lives: where the store found it or last
 // saved it, and ModeCookie for a new session before its first save.
 func (s *Session) Mode() Mode {
@@ -377,27 +302,19 @@ func (s *Session) Mode() Mode {
 	return s.mode
 }
 
-// SetMode records where the session lives. Only Store implementations call
-// it, when a save moves the session between modes.
-func (s *Session) SetMode(m Mode) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.mode = m
-}
-
-// CreatedAt returns when the session was created or, if later, when it
-// was last saved after a change of its user (a login): the start of its
-// absolute lifetime. Revocation stamps, which refuse sessions of a user
-// created before them, are checked against it.
-func (s *Session) CreatedAt() time.Time {
+// StartedAt returns when the session's absolute lifetime began: its
+// creation or, if later, the save that followed a change of its user (a
+// login). Revocation stamps, which refuse sessions of a user started
+// before them, are checked against it.
+func (s *Session) StartedAt() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return time.Unix(s.d.Created, 0)
 }
 
-// ExpiresAt returns when the session expires unless it is used again: the
-// earlier of its idle deadline and the end of its absolute lifetime.
-func (s *Session) ExpiresAt() time.Time {
+// IdleDeadline returns when the session expires unless it is used again:
+// its idle deadline, never later than Deadline.
+func (s *Session) IdleDeadline() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return time.Unix(s.d.IdleExpires, 0)
@@ -411,127 +328,8 @@ func (s *Session) Deadline() time.Time {
 	return time.Unix(s.d.Expires, 0)
 }
 
-// IssuedAt returns when the session was last saved.
-func (s *Session) IssuedAt() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return time.Unix(s.d.Issued, 0)
-}
-
-// BaseIssuedAt returns when the copy of the session that was loaded was
-// issued (or last saved to a server record): IssuedAt before the saves of
-// this request moved it, and the zero time for a new session. A server
-// store records it when a session moves to it from its cookie, and
-// compares it with the one recorded on a record it finds under the
-// session's ID: a record moved from the same cookie or a later one was
-// saved by a concurrent request; one moved from an earlier cookie is left
-// over from a save whose token the client never kept.
-func (s *Session) BaseIssuedAt() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.base == 0 {
-		return time.Time{}
-	}
-	return time.Unix(s.base, 0)
-}
-
-// ChangedKeys returns the keys set and the keys deleted since the session
-// was loaded, sorted. Server stores that merge concurrent writes re-apply
-// exactly these.
-func (s *Session) ChangedKeys() (set, deleted []string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := range s.d.Entries {
-		if s.d.Entries[i].Dirty {
-			set = append(set, s.d.Entries[i].Key)
-		}
-	}
-	deleted = slices.Clone(s.removed)
-	slices.Sort(deleted)
-	return set, deleted
-}
-
-// Revision returns the store's revision of the record the session was
-// loaded from or last saved as: a server store's record version, which it
-// sets with SetRevision. It is 0 for a new session and in cookie stores.
-func (s *Session) Revision() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.rev
-}
-
-// SetRevision records the store's revision of the session's record. Only
-// Store implementations call it, in Load and Save.
-func (s *Session) SetRevision(rev int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rev = rev
-}
-
-// Rebase replaces what s has not changed since it was loaded with the
-// contents of latest, a newer copy of the same session read back from the
-// store, and takes latest's revision. Values s set or deleted, and metadata
-// it changed, stay as s has them; everything else comes from latest. Server
-// stores call it when a conditional write finds that another request saved
-// the session first, so that concurrent requests that change different
-// keys lose nothing. Flashes merge as a whole: if s added or read any, its
-// list wins.
-func (s *Session) Rebase(latest *Session) {
-	if s == latest {
-		return
-	}
-	latest.mu.Lock()
-	ld, rev := latest.d, latest.rev
-	entries := slices.Clone(ld.Entries)
-	latest.mu.Unlock()
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := range entries {
-		entries[i].Dirty = false
-	}
-	for _, e := range s.d.Entries {
-		if !e.Dirty {
-			continue
-		}
-		i, ok := slices.BinarySearchFunc(entries, e.Key, compareKey)
-		if ok {
-			entries[i] = e
-		} else {
-			entries = slices.Insert(entries, i, e)
-		}
-	}
-	for _, k := range s.removed {
-		if i, ok := slices.BinarySearchFunc(entries, k, compareKey); ok {
-			entries = slices.Delete(entries, i, i+1)
-		}
-	}
-	s.d.Entries = entries
-	if s.meta&metaUser == 0 {
-		// A login in the other request restarted the lifetime with it,
-		// which moves the cap on the idle deadline: the later of the two
-		// requests' deadlines holds, within the new lifetime.
-		s.d.User, s.d.Created, s.d.Expires = ld.User, ld.Created, ld.Expires
-		s.d.IdleExpires = min(max(s.d.IdleExpires, ld.IdleExpires), s.d.Expires)
-	}
-	if s.meta&metaRevocable == 0 {
-		s.d.Revocable = ld.Revocable
-	}
-	if s.meta&metaPersistent == 0 {
-		s.d.Persistent = ld.Persistent
-	}
-	if s.meta&metaFlashes == 0 {
-		s.d.Flashes = slices.Clone(ld.Flashes)
-	}
-	s.rev = rev
-}
-
-func compareKey(e payload.Entry, k string) int { return strings.Compare(e.Key, k) }
-
 // find returns the index of key in the sorted entries, or where it would go.
-func (s *Session) find(key string) (int, bool) {
-	return slices.BinarySearchFunc(s.d.Entries, key, compareKey)
-}
+func (s *Session) find(key string) (int, bool) { return s.d.Find(key) }
 
 func (s *Session) remove(i int) {
 	s.removed = append(s.removed, s.d.Entries[i].Key)
@@ -545,7 +343,7 @@ func (s *Session) change() {
 	}
 	if s.destroyed {
 		s.destroyed = false
-		s.d.ID = newID()
+		s.d.ID = payload.NewID()
 		s.fresh = true
 	}
 	s.changed = true
@@ -555,7 +353,7 @@ func (s *Session) renew() {
 	if s.prevID == "" && !s.fresh {
 		s.prevID = s.d.ID
 	}
-	s.d.ID = newID()
+	s.d.ID = payload.NewID()
 }
 
 // detach cuts s, destroyed and changed since, from the destroyed session,

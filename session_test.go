@@ -50,7 +50,7 @@ func newEnv(t *testing.T, opts session.Options) *env {
 func newEnvWithKeys(t *testing.T, keys *keyrotation.Keyring, opts session.Options) *env {
 	t.Helper()
 	e := &env{t: t, keys: keys, clock: testkit.NewClock(start), logs: new(bytes.Buffer)}
-	store, err := cookiestore.New(keys, cookiestore.Options{Now: e.clock.Now})
+	store, err := cookiestore.New(keys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -577,16 +577,17 @@ func TestRejectedCookiesGiveFreshSession(t *testing.T) {
 	}
 	foreign := newEnvWithKeys(t, other, session.Options{})
 	foreign.get("/set?k=a&v=1")
-	renamedStore, err := cookiestore.New(e.keys, cookiestore.Options{CookieName: "other", Now: e.clock.Now})
+	store, err := cookiestore.New(e.keys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := e.m.NewSession()
+	renamed, err := session.NewManager(store, session.Options{Cookie: session.CookieOptions{Name: "other"}, Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, s := testkit.Load(t, renamed, nil)
 	s.Set("a", "1")
-	otherName, err := renamedStore.Save(context.Background(), s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	otherName := testkit.Save(t, renamed, r, s).Value
 	flipped := []byte(good)
 	flipped[len(flipped)/2] ^= 'A' ^ 'B'
 	if flipped[len(flipped)/2] == good[len(good)/2] {
@@ -765,7 +766,7 @@ func TestConcurrentSetsInOneRequest(t *testing.T) {
 // unavailableStore is a Store whose backend is down.
 type unavailableStore struct{ session.Store }
 
-func (unavailableStore) Load(context.Context, string) (*session.Session, error) {
+func (unavailableStore) Load(context.Context, string, string, time.Time) (*session.Record, error) {
 	return nil, fmt.Errorf("dialing: %w", session.ErrStoreUnavailable)
 }
 
@@ -844,11 +845,7 @@ func TestNewManagerOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := cookiestore.New(keys, cookiestore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain, err := cookiestore.New(keys, cookiestore.Options{CookieName: "sid"})
+	store, err := cookiestore.New(keys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -868,23 +865,25 @@ func TestNewManagerOptions(t *testing.T) {
 		{"touch over idle", store, session.Options{IdleTimeout: time.Hour, TouchInterval: 2 * time.Hour}, false},
 		{"touch under a second", store, session.Options{TouchInterval: 500 * time.Millisecond}, false},
 		{"short lifetime lowers default idle", store, session.Options{Lifetime: time.Hour}, true},
-		{"host prefix over http", store, session.Options{Cookie: session.CookieOptions{AllowInsecureHTTP: true}}, false},
+		{"host prefix over http", store, session.Options{Cookie: session.CookieOptions{Name: "__Host-session", AllowInsecureHTTP: true}}, false},
 		{"host prefix with domain", store, session.Options{Cookie: session.CookieOptions{Domain: "example.com"}}, false},
 		{"host prefix with path", store, session.Options{Cookie: session.CookieOptions{Path: "/app"}}, false},
-		{"name differs from store", store, session.Options{Cookie: session.CookieOptions{Name: "sid"}}, false},
-		{"plain name over http", plain, session.Options{Cookie: session.CookieOptions{AllowInsecureHTTP: true}}, true},
-		{"plain name with domain and path", plain, session.Options{Cookie: session.CookieOptions{Domain: "example.com", Path: "/app"}}, true},
-		{"secure prefix over http", unnamed{store}, session.Options{Cookie: session.CookieOptions{Name: "__Secure-s", AllowInsecureHTTP: true}}, false},
-		{"bad name", unnamed{store}, session.Options{Cookie: session.CookieOptions{Name: "a b"}}, false},
-		{"path without slash", plain, session.Options{Cookie: session.CookieOptions{Path: "app"}}, false},
-		{"path with semicolon", plain, session.Options{Cookie: session.CookieOptions{Path: "/a;b"}}, false},
-		{"bad domain", plain, session.Options{Cookie: session.CookieOptions{Domain: "exa mple.com"}}, false},
-		{"SameSite None over http", plain, session.Options{Cookie: session.CookieOptions{SameSite: http.SameSiteNoneMode, AllowInsecureHTTP: true}}, false},
+		{"plain name", store, session.Options{Cookie: session.CookieOptions{Name: "sid"}}, true},
+		{"plain name over http", store, session.Options{Cookie: session.CookieOptions{Name: "sid", AllowInsecureHTTP: true}}, true},
+		{"plain name with domain and path", store, session.Options{Cookie: session.CookieOptions{Name: "sid", Domain: "example.com", Path: "/app"}}, true},
+		{"secure prefix over http", store, session.Options{Cookie: session.CookieOptions{Name: "__Secure-s", AllowInsecureHTTP: true}}, false},
+		{"bad name", store, session.Options{Cookie: session.CookieOptions{Name: "a b"}}, false},
+		{"name of 256 bytes", store, session.Options{Cookie: session.CookieOptions{Name: strings.Repeat("n", 256)}}, true},
+		{"name over 256 bytes", store, session.Options{Cookie: session.CookieOptions{Name: strings.Repeat("n", 257)}}, false},
+		{"path without slash", store, session.Options{Cookie: session.CookieOptions{Name: "sid", Path: "app"}}, false},
+		{"path with semicolon", store, session.Options{Cookie: session.CookieOptions{Name: "sid", Path: "/a;b"}}, false},
+		{"bad domain", store, session.Options{Cookie: session.CookieOptions{Name: "sid", Domain: "exa mple.com"}}, false},
+		{"SameSite None over http", store, session.Options{Cookie: session.CookieOptions{Name: "sid", SameSite: http.SameSiteNoneMode, AllowInsecureHTTP: true}}, false},
 		{"SameSite default mode", store, session.Options{Cookie: session.CookieOptions{SameSite: http.SameSiteDefaultMode}}, false},
 		{"SameSite strict", store, session.Options{Cookie: session.CookieOptions{SameSite: http.SameSiteStrictMode}}, true},
-		{"partitioned over http", plain, session.Options{Cookie: session.CookieOptions{Partitioned: true, AllowInsecureHTTP: true}}, false},
+		{"partitioned over http", store, session.Options{Cookie: session.CookieOptions{Name: "sid", Partitioned: true, AllowInsecureHTTP: true}}, false},
 		{"partitioned", store, session.Options{Cookie: session.CookieOptions{Partitioned: true}}, true},
-		{"insecure default name", unnamed{store}, session.Options{Cookie: session.CookieOptions{AllowInsecureHTTP: true}}, true},
+		{"insecure default name", store, session.Options{Cookie: session.CookieOptions{AllowInsecureHTTP: true}}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -899,20 +898,17 @@ func TestNewManagerOptions(t *testing.T) {
 	}
 }
 
-// unnamed hides a store's cookie name, as a store that binds none would.
-type unnamed struct{ session.Store }
-
 func TestNewSessionDefaults(t *testing.T) {
 	e := newEnv(t, session.Options{})
-	s := e.m.NewSession()
+	_, s := testkit.Load(t, e.m, nil)
 	if s.Mode() != session.ModeCookie || s.User() != "" || s.Revocable() || s.Persistent() || len(s.Keys()) != 0 {
 		t.Errorf("new session not empty: mode %v user %q", s.Mode(), s.User())
 	}
-	if !s.CreatedAt().Equal(start) {
-		t.Errorf("CreatedAt: got %v, want %v", s.CreatedAt(), start)
+	if !s.StartedAt().Equal(start) {
+		t.Errorf("StartedAt: got %v, want %v", s.StartedAt(), start)
 	}
-	if want := start.Add(session.DefaultIdleTimeout); !s.ExpiresAt().Equal(want) {
-		t.Errorf("ExpiresAt: got %v, want %v", s.ExpiresAt(), want)
+	if want := start.Add(session.DefaultIdleTimeout); !s.IdleDeadline().Equal(want) {
+		t.Errorf("IdleDeadline: got %v, want %v", s.IdleDeadline(), want)
 	}
 	if want := start.Add(session.DefaultLifetime); !s.Deadline().Equal(want) {
 		t.Errorf("Deadline: got %v, want %v", s.Deadline(), want)

@@ -1,8 +1,9 @@
 // Package bench compares sessionseal with its peers in one go test -bench
 // run, for benchstat to set side by side. Besides the benchmarks, the module
-// holds the fault and load harness (./faultload) and the command that draws
-// the README's chart (./chart); it is a nested module so that the root
-// module never depends on the peers.
+// holds the fault and load harness (./faultload), the command that draws
+// the README's chart (./chart) and the measurements of the JSON codecs
+// that could encode session values (./codec); it is a nested module so that
+// the root module never depends on the peers or the codecs.
 //
 // Every benchmark uses the same reference session: a 34-byte user_id, a
 // role, a cart of three CartItem values, a 20-byte flash message and a
@@ -18,16 +19,34 @@
 //   - BenchmarkRequest: one GET through each library's normal request path,
 //     carrying a valid cookie made beforehand, whose handler reads user_id
 //     and changes nothing. impl=sessionseal is Manager.Middleware over a
-//     cookiestore.Store; impl=gorilla-sessions is sessions.CookieStore.Get,
-//     which needs no middleware; impl=scs-memstore is scs's LoadAndSave with
-//     its default in-memory store. Each request is a fresh shallow copy of a
-//     template made with httptest.NewRequest, because gorilla/sessions
-//     caches the decoded session in the request it is given.
+//     cookiestore.Store; impl=securecookie-json is gorilla/securecookie
+//     used directly, as an application that keeps its whole session in one
+//     typed struct would (r.Cookie, Decode with securecookie.JSONEncoder;
+//     to save, Encode and http.SetCookie); impl=gorilla-sessions is
+//     sessions.CookieStore.Get, which needs no middleware; impl=scs-memstore
+//     is scs's LoadAndSave with its default in-memory store. Each request is
+//     a fresh shallow copy of a template made with httptest.NewRequest,
+//     because gorilla/sessions caches the decoded session in the request it
+//     is given, and goes to a ResponseWriter that discards everything.
+//   - BenchmarkCartRead: the same, with a handler that reads the 3-item cart
+//     ([]CartItem) rather than a string.
+//   - BenchmarkCartChange: the same, with a handler that reads the cart,
+//     sets one item's quantity to a new value, writes the cart back and
+//     saves: a new Set-Cookie for the cookie stores, a write to the store
+//     (and scs's Set-Cookie) for scs.
+//
+// The three request benchmarks first run impl=bare, the same handler
+// without sessions on values held in memory. Every other implementation
+// then also reports overhead-ns/op, its time per request less bare's in
+// the same run: the cost its session layer adds to the handler, which is
+// what the ratios in README.md compare.
 //
 // Each benchmark reports ns/op, B/op, allocs/op and, as cookie-bytes, the
 // length of the cookie value. TestPeersAgree checks that every
-// implementation decodes the reference session and that every request
-// handler saw user_id, so that no benchmark can pass by timing a failure.
+// implementation decodes the reference session, that every request
+// handler saw user_id or the cart, and that every change request set a
+// cookie that reads back as the changed cart, so that no benchmark can pass
+// by timing a failure.
 //
 // To run, from this directory:
 //

@@ -17,7 +17,7 @@ func TestConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		clock := testkit.NewClock(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
-		store, err := cookiestore.New(keys, cookiestore.Options{Now: clock.Now})
+		store, err := cookiestore.New(keys)
 		if err != nil {
 			t.Fatal(err)
 		}

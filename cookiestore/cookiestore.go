@@ -14,63 +14,28 @@ import (
 	"github.com/sessionseal/session/keyrotation"
 )
 
-// Options configures a Store. The zero value is the secure choice.
-type Options struct {
-	// CookieName is the name of the cookie that carries the token. It is
-	// bound into every token, so a token cannot be replayed under another
-	// cookie. Default session.DefaultCookieName ("__Host-session"). The
-	// Manager takes it from the store; see session.CookieNamer.
-	CookieName string
-
-	// Now returns the current time, against which tokens' deadlines are
-	// checked. Default time.Now.
-	Now func() time.Time
-}
-
 // Store keeps each session entirely in its cookie, sealed with AES-256-GCM
 // under the key ring's primary key. It keeps no state on the server. It is
 // safe for concurrent use.
 type Store struct {
 	keys *keyrotation.Keyring
-	name string
-	now  func() time.Time
 	rand io.Reader // nonces; replaced only by tests, to make known-answer vectors
 }
 
-var (
-	_ session.Store       = (*Store)(nil)
-	_ session.CookieNamer = (*Store)(nil)
-)
+var _ session.Store = (*Store)(nil)
 
 // New returns a Store that seals sessions with keys. The ring may change
 // while the store uses it (rotation, hot reload): each token is sealed with
 // the primary key of the moment and opened with the key its header names.
-func New(keys *keyrotation.Keyring, opts Options) (*Store, error) {
+func New(keys *keyrotation.Keyring) (*Store, error) {
 	if keys == nil {
 		return nil, errors.New("cookiestore: nil key ring")
 	}
 	if _, err := keys.Primary(keyrotation.PurposeCookie); err != nil {
 		return nil, fmt.Errorf("cookiestore: %w", err)
 	}
-	s := &Store{keys: keys, name: opts.CookieName, now: opts.Now, rand: rand.Reader}
-	if s.name == "" {
-		s.name = session.DefaultCookieName
-	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if len(s.name) >= session.MaxCookieSize-format.MinTokenLen {
-		return nil, errors.New("cookiestore: cookie name too long")
-	}
-	return s, nil
+	return &Store{keys: keys, rand: rand.Reader}, nil
 }
-
-// CookieName returns the cookie name bound into the store's tokens.
-func (s *Store) CookieName() string { return s.name }
-
-// MaxTokenLen returns the longest token the store produces: what is left
-// of session.MaxCookieSize after the cookie's name.
-func (s *Store) MaxTokenLen() int { return session.MaxCookieSize - len(s.name) }
 
 // scratch is reusable space for sealing and opening, so that a round trip
 // allocates only what it returns.
@@ -80,44 +45,42 @@ var scratches = sync.Pool{New: func() any {
 	return &scratch{a: make([]byte, 0, 2048), b: make([]byte, 0, 2048)}
 }}
 
-// Load opens token. It returns session.ErrInvalid (or ErrUnknownKey, which
-// matches it) for anything that is not an authentic token of this store for
-// this cookie name, and session.ErrExpired for an authentic one past its
-// idle or absolute deadline. A session opened with a key other than the
-// current primary is marked to be re-sealed with the primary when the
-// response is written.
-func (s *Store) Load(_ context.Context, token string) (*session.Session, error) {
-	if len(token) < format.MinTokenLen || len(token) > format.MaxTokenLen {
-		return nil, session.ErrInvalid
-	}
+// errUnknownKey is the error of a token sealed under a key the ring does
+// not hold, or holds disabled.
+var errUnknownKey = fmt.Errorf("%w: %w", session.ErrInvalid, keyrotation.ErrUnknownKey)
+
+// Load opens token, sealed for the cookie name. It returns an error
+// matching session.ErrInvalid for anything that is not an authentic token
+// of this store for this name (and keyrotation.ErrUnknownKey too for a key
+// the ring lacks). A record opened with a key other than the current
+// primary asks to be re-sealed (Record.Reseal).
+func (s *Store) Load(_ context.Context, name, token string, _ time.Time) (*session.Record, error) {
 	sc := scratches.Get().(*scratch)
 	defer scratches.Put(sc)
-	// The session keeps the plaintext, so it gets a buffer of its own.
-	buf := make([]byte, 0, format.Base64.DecodedLen(len(token)))
-	plaintext, c, err := format.Open(buf, token, 0, s.name, s.keys, keyrotation.PurposeCookie, sc.a)
-	if err != nil {
-		return nil, err
-	}
-	sess, err := session.Restore(plaintext, session.ModeCookie)
-	if err != nil {
+	// The record keeps the plaintext, so it gets a buffer of its own,
+	// which decoding allocates once the token's length has passed: a
+	// token refused for its length costs no allocation.
+	plaintext, c, err := format.Open(nil, token, 0, name, s.keys, keyrotation.PurposeCookie, sc.a)
+	switch {
+	case errors.Is(err, keyrotation.ErrUnknownKey):
+		return nil, errUnknownKey
+	case err != nil:
 		return nil, session.ErrInvalid
 	}
-	if !s.now().Before(sess.ExpiresAt()) {
-		return nil, session.ErrExpired
-	}
-	if c.ID() != s.keys.PrimaryID() {
-		sess.Touch()
-	}
-	return sess, nil
+	return &session.Record{Payload: plaintext, Mode: session.ModeCookie, Reseal: c.ID() != s.keys.PrimaryID()}, nil
 }
 
-// Save seals sess into a token. It returns a *session.SizeError, which
-// matches session.ErrTooLarge, when the cookie's name and the token together
-// would exceed session.MaxCookieSize.
-func (s *Store) Save(_ context.Context, sess *session.Session) (string, error) {
+// Save seals r's payload into a token for the cookie name. It returns a
+// *session.SizeError, which matches session.ErrTooLarge, when the name and
+// the token together would exceed session.MaxCookieSize: browsers drop
+// such a cookie and keep sending the old one.
+func (s *Store) Save(_ context.Context, name string, r *session.Record, _ time.Time) (string, error) {
 	c, err := s.keys.Primary(keyrotation.PurposeCookie)
 	if err != nil {
 		return "", fmt.Errorf("cookiestore: %w", err)
+	}
+	if size := len(name) + format.Base64.EncodedLen(format.Overhead+len(r.Payload)); size > session.MaxCookieSize {
+		return "", &session.SizeError{Size: size, Limit: session.MaxCookieSize}
 	}
 	sc := scratches.Get().(*scratch)
 	defer scratches.Put(sc)
@@ -125,13 +88,8 @@ func (s *Store) Save(_ context.Context, sess *session.Session) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("cookiestore: reading nonce: %w", err)
 	}
-	b, _ = sess.AppendBinary(b)
-	sc.a = b
-	if size := len(s.name) + format.Base64.EncodedLen(len(b)+format.TagSize); size > session.MaxCookieSize {
-		clear(b) // no plaintext left in the pool
-		return "", &session.SizeError{Size: size, Limit: session.MaxCookieSize}
-	}
-	b = format.Seal(b, 0, c, s.name, sc.b)
+	// Sealed in place: no plaintext stays in the pool.
+	b = format.Seal(append(b, r.Payload...), 0, c, name, sc.b)
 	sc.a = b
 	sc.b = format.Base64.AppendEncode(sc.b[:0], b)
 	return string(sc.b), nil
@@ -139,4 +97,4 @@ func (s *Store) Save(_ context.Context, sess *session.Session) (string, error) {
 
 // Delete does nothing: a cookie session has no server record. The Manager
 // expires the cookie.
-func (s *Store) Delete(context.Context, *session.Session) error { return nil }
+func (s *Store) Delete(context.Context, *session.Record, time.Time) error { return nil }

@@ -1,15 +1,20 @@
 package cookiestore_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/cookiestore"
+	"github.com/sessionseal/session/internal/payload"
 	"github.com/sessionseal/session/internal/testkit"
 	"github.com/sessionseal/session/keyrotation"
 )
@@ -17,10 +22,11 @@ import (
 var ctx = context.Background()
 
 type fixture struct {
-	keys  *keyrotation.Keyring
-	clock *testkit.Clock
-	store *cookiestore.Store
-	m     *session.Manager
+	keys   *keyrotation.Keyring
+	clock  *testkit.Clock
+	store  *cookiestore.Store
+	m      *session.Manager
+	events testkit.Observer
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -30,11 +36,11 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{keys: keys, clock: testkit.NewClock(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))}
-	f.store, err = cookiestore.New(keys, cookiestore.Options{Now: f.clock.Now})
+	f.store, err = cookiestore.New(keys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.m, err = session.NewManager(f.store, session.Options{Now: f.clock.Now})
+	f.m, err = session.NewManager(f.store, session.Options{Now: f.clock.Now, Observer: &f.events})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,40 +68,93 @@ func reference(t testing.TB, s *session.Session) {
 	}
 }
 
+// token returns the token of a new session holding the reference session,
+// saved through the Manager, and the session.
 func (f *fixture) token(t testing.TB) (string, *session.Session) {
 	t.Helper()
-	s := f.m.NewSession()
+	r, s := testkit.Load(t, f.m, nil)
 	reference(t, s)
-	tok, err := f.store.Save(ctx, s)
+	return testkit.Save(t, f.m, r, s).Value, s
+}
+
+// record returns the record of the reference session, as the store loads
+// it, for calling Save directly.
+func (f *fixture) record(t testing.TB) *session.Record {
+	t.Helper()
+	tok, _ := f.token(t)
+	rec, err := f.load(tok)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tok, s
+	return rec
+}
+
+// load opens tok with the store, for the Manager's cookie name.
+func (f *fixture) load(tok string) (*session.Record, error) {
+	return f.store.Load(ctx, f.m.CookieName(), tok, f.clock.Now())
+}
+
+// save seals r with the store, for the Manager's cookie name.
+func (f *fixture) save(r *session.Record) (string, error) {
+	return f.store.Save(ctx, f.m.CookieName(), r, f.clock.Now())
+}
+
+// seal saves s through the Manager and returns its token, or the error of
+// the store's Save.
+func (f *fixture) seal(s *session.Session) (string, error) {
+	w := httptest.NewRecorder()
+	if err := f.m.Save(w, httptest.NewRequest("GET", "/", nil), s); err != nil {
+		return "", err
+	}
+	for _, c := range w.Result().Cookies() {
+		if c.Name == f.m.CookieName() {
+			return c.Value, nil
+		}
+	}
+	return "", errors.New("Save set no cookie")
 }
 
 func TestRoundTrip(t *testing.T) {
 	f := newFixture(t)
 	tok, s := f.token(t)
-	got, err := f.store.Load(ctx, tok)
+	got, err := f.load(tok)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.ID() != s.ID() || got.Mode() != session.ModeCookie {
-		t.Errorf("ID/mode: got %q %v, want %q cookie", got.ID(), got.Mode(), s.ID())
+	if got.Mode != session.ModeCookie || got.Reseal {
+		t.Errorf("mode %v reseal %v, want cookie and no re-seal", got.Mode, got.Reseal)
 	}
-	cart, ok, err := session.Value[[]item](got, "cart")
+	var d payload.Data
+	if err := payload.Parse(&d, slices.Clone(got.Payload)); err != nil {
+		t.Fatalf("the payload does not parse: %v", err)
+	}
+	if d.ID != s.ID() {
+		t.Errorf("ID: got %q, want %q", d.ID, s.ID())
+	}
+	_, loaded := testkit.Load(t, f.m, &http.Cookie{Name: f.m.CookieName(), Value: tok})
+	if loaded.ID() != s.ID() || loaded.Mode() != session.ModeCookie {
+		t.Errorf("ID/mode through the Manager: got %q %v, want %q cookie", loaded.ID(), loaded.Mode(), s.ID())
+	}
+	cart, ok, err := session.Value[[]item](loaded, "cart")
 	if err != nil || !ok || len(cart) != 3 || cart[2] != (item{"PEN-0007", 10}) {
 		t.Errorf("cart: got %v, %v, %v", cart, ok, err)
 	}
-	if want := []string{"cart", "csrf", "flash", "role", "user_id"}; fmt.Sprint(got.Keys()) != fmt.Sprint(want) {
-		t.Errorf("Keys: got %v, want %v", got.Keys(), want)
+	if want := []string{"cart", "csrf", "flash", "role", "user_id"}; fmt.Sprint(loaded.Keys()) != fmt.Sprint(want) {
+		t.Errorf("Keys: got %v, want %v", loaded.Keys(), want)
 	}
-	tok2, err := f.store.Save(ctx, got)
+	tok2, err := f.save(got)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if tok2 == tok {
 		t.Error("two seals of one session gave the same token: nonce reused")
+	}
+	again, err := f.load(tok2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(again.Payload, got.Payload) {
+		t.Error("a re-sealed payload opens to other bytes")
 	}
 }
 
@@ -111,7 +170,7 @@ func TestTamperEveryByte(t *testing.T) {
 		for _, mask := range []byte{0x01, 0x80, 0xff} {
 			b := append([]byte(nil), raw...)
 			b[i] ^= mask
-			_, err := f.store.Load(ctx, encode(b))
+			_, err := f.load(encode(b))
 			if !errors.Is(err, session.ErrInvalid) {
 				t.Fatalf("byte %d ^ %#x: got %v, want ErrInvalid", i, mask, err)
 			}
@@ -121,7 +180,7 @@ func TestTamperEveryByte(t *testing.T) {
 	for i := range tok {
 		b := []byte(tok)
 		b[i] = testkit.Flip(b[i])
-		if _, err := f.store.Load(ctx, string(b)); !errors.Is(err, session.ErrInvalid) {
+		if _, err := f.load(string(b)); !errors.Is(err, session.ErrInvalid) {
 			t.Fatalf("character %d: got %v, want ErrInvalid", i, err)
 		}
 	}
@@ -131,11 +190,11 @@ func TestTruncationAtEveryLength(t *testing.T) {
 	f := newFixture(t)
 	tok, _ := f.token(t)
 	for n := range len(tok) {
-		if _, err := f.store.Load(ctx, tok[:n]); !errors.Is(err, session.ErrInvalid) {
+		if _, err := f.load(tok[:n]); !errors.Is(err, session.ErrInvalid) {
 			t.Fatalf("length %d of %d: got %v, want ErrInvalid", n, len(tok), err)
 		}
 	}
-	if _, err := f.store.Load(ctx, tok+"A"); !errors.Is(err, session.ErrInvalid) {
+	if _, err := f.load(tok + "A"); !errors.Is(err, session.ErrInvalid) {
 		t.Errorf("extended token: got %v, want ErrInvalid", err)
 	}
 }
@@ -157,34 +216,41 @@ func TestRejectsMalformedTokens(t *testing.T) {
 	}
 	for name, tok := range cases {
 		t.Run(name, func(t *testing.T) {
-			if _, err := f.store.Load(ctx, tok); !errors.Is(err, session.ErrInvalid) {
+			if _, err := f.load(tok); !errors.Is(err, session.ErrInvalid) {
 				t.Errorf("got %v, want ErrInvalid", err)
 			}
 		})
 	}
 }
 
+// TestExpiry: the store opens an authentic token whatever its deadlines,
+// and the Manager, which owns the clock and the timeouts, refuses it as
+// expired from its idle deadline on.
 func TestExpiry(t *testing.T) {
 	f := newFixture(t)
 	tok, s := f.token(t)
-	f.clock.Advance(s.ExpiresAt().Sub(f.clock.Now()) - time.Second)
-	if _, err := f.store.Load(ctx, tok); err != nil {
-		t.Fatalf("one second before the deadline: %v", err)
+	cookie := &http.Cookie{Name: f.m.CookieName(), Value: tok}
+	f.events.Take()
+	f.clock.Advance(s.IdleDeadline().Sub(f.clock.Now()) - time.Second)
+	if _, got := testkit.Load(t, f.m, cookie); got.ID() != s.ID() {
+		t.Fatalf("one second before the deadline: got a new session")
 	}
 	f.clock.Advance(time.Second)
-	if _, err := f.store.Load(ctx, tok); !errors.Is(err, session.ErrExpired) {
-		t.Errorf("at the deadline: got %v, want ErrExpired", err)
+	if _, got := testkit.Load(t, f.m, cookie); got.ID() == s.ID() || len(got.Keys()) != 0 {
+		t.Errorf("at the deadline: got the session, want a new one")
+	}
+	if loads, _ := f.events.Take(); len(loads) != 2 || loads[1].Rejected != "expired" {
+		t.Errorf("load events %+v, want the second rejected as expired", loads)
+	}
+	if _, err := f.load(tok); err != nil {
+		t.Errorf("the store refused an authentic token past its deadline: %v; the Manager checks deadlines", err)
 	}
 }
 
 func TestWrongCookieName(t *testing.T) {
 	f := newFixture(t)
 	tok, _ := f.token(t)
-	other, err := cookiestore.New(f.keys, cookiestore.Options{CookieName: "__Host-other", Now: f.clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := other.Load(ctx, tok); !errors.Is(err, session.ErrInvalid) {
+	if _, err := f.store.Load(ctx, "__Host-other", tok, f.clock.Now()); !errors.Is(err, session.ErrInvalid) {
 		t.Errorf("token under another cookie name: got %v, want ErrInvalid", err)
 	}
 }
@@ -194,23 +260,23 @@ func TestUnknownAndDisabledKeys(t *testing.T) {
 	tok, _ := f.token(t)
 	old := f.keys.PrimaryID()
 	testkit.Rotate(t, f.keys)
-	s, err := f.store.Load(ctx, tok)
+	rec, err := f.load(tok)
 	if err != nil {
 		t.Fatalf("token under the active old primary: %v", err)
 	}
-	if s == nil {
-		t.Fatal("nil session")
+	if rec == nil || !rec.Reseal {
+		t.Fatalf("token under the active old primary: got %+v, want a record asking to be re-sealed", rec)
 	}
 	if err := f.keys.Disable(old); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.store.Load(ctx, tok); !errors.Is(err, session.ErrUnknownKey) || !errors.Is(err, session.ErrInvalid) {
+	if _, err := f.load(tok); !errors.Is(err, keyrotation.ErrUnknownKey) || !errors.Is(err, session.ErrInvalid) {
 		t.Errorf("disabled key: got %v, want ErrUnknownKey and ErrInvalid", err)
 	}
 	if err := f.keys.Remove(old); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.store.Load(ctx, tok); !errors.Is(err, session.ErrUnknownKey) {
+	if _, err := f.load(tok); !errors.Is(err, keyrotation.ErrUnknownKey) {
 		t.Errorf("removed key: got %v, want ErrUnknownKey", err)
 	}
 }
@@ -219,14 +285,14 @@ func TestUnknownAndDisabledKeys(t *testing.T) {
 // made, one of 4097 refused.
 func TestSizeLimitIsExact(t *testing.T) {
 	f := newFixture(t)
-	name := f.store.CookieName()
+	name := f.m.CookieName()
 	seen := map[int]bool{}
 	for n := 2900; n < 3100; n++ {
-		s := f.m.NewSession()
+		_, s := testkit.Load(t, f.m, nil)
 		if err := s.Set("pad", strings.Repeat("a", n)); err != nil {
 			t.Fatal(err)
 		}
-		tok, err := f.store.Save(ctx, s)
+		tok, err := f.seal(s)
 		var se *session.SizeError
 		switch {
 		case err == nil:
@@ -235,7 +301,7 @@ func TestSizeLimitIsExact(t *testing.T) {
 				t.Fatalf("made a cookie of %d bytes", size)
 			}
 			seen[size] = true
-			if _, err := f.store.Load(ctx, tok); err != nil {
+			if _, err := f.load(tok); err != nil {
 				t.Fatalf("cookie of %d bytes does not load: %v", size, err)
 			}
 		case errors.As(err, &se) && errors.Is(err, session.ErrTooLarge):
@@ -255,27 +321,34 @@ func TestSizeLimitIsExact(t *testing.T) {
 }
 
 func TestNewRefusesBadArguments(t *testing.T) {
-	keys, err := keyrotation.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cookiestore.New(nil, cookiestore.Options{}); err == nil {
+	if _, err := cookiestore.New(nil); err == nil {
 		t.Error("nil key ring: got no error")
 	}
-	if _, err := cookiestore.New(keys, cookiestore.Options{CookieName: strings.Repeat("n", 4090)}); err == nil {
-		t.Error("huge cookie name: got no error")
+}
+
+// TestHugeCookieName: the name shares the cookie's 4096 bytes with the
+// token. The Manager refuses a name that leaves no room, and the store
+// refuses to make a cookie of it.
+func TestHugeCookieName(t *testing.T) {
+	f := newFixture(t)
+	huge := strings.Repeat("n", 4090)
+	if _, err := session.NewManager(f.store, session.Options{Cookie: session.CookieOptions{Name: huge}}); err == nil {
+		t.Error("NewManager with a huge cookie name: got no error")
+	}
+	if _, err := f.store.Save(ctx, huge, f.record(t), f.clock.Now()); !errors.Is(err, session.ErrTooLarge) {
+		t.Errorf("Save with a huge cookie name: got %v, want ErrTooLarge", err)
 	}
 }
 
 func TestRoundTripAllocations(t *testing.T) {
 	f := newFixture(t)
-	_, s := f.token(t)
+	rec := f.record(t)
 	allocs := testing.AllocsPerRun(100, func() {
-		tok, err := f.store.Save(ctx, s)
+		tok, err := f.save(rec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.store.Load(ctx, tok); err != nil {
+		if _, err := f.load(tok); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -286,15 +359,19 @@ func TestRoundTripAllocations(t *testing.T) {
 
 func BenchmarkRoundTrip(b *testing.B) {
 	f := newFixture(b)
-	tok, s := f.token(b)
+	tok, _ := f.token(b)
+	rec, err := f.load(tok)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ReportMetric(float64(len(tok)), "cookie-bytes")
 	b.ReportAllocs()
 	for b.Loop() {
-		tok, err := f.store.Save(ctx, s)
+		tok, err := f.save(rec)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := f.store.Load(ctx, tok); err != nil {
+		if _, err := f.load(tok); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -305,7 +382,7 @@ func BenchmarkLoad(b *testing.B) {
 	tok, _ := f.token(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := f.store.Load(ctx, tok); err != nil {
+		if _, err := f.load(tok); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -313,10 +390,10 @@ func BenchmarkLoad(b *testing.B) {
 
 func BenchmarkSave(b *testing.B) {
 	f := newFixture(b)
-	_, s := f.token(b)
+	rec := f.record(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := f.store.Save(ctx, s); err != nil {
+		if _, err := f.save(rec); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -327,15 +404,12 @@ func BenchmarkSave(b *testing.B) {
 func TestEveryPayloadSizeSeals(t *testing.T) {
 	f := newFixture(t)
 	for n := 1900; n < 2200; n++ {
-		s := f.m.NewSession()
-		if err := s.Set("pad", strings.Repeat("a", n)); err != nil {
-			t.Fatal(err)
-		}
-		tok, err := f.store.Save(ctx, s)
+		d := payload.Data{ID: payload.NewID(), Entries: []payload.Entry{{Key: "pad", Value: []byte(`"` + strings.Repeat("a", n) + `"`)}}}
+		tok, err := f.save(&session.Record{Payload: d.Append(nil)})
 		if err != nil {
 			t.Fatalf("size %d: %v", n, err)
 		}
-		if _, err := f.store.Load(ctx, tok); err != nil {
+		if _, err := f.load(tok); err != nil {
 			t.Fatalf("size %d: %v", n, err)
 		}
 	}
@@ -345,7 +419,7 @@ func TestTokensWithLineBreaksAreInvalid(t *testing.T) {
 	f := newFixture(t)
 	tok, _ := f.token(t)
 	for _, bad := range []string{tok[:20] + "\n" + tok[20:], tok[:20] + "\r\n" + tok[20:], tok + "\n"} {
-		if _, err := f.store.Load(ctx, bad); !errors.Is(err, session.ErrInvalid) {
+		if _, err := f.load(bad); !errors.Is(err, session.ErrInvalid) {
 			t.Errorf("token with a line break: got %v, want ErrInvalid", err)
 		}
 	}
@@ -355,7 +429,7 @@ func TestOversizedTokenAllocatesNothingLarge(t *testing.T) {
 	f := newFixture(t)
 	huge := strings.Repeat("A", 1<<20)
 	allocs := testing.AllocsPerRun(10, func() {
-		if _, err := f.store.Load(ctx, huge); !errors.Is(err, session.ErrInvalid) {
+		if _, err := f.load(huge); !errors.Is(err, session.ErrInvalid) {
 			t.Fatal(err)
 		}
 	})

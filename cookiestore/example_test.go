@@ -1,9 +1,9 @@
 package cookiestore_test
 
 import (
-	"context"
 	"fmt"
 	"log"
+	"net/http/httptest"
 
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/cookiestore"
@@ -15,7 +15,7 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	store, err := cookiestore.New(keys, cookiestore.Options{})
+	store, err := cookiestore.New(keys)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -24,15 +24,25 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 
-	s := m.NewSession()
-	if err := s.Set("cart", []string{"BOOK-0001", "MUG-0042"}); err != nil {
-		log.Fatal(err)
-	}
-	token, err := store.Save(context.Background(), s)
+	// One request sets a value; the store seals the session into the cookie.
+	r := httptest.NewRequest("GET", "/", nil)
+	s, err := m.Load(r)
 	if err != nil {
 		log.Fatal(err)
 	}
-	loaded, err := store.Load(context.Background(), token)
+	if err := s.Set("cart", []string{"BOOK-0001", "MUG-0042"}); err != nil {
+		log.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	if err := m.Save(w, r, s); err != nil {
+		log.Fatal(err)
+	}
+	cookie := w.Result().Cookies()[0]
+
+	// The next request carries the cookie back, and the store opens it.
+	next := httptest.NewRequest("GET", "/", nil)
+	next.AddCookie(cookie)
+	loaded, err := m.Load(next)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -40,6 +50,6 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(store.CookieName(), loaded.Mode(), cart)
+	fmt.Println(cookie.Name, loaded.Mode(), cart)
 	// Output: __Host-session cookie [BOOK-0001 MUG-0042]
 }

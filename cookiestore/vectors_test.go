@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,8 +26,10 @@ var update = flag.Bool("update", false, "write the known-answer vectors in testd
 
 // vector is one known-answer test, one per file. A vector with a session
 // is valid: sealing the session with the nonce gives the token, and opening
-// the token at now gives the session back. A vector with an error is a
-// token that opening at now must refuse with that error.
+// the token gives the session back, which a Manager accepts at now. A
+// vector with an error is a token refused with that error: by the store
+// ("invalid", "unknown_key"), or, for an authentic token whose deadlines
+// have passed at now, by the Manager ("expired").
 type vector struct {
 	Comment    string          `json:"comment"`
 	Keyring    json.RawMessage `json:"keyring"`
@@ -78,7 +81,7 @@ func (v *vector) store(t *testing.T) *Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(keys, Options{CookieName: v.CookieName, Now: func() time.Time { return time.Unix(v.Now, 0) }})
+	s, err := New(keys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,14 +95,28 @@ func (v *vector) store(t *testing.T) *Store {
 	return s
 }
 
-// seal makes the token of a vector's session, with its nonce.
-func (v *vector) seal(t *testing.T) string {
+// managerLoad loads the vector's token through a Manager over store, with
+// the vector's cookie name, at its now, and returns the load event.
+func (v *vector) managerLoad(t *testing.T, store *Store) session.LoadEvent {
 	t.Helper()
-	sess, err := session.Restore(v.Session.payload(), session.ModeCookie)
+	var obs testkit.Observer
+	m, err := session.NewManager(store, session.Options{Cookie: session.CookieOptions{Name: v.CookieName},
+		Now: func() time.Time { return time.Unix(v.Now, 0) }, Observer: &obs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := v.store(t).Save(context.Background(), sess)
+	testkit.Load(t, m, &http.Cookie{Name: v.CookieName, Value: v.Token})
+	loads, _ := obs.Take()
+	if len(loads) != 1 {
+		t.Fatalf("%d load events, want 1", len(loads))
+	}
+	return loads[0]
+}
+
+// seal makes the token of a vector's session, with its nonce.
+func (v *vector) seal(t *testing.T) string {
+	t.Helper()
+	tok, err := v.store(t).Save(context.Background(), v.CookieName, &session.Record{Payload: v.Session.payload()}, time.Unix(v.Now, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,15 +254,18 @@ func TestVectors(t *testing.T) {
 			if err := json.Unmarshal(data, &v); err != nil {
 				t.Fatal(err)
 			}
-			got, err := v.store(t).Load(context.Background(), v.Token)
+			store := v.store(t)
+			got, err := store.Load(context.Background(), v.CookieName, v.Token, time.Unix(v.Now, 0))
 			switch v.Error {
 			case "":
 				if err != nil {
 					t.Fatalf("Load: %v", err)
 				}
-				gotPayload, _ := got.MarshalBinary()
-				if want := v.Session.payload(); !bytes.Equal(gotPayload, want) {
-					t.Errorf("opened session differs:\n got %x\nwant %x", gotPayload, want)
+				if want := v.Session.payload(); !bytes.Equal(got.Payload, want) {
+					t.Errorf("opened session differs:\n got %x\nwant %x", got.Payload, want)
+				}
+				if e := v.managerLoad(t, store); !e.Found {
+					t.Errorf("the Manager at now: %+v, want the session", e)
 				}
 				if v.Nonce != "" {
 					if tok := v.seal(t); tok != v.Token {
@@ -257,12 +277,17 @@ func TestVectors(t *testing.T) {
 					t.Errorf("Load: got %v, want ErrInvalid", err)
 				}
 			case "unknown_key":
-				if !errors.Is(err, session.ErrUnknownKey) || !errors.Is(err, session.ErrInvalid) {
+				if !errors.Is(err, keyrotation.ErrUnknownKey) || !errors.Is(err, session.ErrInvalid) {
 					t.Errorf("Load: got %v, want ErrUnknownKey matching ErrInvalid", err)
 				}
 			case "expired":
-				if !errors.Is(err, session.ErrExpired) {
-					t.Errorf("Load: got %v, want ErrExpired", err)
+				// Authentic: the store opens it, and the Manager,
+				// which owns the deadlines, refuses it.
+				if err != nil {
+					t.Errorf("Load: got %v, want the record", err)
+				}
+				if e := v.managerLoad(t, store); e.Found || e.Rejected != "expired" {
+					t.Errorf("the Manager at now: %+v, want it rejected as expired", e)
 				}
 			default:
 				t.Fatalf("unknown error class %q", v.Error)

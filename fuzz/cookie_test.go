@@ -10,12 +10,15 @@ import (
 	"github.com/sessionseal/session"
 )
 
-// FuzzCookieLoad feeds arbitrary tokens to cookiestore.Load. It must never
-// panic, must refuse with ErrInvalid or ErrExpired, and may accept only a
-// token sealed under its keys: the seeds include real tokens
-// (testdata/tokens/sealed-*.txt), so the fuzzer mutates authentic ones.
+// FuzzCookieLoad feeds arbitrary tokens to cookiestore.Load and, as a
+// cookie, to Manager.Load, which decodes what the store opened and checks
+// its deadlines. Neither may panic; the store must refuse with ErrInvalid,
+// and may accept only a token sealed under its keys: the seeds include real
+// tokens (testdata/tokens/sealed-*.txt), so the fuzzer mutates authentic
+// ones. The Manager must give a session whatever the token.
 func FuzzCookieLoad(f *testing.F) {
-	store := fixedStore(f, "")
+	store := fixedStore(f)
+	m := fixedManager(f, store, defaultName)
 	// The seeds are files: sealed-*.txt, sealed once under these keys at
 	// fixedNow, and others sealed by other keys and names. Tokens sealed
 	// here would differ in every fuzzing worker (random nonces), and one
@@ -39,20 +42,24 @@ func FuzzCookieLoad(f *testing.F) {
 		f.Fatal("no sealed-*.txt seed tokens in testdata/tokens")
 	}
 	f.Fuzz(func(t *testing.T, token string) {
-		s, err := store.Load(context.Background(), token)
+		s, err := loadCookie(t, m, defaultName, token)
+		if err != nil || s == nil {
+			t.Fatalf("Manager.Load: %v", err)
+		}
+		s.Keys()
+		s.IdleDeadline()
+		r, err := store.Load(context.Background(), defaultName, token, fixedNow())
 		if err != nil {
-			if !errors.Is(err, session.ErrInvalid) && !errors.Is(err, session.ErrExpired) {
-				t.Fatalf("Load: got %v, want ErrInvalid or ErrExpired", err)
+			if !errors.Is(err, session.ErrInvalid) {
+				t.Fatalf("Load: got %v, want ErrInvalid", err)
 			}
-			if s != nil {
-				t.Fatal("Load returned a session with an error")
+			if r != nil {
+				t.Fatal("Load returned a record with an error")
 			}
 			return
 		}
 		if !sealed[token] {
 			t.Fatalf("Load accepted a token the store never sealed: %q", token)
 		}
-		s.Keys()
-		s.ExpiresAt()
 	})
 }

@@ -1,9 +1,7 @@
 package fuzz
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,20 +14,21 @@ import (
 // duplicates, many cookies, huge values, odd bytes. The handler must always
 // run with a usable session, and the response must never be a 5xx.
 func FuzzCookieHeader(f *testing.F) {
-	store := fixedStore(f, "")
-	m, err := session.NewManager(store, session.Options{Now: fixedNow, Logger: slog.New(slog.DiscardHandler)})
+	name := defaultName
+	m := fixedManager(f, fixedStore(f), name)
+	req := httptest.NewRequest("GET", "/", nil)
+	s, err := m.Load(req)
 	if err != nil {
 		f.Fatal(err)
 	}
-	s := m.NewSession()
 	if err := s.Set("n", 1); err != nil {
 		f.Fatal(err)
 	}
-	valid, err := store.Save(context.Background(), s)
-	if err != nil {
+	rec := httptest.NewRecorder()
+	if err := m.Save(rec, req, s); err != nil {
 		f.Fatal(err)
 	}
-	name := m.CookieName()
+	valid := rec.Result().Cookies()[0].Value
 	var ran bool
 	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ran = true

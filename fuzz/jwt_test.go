@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,11 +14,14 @@ import (
 
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/internal/mongotest"
+	"github.com/sessionseal/session/internal/payload"
 	"github.com/sessionseal/session/keyrotation"
 	"github.com/sessionseal/session/mongostore"
+	"github.com/sessionseal/session/serverstore"
 )
 
-// FuzzReferenceToken feeds arbitrary reference tokens to mongostore.Load,
+// FuzzReferenceToken feeds arbitrary reference tokens to the Load of a
+// server store over MongoDB,
 // of a store signing with HS256 (the default) and of one signing with
 // EdDSA: algorithm confusion either way, "none", many dots, huge segments.
 // It must never panic, and a store may return a session only for a token
@@ -26,7 +30,7 @@ func FuzzReferenceToken(f *testing.F) {
 	keys := fixedKeys(f)
 	db := mongotest.DB(f)
 	type issuer struct {
-		store  *mongostore.Store
+		store  *serverstore.Store
 		id     string // of the one session the store issued a token for
 		issued string // the token it issued for that session
 	}
@@ -41,30 +45,35 @@ func FuzzReferenceToken(f *testing.F) {
 	}
 	var issuers []issuer
 	for _, method := range []string{"HS256", "EdDSA"} {
-		store, err := mongostore.New(context.Background(), db.Collection("sessions_"+method), keys,
-			mongostore.Options{SigningMethod: method, Logger: slog.New(slog.DiscardHandler)})
+		b, err := mongostore.New(context.Background(), db.Collection("sessions_"+method))
+		if err != nil {
+			f.Fatal(err)
+		}
+		store, err := serverstore.New(keys, b, serverstore.Options{SigningMethod: method, Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Cleanup(func() { store.Close() })
-		m, err := session.NewManager(store, session.Options{})
+		m := fixedManager(f, store, defaultName)
+		req := httptest.NewRequest("GET", "/", nil)
+		s, err := m.Load(req)
 		if err != nil {
 			f.Fatal(err)
 		}
-		s := m.NewSession()
 		if err := s.Set("a", 1); err != nil {
 			f.Fatal(err)
 		}
-		valid, err := store.Save(context.Background(), s)
-		if err != nil {
+		rec := httptest.NewRecorder()
+		if err := m.Save(rec, req, s); err != nil {
 			f.Fatal(err)
 		}
+		valid := rec.Result().Cookies()[0].Value
 		issuers = append(issuers, issuer{store, s.ID(), valid})
 		f.Add(valid)
 		f.Add(valid + "." + valid)
 		// The forged tokens name the issued session, so that only the
 		// signing-input check below, not the ID check, can catch them.
-		claims := jwt.RegisteredClaims{ID: s.ID(), ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour))}
+		claims := jwt.RegisteredClaims{ID: s.ID(), Audience: jwt.ClaimStrings{defaultName}, ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour))}
 		// Algorithm confusion: "none", HS512 with the HS256 key, and
 		// HS256 keyed with the Ed25519 public key, which anyone can fetch.
 		for _, forge := range []struct {
@@ -88,14 +97,14 @@ func FuzzReferenceToken(f *testing.F) {
 	f.Add("eyJhbGciOiJIUzI1NiIsImtpZCI6IjEifQ." + strings.Repeat("A", 2000) + ".sig")
 	f.Fuzz(func(t *testing.T, token string) {
 		for _, is := range issuers {
-			got, err := is.store.Load(context.Background(), token)
+			got, err := is.store.Load(context.Background(), defaultName, token, fixedNow())
 			if err != nil {
 				if !errors.Is(err, session.ErrInvalid) && !errors.Is(err, session.ErrExpired) {
 					t.Fatalf("Load(%q): got %v, want ErrInvalid or ErrExpired", token, err)
 				}
 				continue
 			}
-			if got.ID() != is.id {
+			if h, err := payload.ReadHeader(got.Payload); err != nil || h.ID != is.id {
 				t.Fatalf("Load accepted %q for a session the store never issued", token)
 			}
 			// Header and claims must be the ones the store signed: the ID

@@ -1,12 +1,15 @@
 package fuzz
 
 import (
+	"log/slog"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/cookiestore"
 	"github.com/sessionseal/session/internal/mongotest"
 	"github.com/sessionseal/session/keyrotation"
@@ -30,16 +33,39 @@ func fixedKeys(f testing.TB) *keyrotation.Keyring {
 	return keys
 }
 
-// fixedStore returns a cookie store for cookie name (the default name when
-// "") that seals under fixedKeys at fixedNow.
-func fixedStore(f *testing.F, name string) *cookiestore.Store {
+// fixedStore returns a cookie store that seals under fixedKeys.
+func fixedStore(f *testing.F) *cookiestore.Store {
 	f.Helper()
-	store, err := cookiestore.New(fixedKeys(f), cookiestore.Options{CookieName: name, Now: fixedNow})
+	store, err := cookiestore.New(fixedKeys(f))
 	if err != nil {
 		f.Fatal(err)
 	}
 	return store
 }
+
+// fixedManager returns a Manager over store, for the cookie name, on the
+// clock fixedNow, that logs nothing.
+func fixedManager(f *testing.F, store session.Store, name string) *session.Manager {
+	f.Helper()
+	m, err := session.NewManager(store, session.Options{Now: fixedNow, Logger: slog.New(slog.DiscardHandler),
+		Cookie: session.CookieOptions{Name: name}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	return m
+}
+
+// loadCookie loads the session of a request carrying the cookie name=token
+// through m, as the middleware would.
+func loadCookie(t *testing.T, m *session.Manager, name, token string) (*session.Session, error) {
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("Cookie", name+"="+token)
+	return m.Load(req)
+}
+
+// defaultName is the cookie name of the targets: the Manager's default,
+// for which the seed tokens were sealed.
+const defaultName = "__Host-session"
 
 // readToken returns the token kept in file, a path under testdata/tokens.
 func readToken(f *testing.F, file string) string {

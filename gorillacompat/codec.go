@@ -158,8 +158,11 @@ func (c *Codec) Decode(name, value string, dst any) error {
 	}
 	buf := make([]byte, 0, format.Base64.DecodedLen(len(value)))
 	plaintext, _, err := format.OpenLimit(buf, value, c.maxLen, 0, codecAADName(name), c.keys, keyrotation.PurposeCookie, nil)
-	if err != nil {
-		return &codecError{kind: decodeError, err: err}
+	switch {
+	case errors.Is(err, keyrotation.ErrUnknownKey):
+		return &codecError{kind: decodeError, err: fmt.Errorf("%w: %w", session.ErrInvalid, err)}
+	case err != nil:
+		return &codecError{kind: decodeError, err: session.ErrInvalid}
 	}
 	if len(plaintext) < issuedSize {
 		// Authentic, so sealed by a broken writer; still nothing to use.

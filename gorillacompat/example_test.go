@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
@@ -133,13 +134,13 @@ func ExampleMigrate() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	store, err := cookiestore.New(keys, cookiestore.Options{CookieName: "app-session"})
+	store, err := cookiestore.New(keys)
 	if err != nil {
 		log.Fatal(err)
 	}
 	m, err := session.NewManager(
 		gorillacompat.Migrate(store, securecookie.New(hashKey, blockKey)),
-		session.Options{})
+		session.Options{Cookie: session.CookieOptions{Name: "app-session"}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -154,7 +155,7 @@ func ExampleMigrate() {
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	newCookie := rec.Result().Cookies()[0]
-	_, err = store.Load(req.Context(), newCookie.Value)
+	_, err = store.Load(req.Context(), "app-session", newCookie.Value, time.Now())
 	fmt.Println("re-issued as", newCookie.Name, "in the new format:", err == nil)
 	// Output:
 	// user: alice flashes: [welcome back]

@@ -95,7 +95,7 @@ func serve(t testing.TB, h http.Handler) string {
 
 func newCookieStore(t testing.TB, keys *keyrotation.Keyring) *cookiestore.Store {
 	t.Helper()
-	return must[*cookiestore.Store](t)(cookiestore.New(keys, cookiestore.Options{CookieName: cookieName}))
+	return must[*cookiestore.Store](t)(cookiestore.New(keys))
 }
 
 // gorillaCookie runs a real gorilla/sessions handler that fills a session
@@ -148,7 +148,7 @@ type seen struct {
 func newMigratingServer(t testing.TB, keys *keyrotation.Keyring, rep *reports, legacy ...securecookie.Codec) (url string, got <-chan seen) {
 	t.Helper()
 	store := gorillacompat.MigrateWith(newCookieStore(t, keys), gorillacompat.MigrateOptions{OnConversionError: rep.add}, legacy...)
-	m := must[*session.Manager](t)(session.NewManager(store, session.Options{}))
+	m := must[*session.Manager](t)(session.NewManager(store, session.Options{Cookie: session.CookieOptions{Name: cookieName}}))
 	ch := make(chan seen, 1)
 	url = serve(t, m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := session.From(r.Context())
@@ -209,10 +209,8 @@ func TestMigrateGob(t *testing.T) {
 	if c == nil || c.Value == legacy.Value {
 		t.Fatalf("first response set no new cookie")
 	}
-	s, err := newCookieStore(t, keys).Load(t.Context(), c.Value)
-	if err != nil {
-		t.Fatalf("cookiestore.Load(new cookie): %v", err)
-	}
+	plain := must[*session.Manager](t)(session.NewManager(newCookieStore(t, keys), session.Options{Cookie: session.CookieOptions{Name: cookieName}}))
+	_, s := testkit.Load(t, plain, c)
 	if got, _, err := session.Value[time.Time](s, "since"); !got.Equal(since) || err != nil {
 		t.Errorf("since = %v, %v; want %v", got, err, since)
 	}
@@ -383,7 +381,7 @@ func TestMigrateRejects(t *testing.T) {
 			var rep reports
 			keys := newKeys(t)
 			store := gorillacompat.MigrateWith(newCookieStore(t, keys), gorillacompat.MigrateOptions{OnConversionError: rep.add}, legacyCodec())
-			if _, err := store.Load(t.Context(), tt.token); !errors.Is(err, tt.wantErr) {
+			if _, err := store.Load(t.Context(), cookieName, tt.token, time.Now()); !errors.Is(err, tt.wantErr) {
 				t.Errorf("Load: got %v, want %v", err, tt.wantErr)
 			}
 			var cerr *gorillacompat.ConversionError
@@ -419,7 +417,7 @@ func TestMigrateDefaultReportLogs(t *testing.T) {
 		s.Values[3.5] = "secret value"
 	})
 	store := gorillacompat.Migrate(newCookieStore(t, newKeys(t)), legacyCodec())
-	if _, err := store.Load(t.Context(), legacy.Value); err != nil {
+	if _, err := store.Load(t.Context(), cookieName, legacy.Value, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	log := buf.String()
@@ -433,31 +431,32 @@ func TestMigrateSavesThroughStore(t *testing.T) {
 	// the wrapped store.
 	legacy := gorillaCookie(t, sessions.NewCookieStore(hashKey, blockKey), func(s *sessions.Session) { s.Values["user"] = "alice" })
 	inner := &recordingStore{stubStore: stubStore{session.ErrInvalid}}
-	store := gorillacompat.MigrateWith(inner, gorillacompat.MigrateOptions{CookieName: cookieName}, legacyCodec())
-	s := must[*session.Session](t)(store.Load(t.Context(), legacy.Value))
-	if tok := must[string](t)(store.Save(t.Context(), s)); tok != "saved" {
+	store := gorillacompat.MigrateWith(inner, gorillacompat.MigrateOptions{}, legacyCodec())
+	now := time.Now()
+	r := must[*session.Record](t)(store.Load(t.Context(), cookieName, legacy.Value, now))
+	if tok := must[string](t)(store.Save(t.Context(), cookieName, r, now)); tok != "saved" {
 		t.Errorf("Save returned %q, want the wrapped store's token", tok)
 	}
-	check(t, store.Delete(t.Context(), s))
-	if inner.saved != s || inner.deleted != s {
-		t.Error("Save and Delete did not reach the wrapped store with the session")
+	check(t, store.Delete(t.Context(), r, now))
+	if inner.saved != r || inner.deleted != r {
+		t.Error("Save and Delete did not reach the wrapped store with the record")
 	}
 }
 
 // recordingStore is a stubStore that records what it saves and deletes.
 type recordingStore struct {
 	stubStore
-	saved, deleted *session.Session
+	saved, deleted *session.Record
 }
 
-func (r *recordingStore) Save(ctx context.Context, s *session.Session) (string, error) {
-	r.saved = s
-	return r.stubStore.Save(ctx, s)
+func (s *recordingStore) Save(ctx context.Context, name string, r *session.Record, now time.Time) (string, error) {
+	s.saved = r
+	return s.stubStore.Save(ctx, name, r, now)
 }
 
-func (r *recordingStore) Delete(ctx context.Context, s *session.Session) error {
-	r.deleted = s
-	return r.stubStore.Delete(ctx, s)
+func (s *recordingStore) Delete(ctx context.Context, r *session.Record, now time.Time) error {
+	s.deleted = r
+	return s.stubStore.Delete(ctx, r, now)
 }
 
 // countingCodec is a legacy codec that counts its calls.
@@ -475,43 +474,43 @@ func (c *countingCodec) Decode(string, string, any) error {
 }
 func (c *countingCodec) calls() int { c.mu.Lock(); defer c.mu.Unlock(); return c.n }
 
-// stubStore is a store without a cookie name whose Load returns err.
+// stubStore is a store whose Load returns err.
 type stubStore struct{ err error }
 
-func (s stubStore) Load(context.Context, string) (*session.Session, error) { return nil, s.err }
-func (s stubStore) Save(context.Context, *session.Session) (string, error) { return "saved", nil }
-func (s stubStore) Delete(context.Context, *session.Session) error         { return nil }
+func (s stubStore) Load(context.Context, string, string, time.Time) (*session.Record, error) {
+	return nil, s.err
+}
+func (s stubStore) Save(context.Context, string, *session.Record, time.Time) (string, error) {
+	return "saved", nil
+}
+func (s stubStore) Delete(context.Context, *session.Record, time.Time) error { return nil }
 
 func TestMigrateTriesLegacyOnlyOnInvalid(t *testing.T) {
-	clock := testkit.NewClock(time.Now())
 	keys := newKeys(t)
-	cs := must[*cookiestore.Store](t)(cookiestore.New(keys, cookiestore.Options{CookieName: cookieName, Now: clock.Now}))
-	m := must[*session.Manager](t)(session.NewManager(cs, session.Options{Now: clock.Now}))
-	s := m.NewSession()
+	cs := newCookieStore(t, keys)
+	m := must[*session.Manager](t)(session.NewManager(cs, session.Options{Cookie: session.CookieOptions{Name: cookieName}}))
+	r, s := testkit.Load(t, m, nil)
 	check(t, s.Set("user", "alice"))
-	valid := must[string](t)(cs.Save(t.Context(), s))
+	valid := testkit.Save(t, m, r, s).Value
 
 	tests := []struct {
 		name      string
 		store     session.Store
 		token     string
-		advance   time.Duration
 		wantErr   error
 		wantCalls int
 	}{
-		{"valid token", cs, valid, 0, nil, 0},
-		{"expired token", cs, valid, 8 * 24 * time.Hour, session.ErrExpired, 0},
-		{"store unavailable", stubStore{session.ErrStoreUnavailable}, valid, 0, session.ErrStoreUnavailable, 0},
-		{"invalid token", cs, "x" + valid, 0, session.ErrInvalid, 2},
-		{"unknown key", stubStore{session.ErrUnknownKey}, valid, 0, session.ErrInvalid, 2},
+		{"valid token", cs, valid, nil, 0},
+		{"store unavailable", stubStore{session.ErrStoreUnavailable}, valid, session.ErrStoreUnavailable, 0},
+		{"invalid token", cs, "x" + valid, session.ErrInvalid, 2},
+		{"unknown key", stubStore{fmt.Errorf("%w: %w", session.ErrInvalid, keyrotation.ErrUnknownKey)}, valid, session.ErrInvalid, 2},
+		{"other cookie name", stubStore{session.ErrInvalid}, valid, session.ErrInvalid, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock.Advance(tt.advance)
-			defer clock.Advance(-tt.advance)
 			a, b := &countingCodec{}, &countingCodec{}
-			store := gorillacompat.MigrateWith(tt.store, gorillacompat.MigrateOptions{CookieName: cookieName}, a, b)
-			_, err := store.Load(t.Context(), tt.token)
+			store := gorillacompat.MigrateWith(tt.store, gorillacompat.MigrateOptions{}, a, b)
+			_, err := store.Load(t.Context(), cookieName, tt.token, time.Now())
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
 				t.Errorf("Load: got %v, want %v", err, tt.wantErr)
 			}
@@ -520,30 +519,23 @@ func TestMigrateTriesLegacyOnlyOnInvalid(t *testing.T) {
 			}
 		})
 	}
+	// An expired token is not a legacy cookie: the Manager, which checks
+	// deadlines, refuses it without asking the legacy codecs.
+	a := &countingCodec{}
+	later := time.Now().Add(8 * 24 * time.Hour)
+	lm := must[*session.Manager](t)(session.NewManager(gorillacompat.MigrateWith(cs, gorillacompat.MigrateOptions{}, a),
+		session.Options{Cookie: session.CookieOptions{Name: cookieName}, Now: func() time.Time { return later }}))
+	_, got := testkit.Load(t, lm, &http.Cookie{Name: cookieName, Value: valid})
+	if got.User() != "" || a.calls() != 0 {
+		t.Errorf("expired token: user %q, legacy codecs called %d times; want a new session and no call", got.User(), a.calls())
+	}
 }
 
-func TestMigrateCookieName(t *testing.T) {
-	store := gorillacompat.Migrate(newCookieStore(t, newKeys(t)), legacyCodec())
-	if n, ok := store.(session.CookieNamer); !ok || n.CookieName() != cookieName {
-		t.Errorf("Migrate(cookiestore named %q) is not a CookieNamer of that name", cookieName)
-	}
-	m := must[*session.Manager](t)(session.NewManager(store, session.Options{}))
-	if got := m.CookieName(); got != cookieName {
-		t.Errorf("Manager cookie name = %q, want %q", got, cookieName)
-	}
-	named := gorillacompat.MigrateWith(stubStore{}, gorillacompat.MigrateOptions{CookieName: "sid"}, legacyCodec())
-	if n, ok := named.(session.CookieNamer); !ok || n.CookieName() != "sid" {
-		t.Error("MigrateWith(CookieName: sid) does not name its cookie sid")
-	}
-
+func TestMigratePanics(t *testing.T) {
 	panics := []struct {
 		name string
 		f    func()
 	}{
-		{"no name", func() { gorillacompat.Migrate(stubStore{}, legacyCodec()) }},
-		{"names differ", func() {
-			gorillacompat.MigrateWith(newCookieStore(t, newKeys(t)), gorillacompat.MigrateOptions{CookieName: "other"})
-		}},
 		{"nil store", func() { gorillacompat.Migrate(nil) }},
 		{"nil codec", func() { gorillacompat.Migrate(newCookieStore(t, newKeys(t)), nil) }},
 	}
@@ -562,7 +554,7 @@ func TestMigrateCookieName(t *testing.T) {
 func TestMigrateConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) *storetest.Harness {
 		clock := testkit.NewClock(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
-		cs := must[*cookiestore.Store](t)(cookiestore.New(newKeys(t), cookiestore.Options{Now: clock.Now}))
+		cs := must[*cookiestore.Store](t)(cookiestore.New(newKeys(t)))
 		return &storetest.Harness{Store: gorillacompat.Migrate(cs, legacyCodec()), Now: clock.Now, Advance: clock.Advance}
 	})
 }
@@ -577,7 +569,7 @@ func TestMigrateFromCodec(t *testing.T) {
 
 	// Sealed with the same subkey for the same cookie name, it is still not
 	// a cookiestore token.
-	if _, err := newCookieStore(t, keys).Load(t.Context(), legacy.Value); !errors.Is(err, session.ErrInvalid) {
+	if _, err := newCookieStore(t, keys).Load(t.Context(), cookieName, legacy.Value, time.Now()); !errors.Is(err, session.ErrInvalid) {
 		t.Fatalf("cookiestore.Load(Codec token) = %v, want ErrInvalid", err)
 	}
 	var rep reports
@@ -586,7 +578,7 @@ func TestMigrateFromCodec(t *testing.T) {
 	if v := <-got; v.User != "carol" {
 		t.Errorf("user = %q, want carol", v.User)
 	}
-	if _, err := newCookieStore(t, keys).Load(t.Context(), c.Value); err != nil {
+	if _, err := newCookieStore(t, keys).Load(t.Context(), cookieName, c.Value, time.Now()); err != nil {
 		t.Errorf("new cookie: %v", err)
 	}
 	if errs := rep.all(); len(errs) != 0 {
@@ -677,10 +669,10 @@ func TestCodecTamper(t *testing.T) {
 		b[i] ^= 0x01
 		tests = append(tests, tamper{fmt.Sprintf("byte %d", i), base64.RawURLEncoding.EncodeToString(b), cookieName})
 	}
-	cs := newCookieStore(t, keys)
-	s := session.New()
+	m := must[*session.Manager](t)(session.NewManager(newCookieStore(t, keys), session.Options{Cookie: session.CookieOptions{Name: cookieName}}))
+	r, s := testkit.Load(t, m, nil)
 	check(t, s.Set("user", "alice"))
-	csToken := must[string](t)(cs.Save(t.Context(), s))
+	csToken := testkit.Save(t, m, r, s).Value
 	tests = append(tests,
 		tamper{"other cookie name", tok, "other"},
 		tamper{"cookiestore token", csToken, cookieName},

@@ -13,9 +13,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gorilla/securecookie"
 	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/internal/payload"
 )
 
 // flashKey is the key under which gorilla/sessions keeps the flashes that
@@ -25,13 +27,6 @@ const flashKey = "_flash"
 
 // MigrateOptions configures a migration; see MigrateWith.
 type MigrateOptions struct {
-	// CookieName is the name of the session cookie, which gorilla bound into
-	// every legacy cookie. Default: the name of the wrapped store, which
-	// must then implement session.CookieNamer (cookiestore and hybrid do).
-	// Set it for a store that does not, such as mongostore; it must not
-	// differ from the store's name.
-	CookieName string
-
 	// OnConversionError is called, with the request's context, when a
 	// legacy cookie authenticates but not all of it converts. err is a
 	// *ConversionError that names the values left out; the session goes on
@@ -84,7 +79,8 @@ func Migrate(store session.Store, legacy ...securecookie.Codec) session.Store {
 // MigrateWith returns a Store that first tries store.Load and, when that
 // fails with session.ErrInvalid (and only then: an expired token or an
 // unavailable store is not a legacy cookie), tries the legacy codecs in
-// turn on the token, with the cookie's name, as securecookie.DecodeMulti
+// turn on the token, with the cookie's name (which the Manager passes, and
+// which gorilla bound into every legacy cookie), as securecookie.DecodeMulti
 // would. The codecs are those of the old store, built as it built them,
 // MaxAge included (30 days unless the application changed it):
 //
@@ -97,9 +93,9 @@ func Migrate(store session.Store, legacy ...securecookie.Codec) session.Store {
 // that turned the keys into strings first.)
 //
 // A legacy cookie that authenticates becomes a new session, with a new ID,
-// holding its values: each string key is set with Session.Set (its value
-// encoded as JSON), and each string flash that gorilla kept under "_flash"
-// is queued with Session.AddFlash, in order. Values that do not convert,
+// holding its values: each string key with its value encoded as JSON, as
+// Session.Set encodes it, and each string flash that gorilla kept under
+// "_flash" as a flash, in order. Values that do not convert,
 // such as a non-string key, a value that JSON cannot encode (NaN, a complex
 // number, a nested map[interface{}]interface{}) or a struct whose JSON
 // would carry none of its content (no exported fields and no JSON or text
@@ -113,33 +109,18 @@ func Migrate(store session.Store, legacy ...securecookie.Codec) session.Store {
 // any other legacy cookie that fails gives store's error, which matches
 // session.ErrInvalid. The Manager starts a new session for either.
 //
-// Save and Delete go to store: legacy codecs only read, never write. The
-// result implements session.CookieNamer with the cookie's name.
-// MigrateWith panics when store or a codec is nil, when no name is known
-// (opts.CookieName is empty and store does not implement
-// session.CookieNamer), or when the two names differ.
+// Save and Delete go to store: legacy codecs only read, never write.
+// MigrateWith panics when store or a codec is nil.
 func MigrateWith(store session.Store, opts MigrateOptions, legacy ...securecookie.Codec) session.Store {
 	if store == nil {
 		panic("gorillacompat: Migrate of a nil store")
-	}
-	name := opts.CookieName
-	if n, ok := store.(session.CookieNamer); ok {
-		switch {
-		case name == "":
-			name = n.CookieName()
-		case name != n.CookieName():
-			panic(fmt.Sprintf("gorillacompat: CookieName %q differs from %q, which the store binds into its tokens", name, n.CookieName()))
-		}
-	}
-	if name == "" {
-		panic("gorillacompat: Migrate needs the cookie's name: set MigrateOptions.CookieName, or use a store that implements session.CookieNamer")
 	}
 	for _, c := range legacy {
 		if c == nil {
 			panic("gorillacompat: nil legacy codec")
 		}
 	}
-	m := &migration{store: store, name: name, legacy: slices.Clone(legacy), report: opts.OnConversionError}
+	m := &migration{store: store, legacy: slices.Clone(legacy), report: opts.OnConversionError}
 	if m.report == nil {
 		m.report = func(ctx context.Context, err error) {
 			slog.Default().WarnContext(ctx, "gorillacompat: legacy session not converted whole", "err", err)
@@ -151,35 +132,28 @@ func MigrateWith(store session.Store, opts MigrateOptions, legacy ...securecooki
 // migration is the Store that MigrateWith returns.
 type migration struct {
 	store  session.Store
-	name   string
 	legacy []securecookie.Codec
 	report func(ctx context.Context, err error)
 }
 
-var (
-	_ session.Store       = (*migration)(nil)
-	_ session.CookieNamer = (*migration)(nil)
-)
+var _ session.Store = (*migration)(nil)
 
-// CookieName returns the name of the session cookie.
-func (m *migration) CookieName() string { return m.name }
-
-// Save saves s in the wrapped store's format.
-func (m *migration) Save(ctx context.Context, s *session.Session) (string, error) {
-	return m.store.Save(ctx, s)
+// Save saves r in the wrapped store's format.
+func (m *migration) Save(ctx context.Context, name string, r *session.Record, now time.Time) (string, error) {
+	return m.store.Save(ctx, name, r, now)
 }
 
-// Delete deletes s from the wrapped store.
-func (m *migration) Delete(ctx context.Context, s *session.Session) error {
-	return m.store.Delete(ctx, s)
+// Delete deletes r from the wrapped store.
+func (m *migration) Delete(ctx context.Context, r *session.Record, now time.Time) error {
+	return m.store.Delete(ctx, r, now)
 }
 
 // Load loads token from the wrapped store or, failing that, as a legacy
-// cookie.
-func (m *migration) Load(ctx context.Context, token string) (*session.Session, error) {
-	s, err := m.store.Load(ctx, token)
+// cookie of the name.
+func (m *migration) Load(ctx context.Context, name, token string, now time.Time) (*session.Record, error) {
+	r, err := m.store.Load(ctx, name, token, now)
 	if err == nil || !errors.Is(err, session.ErrInvalid) {
-		return s, err
+		return r, err
 	}
 	var (
 		expired     bool
@@ -187,7 +161,7 @@ func (m *migration) Load(ctx context.Context, token string) (*session.Session, e
 	)
 	for _, c := range m.legacy {
 		var values legacyValues
-		lerr := c.Decode(m.name, token, &values)
+		lerr := c.Decode(name, token, &values)
 		switch {
 		case lerr == nil:
 			return m.convert(ctx, values), nil
@@ -206,11 +180,11 @@ func (m *migration) Load(ctx context.Context, token string) (*session.Session, e
 	return nil, err
 }
 
-// convert makes a new session of values. The Manager gives it its
-// deadlines and, since it is new and touched, saves it on this response.
-func (m *migration) convert(ctx context.Context, values legacyValues) *session.Session {
-	s := session.New()
-	s.Touch() // re-issue even an empty session, replacing the legacy cookie
+// convert makes the record of a new session holding values. The Manager
+// gives it its deadlines and, since it asks to be re-sealed, saves it on
+// this response, even when empty: the legacy cookie is replaced.
+func (m *migration) convert(ctx context.Context, values legacyValues) *session.Record {
+	d := payload.Data{ID: payload.NewID()}
 	cerr := &ConversionError{}
 	skip := func(key string, err error) {
 		cerr.Keys = append(cerr.Keys, key)
@@ -229,9 +203,7 @@ func (m *migration) convert(ctx context.Context, values legacyValues) *session.S
 		}
 		if key == flashKey {
 			if msgs, bad, ok := flashes(v); ok {
-				for _, f := range msgs {
-					s.AddFlash(f)
-				}
+				d.Flashes = append(d.Flashes, msgs...)
 				for _, i := range bad {
 					skip(fmt.Sprintf("%s[%d]", flashKey, i), errors.New("flash is not a string"))
 				}
@@ -247,15 +219,18 @@ func (m *migration) convert(ctx context.Context, values legacyValues) *session.S
 			skip(key, fmt.Errorf("json: %T has no exported fields", v))
 			continue
 		}
-		if err := s.Set(key, v); err != nil {
+		b, err := json.Marshal(v)
+		if err != nil {
 			skip(key, err)
+			continue
 		}
+		d.Entries = append(d.Entries, payload.Entry{Key: key, Value: b})
 	}
 	if len(cerr.Keys) > 0 {
 		slices.Sort(cerr.Keys)
 		m.report(ctx, cerr)
 	}
-	return s
+	return &session.Record{ID: d.ID, Payload: d.Append(nil), Reseal: true}
 }
 
 // legacyValues is what legacy cookies decode into: the Values of a

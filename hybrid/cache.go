@@ -4,30 +4,32 @@ import (
 	"container/list"
 	"sync"
 	"time"
+
+	"github.com/sessionseal/session/serverstore"
 )
 
-// stampCache keeps the revocation stamps of up to max users, each with the
-// time it was read; past max it evicts the one used longest ago, so that a
+// stampCache keeps the revocation stamps of up to limit users, each with the
+// time it was read; past limit it evicts the one used longest ago, so that a
 // busy server never drops the whole cache at once.
 type stampCache struct {
 	mu    sync.Mutex
-	max   int
+	limit int
 	order list.List // of *cachedStamp, most recently used first
 	users map[string]*list.Element
 }
 
 type cachedStamp struct {
 	user    string
-	stamp   *Stamp
+	stamp   *serverstore.Stamp
 	fetched time.Time
 }
 
-func newStampCache(max int) *stampCache {
-	return &stampCache{max: max, users: make(map[string]*list.Element)}
+func newStampCache(limit int) *stampCache {
+	return &stampCache{limit: limit, users: make(map[string]*list.Element)}
 }
 
 // get returns the user's stamp if it was read after since.
-func (c *stampCache) get(user string, since time.Time) (*Stamp, bool) {
+func (c *stampCache) get(user string, since time.Time) (*serverstore.Stamp, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.users[user]
@@ -43,7 +45,7 @@ func (c *stampCache) get(user string, since time.Time) (*Stamp, bool) {
 }
 
 // put records the user's stamp, read at fetched.
-func (c *stampCache) put(user string, st *Stamp, fetched time.Time) {
+func (c *stampCache) put(user string, st *serverstore.Stamp, fetched time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.users[user]; ok {
@@ -51,7 +53,7 @@ func (c *stampCache) put(user string, st *Stamp, fetched time.Time) {
 		c.order.MoveToFront(e)
 		return
 	}
-	if c.order.Len() >= c.max {
+	if c.order.Len() >= c.limit {
 		oldest := c.order.Back()
 		c.order.Remove(oldest)
 		delete(c.users, oldest.Value.(*cachedStamp).user)

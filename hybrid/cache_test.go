@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/sessionseal/session/serverstore"
 )
 
 // TestStampCacheEvictsOldest: a full cache evicts the stamp used longest
@@ -14,12 +16,12 @@ func TestStampCacheEvictsOldest(t *testing.T) {
 	c := newStampCache(n)
 	t0 := time.Unix(1_700_000_000, 0)
 	for i := range n {
-		c.put(fmt.Sprint(i), &Stamp{NotBefore: t0}, t0)
+		c.put(fmt.Sprint(i), &serverstore.Stamp{NotBefore: t0}, t0)
 	}
 	if _, ok := c.get("0", t0.Add(-time.Second)); !ok {
 		t.Fatal("user 0 not cached")
 	}
-	c.put("new", &Stamp{}, t0)
+	c.put("new", &serverstore.Stamp{}, t0)
 	if _, ok := c.get("1", t0.Add(-time.Second)); ok {
 		t.Error("user 1, used longest ago, is still cached after the cache overflowed")
 	}

@@ -3,8 +3,11 @@
 // server store (MongoDB) otherwise, moving it in either direction as it
 // changes.
 //
-//	server, err := mongostore.New(ctx, coll, keys, mongostore.Options{})
+//	b, err := mongostore.New(ctx, coll)
 //	if err != nil { ... }
+//	server, err := serverstore.New(keys, b, serverstore.Options{})
+//	if err != nil { ... }
+//	defer server.Close()
 //	store, err := hybrid.New(keys, server, hybrid.Options{})
 //	if err != nil { ... }
 //	m, err := session.NewManager(store, session.Options{})
@@ -22,10 +25,10 @@
 // # Security model
 //
 // Call Session.SetRevocable(true) for sessions that must be revocable one by
-// one: they always live on the server. RevokeUser logs a user out everywhere:
-// it deletes the user's server sessions and records a per-user "not before"
-// stamp in MongoDB, so that sessions of the user created or logged in before it
-// are refused, in either mode. The stamp is compared with the session's
+// one: they always live on the server. session.Manager.RevokeUser logs a user
+// out everywhere: the store deletes the user's server sessions and records a
+// per-user "not before" stamp in the server store, so that sessions of the
+// user created or logged in before it are refused, in either mode. The stamp is compared with the session's
 // creation time, which a save never moves, not with the time it was last
 // issued: a request in flight during the revocation, or a server that had not
 // seen the stamp yet, may re-issue a revoked session's cookie, and that cookie
@@ -39,10 +42,10 @@
 //
 // A stamp only moves forward: a second RevokeUser from a server whose clock
 // is behind, or one that loses a race, never moves it back. It is kept for
-// the longest session.Options.Lifetime of the Managers that use the store
-// (NewManager passes it through Store.Configure), so it outlives every
-// session it revokes; a store that no Manager has configured keeps it for
-// good.
+// what the Manager asks, its session.Options.Lifetime and
+// session.MaxClockSkew, so it outlives every session it revokes. The cache's
+// freshness is measured on the Manager's clock, as every time the store
+// sees.
 //
 // # Ending one session
 //
@@ -61,11 +64,11 @@
 //
 // # Cookie names
 //
-// The cookie's name is bound into every token: cookie tokens through their
-// additional data, reference tokens (and bearer tokens, which are the same)
-// as their audience. New passes Options.CookieName to the server store,
-// which then refuses to serve another name: give each cookie a server store
-// of its own, or one collection each.
+// The cookie's name, which the Manager passes with every call, is bound into
+// every token: cookie tokens through their additional data, reference tokens
+// (and bearer tokens, which are the same) as their audience. A token issued
+// for one cookie is refused under another, so Managers of several cookie
+// names can share one store.
 //
 // # MongoDB unavailable
 //

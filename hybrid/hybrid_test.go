@@ -22,6 +22,7 @@ import (
 	"github.com/sessionseal/session/internal/testkit"
 	"github.com/sessionseal/session/keyrotation"
 	"github.com/sessionseal/session/mongostore"
+	"github.com/sessionseal/session/serverstore"
 	"github.com/sessionseal/session/storetest"
 )
 
@@ -36,7 +37,7 @@ type fixture struct {
 	keys   *keyrotation.Keyring
 	clock  *testkit.Clock
 	coll   *mongo.Collection
-	server *mongostore.Store
+	server *serverstore.Store
 	store  *hybrid.Store
 	m      *session.Manager
 	srv    *httptest.Server
@@ -51,24 +52,52 @@ func newFixture(t *testing.T, opts hybrid.Options) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{keys: keys, clock: testkit.NewClock(time.Now().Truncate(time.Second)), coll: mongotest.DB(t).Collection("sessions")}
-	f.server, err = mongostore.New(ctx, f.coll, keys, mongostore.Options{Now: f.clock.Now, Logger: quiet, Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.server.Close() })
-	opts.CookieName, opts.Now, opts.Logger = cookieName, f.clock.Now, quiet
+	f.server = f.serverStore(t, serverstore.Options{})
+	opts.Logger = quiet
 	f.store, err = hybrid.New(keys, f.server, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.m, err = session.NewManager(f.store, session.Options{Now: f.clock.Now, Logger: quiet,
-		Cookie: session.CookieOptions{AllowInsecureHTTP: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f.m = f.manager(t, f.store, f.clock.Now, session.Options{})
 	f.srv = httptest.NewServer(f.m.Middleware(f.mux()))
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+// serverStore returns a server store on the fixture's collection, as
+// another server of the fleet would have.
+func (f *fixture) serverStore(t *testing.T, opts serverstore.Options) *serverstore.Store {
+	t.Helper()
+	b, err := mongostore.New(ctx, f.coll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Logger, opts.Timeout = quiet, time.Second
+	server, err := serverstore.New(f.keys, b, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Close() })
+	return server
+}
+
+// manager returns a Manager of store for the cookie cookieName, with the
+// clock now.
+func (f *fixture) manager(t *testing.T, store session.Store, now func() time.Time, opts session.Options) *session.Manager {
+	t.Helper()
+	opts.Now, opts.Logger = now, quiet
+	opts.Cookie = session.CookieOptions{Name: cookieName, AllowInsecureHTTP: true}
+	m, err := session.NewManager(store, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// load loads token from store for the cookie cookieName, at the fixture's
+// time.
+func (f *fixture) load(store *hybrid.Store, token string) (*session.Record, error) {
+	return store.Load(ctx, cookieName, token, f.clock.Now())
 }
 
 type item struct {
@@ -115,25 +144,14 @@ func (f *fixture) do(t *testing.T, path string, c *http.Cookie) (int, string, *h
 }
 
 // otherServer returns the Manager of another server of the fleet: its own
-// store on the fixture's collection, with opts and the clock now.
-func (f *fixture) otherServer(t *testing.T, now func() time.Time, opts mongostore.Options) *session.Manager {
+// stores on the fixture's collection, with opts and the clock now.
+func (f *fixture) otherServer(t *testing.T, now func() time.Time, opts serverstore.Options) *session.Manager {
 	t.Helper()
-	opts.Now, opts.Logger, opts.Timeout = now, quiet, time.Second
-	server, err := mongostore.New(ctx, f.coll, f.keys, opts)
+	store, err := hybrid.New(f.keys, f.serverStore(t, opts), hybrid.Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { server.Close() })
-	store, err := hybrid.New(f.keys, server, hybrid.Options{CookieName: cookieName, Now: now, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := session.NewManager(store, session.Options{Now: now, Logger: quiet,
-		Cookie: session.CookieOptions{AllowInsecureHTTP: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return f.manager(t, store, now, session.Options{})
 }
 
 // aliceOnServer logs alice in and grows her session past the cookie, and
@@ -217,7 +235,7 @@ func TestRevokeUserCoversBothModes(t *testing.T) {
 		}
 	}
 	// Within the same second as the logins: the stamp is rounded up.
-	if n, err := f.store.RevokeUser(ctx, "alice"); err != nil || n != 1 {
+	if n, err := f.m.RevokeUser(ctx, "alice"); err != nil || n != 1 {
 		t.Fatalf("RevokeUser: %d, %v; want 1 server session deleted", n, err)
 	}
 	for name, c := range map[string]*http.Cookie{"cookie mode": aliceCookie, "server mode": aliceServer} {
@@ -229,11 +247,11 @@ func TestRevokeUserCoversBothModes(t *testing.T) {
 		t.Errorf("bob after alice's revocation: got %q, want bob", body)
 	}
 	// Another server with an empty cache sees the stamp too.
-	other, err := hybrid.New(f.keys, f.server, hybrid.Options{CookieName: cookieName, Now: f.clock.Now, Logger: quiet})
+	other, err := hybrid.New(f.keys, f.server, hybrid.Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := other.Load(ctx, aliceCookie.Value); !errors.Is(err, session.ErrInvalid) {
+	if _, err := f.load(other, aliceCookie.Value); !errors.Is(err, session.ErrInvalid) {
 		t.Errorf("other server: got %v, want ErrInvalid", err)
 	}
 	// A new login after the revocation works.
@@ -253,19 +271,16 @@ func TestRevocationSurvivesReissue(t *testing.T) {
 	_, _, anonymous := f.do(t, "/add", nil)
 
 	// Server B reads alice's session, and caches that she has no stamp.
-	b, err := hybrid.New(f.keys, f.server, hybrid.Options{CookieName: cookieName, Now: f.clock.Now, Logger: quiet})
+	b, err := hybrid.New(f.keys, f.server, hybrid.Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mb, err := session.NewManager(b, session.Options{Now: f.clock.Now, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mb := f.manager(t, b, f.clock.Now, session.Options{})
 	testkit.Load(t, mb, alice)
 	// Two requests of alice's are in flight on this server.
 	r1, inFlight := testkit.Load(t, f.m, alice)
 	r2, spilling := testkit.Load(t, f.m, alice)
-	if n, err := f.store.RevokeUser(ctx, "alice"); err != nil || n != 0 {
+	if n, err := f.m.RevokeUser(ctx, "alice"); err != nil || n != 0 {
 		t.Fatalf("RevokeUser: %d, %v; want 0 server sessions", n, err)
 	}
 	f.clock.Advance(2 * time.Second)
@@ -284,12 +299,12 @@ func TestRevocationSurvivesReissue(t *testing.T) {
 		t.Fatalf("a 5000-byte session stayed in mode %v", spilling.Mode())
 	}
 	for name, c := range reissued {
-		if _, err := f.store.Load(ctx, c.Value); !errors.Is(err, session.ErrInvalid) {
+		if _, err := f.load(f.store, c.Value); !errors.Is(err, session.ErrInvalid) {
 			t.Errorf("%s: got %v, want ErrInvalid", name, err)
 		}
 	}
 	f.clock.Advance(hybrid.DefaultRevocationCacheTTL)
-	if _, err := b.Load(ctx, reissued[staleCache].Value); !errors.Is(err, session.ErrInvalid) {
+	if _, err := f.load(b, reissued[staleCache].Value); !errors.Is(err, session.ErrInvalid) {
 		t.Errorf("server B once its cache expired: got %v, want ErrInvalid", err)
 	}
 
@@ -368,7 +383,7 @@ func TestSpillReplacesLeftoverRecord(t *testing.T) {
 		t.Run(fmt.Sprintf("expired=%v", expired), func(t *testing.T) {
 			f := newFixture(t, hybrid.Options{})
 			// One attempt: replacing the leftover record is not a retry.
-			m := f.otherServer(t, f.clock.Now, mongostore.Options{MaxAttempts: 1})
+			m := f.otherServer(t, f.clock.Now, serverstore.Options{MaxAttempts: 1})
 			_, _, c := f.do(t, "/login?u=alice", nil)
 			rLost, lost := testkit.Load(t, m, c)
 			lost.Set("x", "old")
@@ -446,7 +461,7 @@ func TestLogoutIgnoresConcurrentSave(t *testing.T) {
 			if n := f.records(t); n != 0 {
 				t.Errorf("%d records after the logout, want none", n)
 			}
-			if _, err := f.store.Load(ctx, onServer.Value); !errors.Is(err, session.ErrInvalid) {
+			if _, err := f.load(f.store, onServer.Value); !errors.Is(err, session.ErrInvalid) {
 				t.Errorf("the old reference after the logout: got %v, want ErrInvalid", err)
 			}
 		})
@@ -471,7 +486,7 @@ func TestConcurrentSpillsMeet(t *testing.T) {
 			f := newFixture(t, hybrid.Options{})
 			_, _, c := f.do(t, "/login?u=alice", nil)
 			f.clock.Advance(time.Second)
-			first := f.otherServer(t, func() time.Time { return f.clock.Now().Add(tt.skew) }, mongostore.Options{})
+			first := f.otherServer(t, func() time.Time { return f.clock.Now().Add(tt.skew) }, serverstore.Options{})
 			rA, a := testkit.Load(t, f.m, c)
 			rB, b := testkit.Load(t, first, c)
 			b.Set("b", "from B")
@@ -507,19 +522,19 @@ func TestSecondSaveKeepsLoginTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	created := s.CreatedAt()
+	created := s.StartedAt()
 	f.clock.Advance(2 * time.Second)
-	if _, err := f.store.RevokeUser(ctx, "alice"); err != nil {
+	if _, err := f.m.RevokeUser(ctx, "alice"); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Advance(2 * time.Second)
 	s.Set("x", "y")
 	c := testkit.Save(t, f.m, r, s)
-	if !s.CreatedAt().Equal(created) {
-		t.Errorf("CreatedAt moved from %v to %v on a save without a login", created, s.CreatedAt())
+	if !s.StartedAt().Equal(created) {
+		t.Errorf("CreatedAt moved from %v to %v on a save without a login", created, s.StartedAt())
 	}
 	for name, tok := range map[string]string{"token": tok, "cookie saved after RevokeUser": c.Value} {
-		if _, err := f.store.Load(ctx, tok); !errors.Is(err, session.ErrInvalid) {
+		if _, err := f.load(f.store, tok); !errors.Is(err, session.ErrInvalid) {
 			t.Errorf("%s: got %v, want ErrInvalid (revoked)", name, err)
 		}
 	}

@@ -11,6 +11,9 @@ import (
 	"github.com/sessionseal/session"
 )
 
+// maxUserAgentLen is the longest user agent the Manager gives a store.
+const maxUserAgentLen = 256
+
 // TestUnboundedUserAgentIsCapped sends anonymous requests with a megabyte
 // User-Agent through a net/http server that accepts such headers, and
 // checks that each stored record stays small: the device metadata a record
@@ -59,7 +62,7 @@ func TestUnboundedUserAgentIsCapped(t *testing.T) {
 			t.Errorf("record %d is %d bytes, want at most 1024", n, size)
 		}
 		got := cur.Current.Lookup("device", "userAgent").StringValue()
-		if want := ua[:session.MaxUserAgentLen]; got != want {
+		if want := ua[:maxUserAgentLen]; got != want {
 			t.Errorf("record %d: stored user agent of %d bytes, want its first %d", n, len(got), len(want))
 		}
 		if ip := cur.Current.Lookup("device", "ip").StringValue(); ip != "127.0.0.1" {

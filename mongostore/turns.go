@@ -2,9 +2,12 @@ package mongostore
 
 import "sync"
 
-// turns makes the saves of one session from this process take turns,
-// while saves of other sessions go on: a lock per record _id in use,
-// dropped when no save holds or waits for it.
+// turns makes the writes of one key from this process take turns, while
+// writes of other keys go on: a lock per key in use, dropped when no write
+// holds or waits for it. MongoDB applies a conditional update atomically
+// by itself; FerretDB 1.24 reads, then writes (FerretDB issue 3040), so
+// without turns two saves of one session from one process could both
+// match the same version and the later overwrite the earlier.
 type turns struct {
 	mu    sync.Mutex
 	locks map[string]*turn
@@ -12,11 +15,10 @@ type turns struct {
 
 type turn struct {
 	sync.Mutex
-	users int // saves holding or waiting for the lock; guarded by turns.mu
+	users int // writes holding or waiting for the lock; guarded by turns.mu
 }
 
-// take waits for the turn of the record key and returns the function that
-// ends it.
+// take waits for the turn of key and returns the function that ends it.
 func (t *turns) take(key []byte) (done func()) {
 	t.mu.Lock()
 	if t.locks == nil {

@@ -1,35 +1,40 @@
 package storetest
 
 import (
-	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/internal/testkit"
 )
 
-// Harness is a store under test with control of its clock.
+// Harness is a store under test with the clock that the suite gives the
+// Manager: stores keep no clock of their own.
 type Harness struct {
 	// Store is the store under test, fresh for each test.
 	Store session.Store
-	// Now is the store's clock.
+	// Now is the clock the suite's Manager reads.
 	Now func() time.Time
-	// Advance moves the store's clock forward.
+	// Advance moves the clock forward.
 	Advance func(time.Duration)
-	// Stateful is set for stores that keep server records: after Delete,
-	// or after Renew and Save, the old token must no longer load.
+	// Stateful is set for stores that keep server records: after Destroy,
+	// or after Renew and a save, the old token must no longer load.
 	Stateful bool
 	// Merges is set for stores that merge concurrent saves of one session:
 	// saves that change different keys must all survive.
 	Merges bool
 }
 
-// Run runs the conformance suite, each check as a subtest with a store from
-// newHarness.
+// Run runs the conformance suite of session.Store, each check as a subtest
+// with a store from newHarness, driving the store through a
+// session.Manager as requests would.
 func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
 	for _, c := range []struct {
 		name string
@@ -38,14 +43,17 @@ func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
 		{"RoundTrip", testRoundTrip},
 		{"NotFound", testNotFound},
 		{"Tampered", testTampered},
+		{"CookieName", testCookieName},
 		{"Expired", testExpired},
 		{"Renew", testRenew},
 		{"Destroy", testDestroy},
 		{"ConcurrentSaves", testConcurrentSaves},
+		{"ConcurrentSessions", testConcurrentSessions},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t)
-			m, err := session.NewManager(h.Store, session.Options{Now: h.Now, IdleTimeout: time.Hour, Lifetime: 24 * time.Hour})
+			m, err := session.NewManager(h.Store, session.Options{Now: h.Now, IdleTimeout: time.Hour,
+				Lifetime: 24 * time.Hour, Logger: slog.New(slog.DiscardHandler)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -54,16 +62,16 @@ func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
 	}
 }
 
-var ctx = context.Background()
-
 type item struct {
 	SKU string
 	Qty int
 }
 
-func saved(t *testing.T, h *Harness, m *session.Manager) (*session.Session, string) {
+// saved saves a new session with a user, a flash and three values, and
+// returns it with its cookie.
+func saved(t *testing.T, m *session.Manager) (*session.Session, *http.Cookie) {
 	t.Helper()
-	s := m.NewSession()
+	r, s := testkit.Load(t, m, nil)
 	s.SetUser("user-1")
 	s.AddFlash("hello")
 	for k, v := range map[string]any{"n": 42, "name": "Ada", "cart": []item{{"BOOK-1", 1}, {"MUG-2", 3}}} {
@@ -71,33 +79,52 @@ func saved(t *testing.T, h *Harness, m *session.Manager) (*session.Session, stri
 			t.Fatal(err)
 		}
 	}
-	token, err := h.Store.Save(ctx, s)
-	if err != nil {
-		t.Fatalf("Save: %v", err)
+	c := testkit.Save(t, m, r, s)
+	if c.Value == "" {
+		t.Fatal("Save set an empty cookie")
 	}
-	if token == "" {
-		t.Fatal("Save returned an empty token")
-	}
-	return s, token
+	return s, c
 }
 
-func load(t *testing.T, h *Harness, token string) *session.Session {
+// load loads the session of c through m and checks that it is the one
+// with the given ID.
+func load(t *testing.T, m *session.Manager, c *http.Cookie, id string) (*http.Request, *session.Session) {
 	t.Helper()
-	s, err := h.Store.Load(ctx, token)
-	if err != nil {
-		t.Fatalf("Load: %v", err)
+	r, s := testkit.Load(t, m, c)
+	if s.ID() != id {
+		t.Fatalf("loaded session %q, want %q", s.ID(), id)
 	}
-	if s == nil {
-		t.Fatal("Load returned a nil session and no error")
+	return r, s
+}
+
+// wantGone checks that c no longer gives a session: the Manager starts a
+// new, empty one.
+func wantGone(t *testing.T, m *session.Manager, what string, c *http.Cookie, id string) {
+	t.Helper()
+	_, s := testkit.Load(t, m, c)
+	if s.ID() == id || s.User() != "" || len(s.Keys()) != 0 {
+		t.Errorf("%s: loaded session %q (user %q, keys %v), want a new, empty one", what, s.ID(), s.User(), s.Keys())
 	}
-	return s
+}
+
+// wantInvalid checks that the store refuses token with session.ErrInvalid.
+func wantInvalid(t *testing.T, h *Harness, name, what, token string) {
+	t.Helper()
+	rec, err := h.Store.Load(t.Context(), name, token, h.Now())
+	if !errors.Is(err, session.ErrInvalid) || rec != nil {
+		t.Errorf("%s: got %v, %v; want nil, ErrInvalid", what, rec, err)
+	}
 }
 
 func testRoundTrip(t *testing.T, h *Harness, m *session.Manager) {
-	s, token := saved(t, h, m)
-	got := load(t, h, token)
-	if got.ID() != s.ID() || got.User() != "user-1" {
-		t.Errorf("ID, user: got %q %q, want %q user-1", got.ID(), got.User(), s.ID())
+	s, c := saved(t, m)
+	rec, err := h.Store.Load(t.Context(), m.CookieName(), c.Value, h.Now())
+	if err != nil || rec == nil || len(rec.Payload) == 0 || rec.Mode != s.Mode() {
+		t.Fatalf("Store.Load: %+v, %v; want the record, in mode %v", rec, err, s.Mode())
+	}
+	r, got := load(t, m, c, s.ID())
+	if got.User() != "user-1" {
+		t.Errorf("user: got %q, want user-1", got.User())
 	}
 	if !slices.Equal(got.Keys(), []string{"cart", "n", "name"}) {
 		t.Errorf("Keys: got %v", got.Keys())
@@ -106,115 +133,133 @@ func testRoundTrip(t *testing.T, h *Harness, m *session.Manager) {
 	if err != nil || !ok || len(cart) != 2 || cart[1] != (item{"MUG-2", 3}) {
 		t.Errorf("cart: got %v, %v, %v", cart, ok, err)
 	}
+	if !got.StartedAt().Equal(s.StartedAt()) || !got.IdleDeadline().Equal(s.IdleDeadline()) || !got.Deadline().Equal(s.Deadline()) {
+		t.Errorf("times: got %v %v %v, want %v %v %v", got.StartedAt(), got.IdleDeadline(), got.Deadline(),
+			s.StartedAt(), s.IdleDeadline(), s.Deadline())
+	}
 	if f := got.Flashes(); !slices.Equal(f, []string{"hello"}) {
 		t.Errorf("Flashes: got %v", f)
 	}
-	if !got.CreatedAt().Equal(s.CreatedAt()) || !got.ExpiresAt().Equal(s.ExpiresAt()) {
-		t.Errorf("times: got %v %v, want %v %v", got.CreatedAt(), got.ExpiresAt(), s.CreatedAt(), s.ExpiresAt())
-	}
-	// Saving the loaded session again, changed, gives a token for the change.
+	// Saving the loaded session again, changed, gives a cookie for the change.
 	if err := got.Set("n", 43); err != nil {
 		t.Fatal(err)
 	}
-	token2, err := h.Store.Save(ctx, got)
-	if err != nil {
-		t.Fatalf("second Save: %v", err)
+	c2 := testkit.Save(t, m, r, got)
+	_, again := load(t, m, c2, s.ID())
+	if n, _, _ := session.Value[int](again, "n"); n != 43 {
+		t.Errorf("after the second save: n = %d, want 43", n)
 	}
-	if n, _, _ := session.Value[int](load(t, h, token2), "n"); n != 43 {
-		t.Errorf("after second save: n = %d, want 43", n)
-	}
-}
-
-func wantInvalid(t *testing.T, h *Harness, what, token string) {
-	t.Helper()
-	s, err := h.Store.Load(ctx, token)
-	if !errors.Is(err, session.ErrInvalid) || s != nil {
-		t.Errorf("%s: got %v, %v; want nil, ErrInvalid", what, s, err)
+	if f := again.Flashes(); len(f) != 0 {
+		t.Errorf("Flashes after they were read: %v, want none", f)
 	}
 }
 
-func testNotFound(t *testing.T, h *Harness, _ *session.Manager) {
+func testNotFound(t *testing.T, h *Harness, m *session.Manager) {
 	for _, token := range []string{"", "x", "not a token", "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 		"eyJhbGciOiJIUzI1NiJ9.eyJqdGkiOiJ4In0.c2lnbmF0dXJl"} {
-		wantInvalid(t, h, fmt.Sprintf("token %q", token), token)
+		wantInvalid(t, h, m.CookieName(), fmt.Sprintf("token %q", token), token)
+		if token != "" {
+			wantGone(t, m, fmt.Sprintf("cookie %q", token), &http.Cookie{Name: m.CookieName(), Value: token}, "")
+		}
 	}
 }
 
 func testTampered(t *testing.T, h *Harness, m *session.Manager) {
-	_, token := saved(t, h, m)
+	s, c := saved(t, m)
+	token := c.Value
 	for _, i := range []int{0, len(token) / 3, len(token) / 2, len(token) - 2, len(token) - 1} {
 		b := []byte(token)
-		if b[i] == 'A' {
-			b[i] = 'B'
-		} else {
-			b[i] = 'A'
-		}
-		wantInvalid(t, h, fmt.Sprintf("character %d changed", i), string(b))
+		b[i] = testkit.Flip(b[i])
+		wantInvalid(t, h, m.CookieName(), fmt.Sprintf("character %d changed", i), string(b))
+		wantGone(t, m, fmt.Sprintf("cookie with character %d changed", i), &http.Cookie{Name: m.CookieName(), Value: string(b)}, s.ID())
 	}
-	wantInvalid(t, h, "truncated", token[:len(token)-4])
+	wantInvalid(t, h, m.CookieName(), "truncated", token[:len(token)-4])
+}
+
+// testCookieName checks that a token works only under the cookie name it
+// was issued for.
+func testCookieName(t *testing.T, h *Harness, m *session.Manager) {
+	_, c := saved(t, m)
+	wantInvalid(t, h, "other-"+m.CookieName(), "token under another cookie name", c.Value)
 }
 
 func testExpired(t *testing.T, h *Harness, m *session.Manager) {
-	s, token := saved(t, h, m)
-	h.Advance(s.ExpiresAt().Sub(h.Now()) + time.Minute)
-	got, err := h.Store.Load(ctx, token)
-	if got != nil || !(errors.Is(err, session.ErrExpired) || errors.Is(err, session.ErrInvalid)) {
-		t.Errorf("past expiry: got %v, %v; want nil, ErrExpired or ErrInvalid", got, err)
-	}
+	s, c := saved(t, m)
+	h.Advance(s.IdleDeadline().Sub(h.Now()) + time.Minute)
+	wantGone(t, m, "past the idle deadline", c, s.ID())
 }
 
 func testRenew(t *testing.T, h *Harness, m *session.Manager) {
-	_, token := saved(t, h, m)
-	s := load(t, h, token)
-	old := s.ID()
-	s.Renew()
-	newToken, err := h.Store.Save(ctx, s)
-	if err != nil {
-		t.Fatalf("Save after Renew: %v", err)
+	s, c := saved(t, m)
+	r, got := load(t, m, c, s.ID())
+	got.Renew()
+	c2 := testkit.Save(t, m, r, got)
+	if got.ID() == s.ID() {
+		t.Fatal("Renew kept the ID")
 	}
-	got := load(t, h, newToken)
-	if got.ID() == old || got.ID() != s.ID() {
-		t.Errorf("renewed ID: got %q, want new %q (old %q)", got.ID(), s.ID(), old)
-	}
-	if n, _, _ := session.Value[int](got, "n"); n != 42 {
+	_, renewed := load(t, m, c2, got.ID())
+	if n, _, _ := session.Value[int](renewed, "n"); n != 42 {
 		t.Errorf("value after renew: got %d, want 42", n)
 	}
 	if h.Stateful {
-		wantInvalid(t, h, "token of the old ID", token)
+		wantInvalid(t, h, m.CookieName(), "token of the old ID", c.Value)
+		wantGone(t, m, "cookie of the old ID", c, s.ID())
 	}
 }
 
 func testDestroy(t *testing.T, h *Harness, m *session.Manager) {
-	_, token := saved(t, h, m)
-	s := load(t, h, token)
-	s.Destroy()
-	if err := h.Store.Delete(ctx, s); err != nil {
-		t.Fatalf("Delete: %v", err)
+	s, c := saved(t, m)
+	r, got := load(t, m, c, s.ID())
+	got.Destroy()
+	if after := testkit.Save(t, m, r, got); after.MaxAge >= 0 {
+		t.Errorf("cookie after Destroy: Max-Age %d, want it expired", after.MaxAge)
 	}
 	if h.Stateful {
-		wantInvalid(t, h, "token of a deleted session", token)
+		wantInvalid(t, h, m.CookieName(), "token of a destroyed session", c.Value)
+		wantGone(t, m, "cookie of a destroyed session", c, s.ID())
 	}
 }
 
+// request loads the session of c (nil: a new one), lets change modify it
+// and saves it, as one request would, and returns the cookie it got.
+func request(m *session.Manager, c *http.Cookie, change func(*session.Session) error) (*http.Cookie, error) {
+	r := httptest.NewRequest("GET", "/", nil)
+	if c != nil {
+		r.AddCookie(c)
+	}
+	s, err := m.Load(r)
+	if err != nil {
+		return nil, fmt.Errorf("Load: %w", err)
+	}
+	if err := change(s); err != nil {
+		return nil, err
+	}
+	w := httptest.NewRecorder()
+	if err := m.Save(w, r, s); err != nil {
+		return nil, fmt.Errorf("Save: %w", err)
+	}
+	for _, nc := range w.Result().Cookies() {
+		if nc.Name == m.CookieName() {
+			return nc, nil
+		}
+	}
+	return nil, errors.New("Save set no cookie")
+}
+
+// testConcurrentSaves has requests of one session save different keys at
+// once.
 func testConcurrentSaves(t *testing.T, h *Harness, m *session.Manager) {
 	const n = 20
-	_, token := saved(t, h, m)
-	tokens := make([]string, n)
+	s, c := saved(t, m)
+	cookies := make([]*http.Cookie, n)
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	for i := range n {
 		wg.Go(func() {
-			s, err := h.Store.Load(ctx, token)
+			var err error
+			cookies[i], err = request(m, c, func(s *session.Session) error { return s.Set(fmt.Sprintf("k%02d", i), i) })
 			if err != nil {
-				errs <- fmt.Errorf("Load %d: %w", i, err)
-				return
-			}
-			if err := s.Set(fmt.Sprintf("k%02d", i), i); err != nil {
-				errs <- err
-				return
-			}
-			if tokens[i], err = h.Store.Save(ctx, s); err != nil {
-				errs <- fmt.Errorf("Save %d: %w", i, err)
+				errs <- fmt.Errorf("request %d: %w", i, err)
 			}
 		})
 	}
@@ -227,17 +272,49 @@ func testConcurrentSaves(t *testing.T, h *Harness, m *session.Manager) {
 		return
 	}
 	if !h.Merges {
-		for i, tok := range tokens {
-			if v, ok, _ := session.Value[int](load(t, h, tok), fmt.Sprintf("k%02d", i)); !ok || v != i {
-				t.Errorf("save %d: its own key reads %d, %v", i, v, ok)
+		for i, c := range cookies {
+			_, got := load(t, m, c, s.ID())
+			if v, ok, _ := session.Value[int](got, fmt.Sprintf("k%02d", i)); !ok || v != i {
+				t.Errorf("request %d: its own key reads %d, %v", i, v, ok)
 			}
 		}
 		return
 	}
-	final := load(t, h, tokens[n-1])
+	_, final := load(t, m, cookies[n-1], s.ID())
 	for i := range n {
 		if v, ok, _ := session.Value[int](final, fmt.Sprintf("k%02d", i)); !ok || v != i {
 			t.Errorf("key k%02d: got %d, %v; lost by a concurrent save", i, v, ok)
+		}
+	}
+}
+
+// testConcurrentSessions has requests of different sessions save at once.
+func testConcurrentSessions(t *testing.T, _ *Harness, m *session.Manager) {
+	const n = 20
+	cookies := make([]*http.Cookie, n)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			var err error
+			cookies[i], err = request(m, nil, func(s *session.Session) error { return s.Set("i", i) })
+			if err != nil {
+				errs <- fmt.Errorf("session %d: %w", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		return
+	}
+	for i, c := range cookies {
+		_, s := testkit.Load(t, m, c)
+		if v, ok, _ := session.Value[int](s, "i"); !ok || v != i {
+			t.Errorf("session %d: i reads %d, %v", i, v, ok)
 		}
 	}
 }

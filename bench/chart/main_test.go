@@ -11,6 +11,7 @@ BenchmarkRequest/impl=sessionseal-2    100   2000 ns/op   384.0 cookie-bytes   1
 BenchmarkRequest/impl=sessionseal-2    100   3000 ns/op   384.0 cookie-bytes   1968 B/op   12 allocs/op
 BenchmarkRequest/impl=sessionseal-2    100   9000 ns/op   384.0 cookie-bytes   1968 B/op   12 allocs/op
 BenchmarkRequest/impl=scs-memstore-2   100  30000 ns/op   140.0 cookie-bytes   9000 B/op  258 allocs/op
+BenchmarkRequest/impl=bare-2           100    100 ns/op   320 B/op    1 allocs/op
 PASS
 `
 
@@ -31,6 +32,9 @@ func TestDrawMediansAndRatios(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("SVG lacks %q:\n%s", want, b.String())
 		}
+	}
+	if strings.Contains(b.String(), ">bare<") {
+		t.Errorf("SVG has a bar for the bare handler, the overhead baseline:\n%s", b.String())
 	}
 }
 

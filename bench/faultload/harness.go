@@ -25,6 +25,7 @@ import (
 	"github.com/sessionseal/session/internal/mongotest"
 	"github.com/sessionseal/session/keyrotation"
 	"github.com/sessionseal/session/mongostore"
+	"github.com/sessionseal/session/serverstore"
 )
 
 // Config sets the size of a run.
@@ -127,17 +128,20 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	server, err := mongostore.New(ctx, client.Database("faultload").Collection("sessions"), h.keys,
-		mongostore.Options{Logger: quiet})
+	b, err := mongostore.New(ctx, client.Database("faultload").Collection("sessions"))
+	if err != nil {
+		return nil, err
+	}
+	server, err := serverstore.New(h.keys, b, serverstore.Options{Logger: quiet})
 	if err != nil {
 		return nil, err
 	}
 	defer server.Close()
-	store, err := hybrid.New(h.keys, server, hybrid.Options{CookieName: "cart", Logger: quiet})
+	store, err := hybrid.New(h.keys, server, hybrid.Options{Logger: quiet})
 	if err != nil {
 		return nil, err
 	}
-	m, err := session.NewManager(store, session.Options{Cookie: session.CookieOptions{AllowInsecureHTTP: true}, Logger: quiet})
+	m, err := session.NewManager(store, session.Options{Cookie: session.CookieOptions{Name: "cart", AllowInsecureHTTP: true}, Logger: quiet})
 	if err != nil {
 		return nil, err
 	}

@@ -7,9 +7,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/cookiestore"
+	"github.com/sessionseal/session/internal/payload"
+	"github.com/sessionseal/session/internal/testkit"
 	"github.com/sessionseal/session/keyrotation"
 )
 
@@ -28,7 +31,7 @@ func forge(t *testing.T, data []byte, id uint32) string {
 	if err := keys.ForcePromote(id); err != nil {
 		t.Fatal(err)
 	}
-	store, err := cookiestore.New(keys, cookiestore.Options{})
+	store, err := cookiestore.New(keys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,32 +39,28 @@ func forge(t *testing.T, data []byte, id uint32) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := m.NewSession()
+	r, s := testkit.Load(t, m, nil)
 	s.SetUser("admin")
-	token, err := store.Save(ctx, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return token
+	return testkit.Save(t, m, r, s).Value
 }
 
 // opens reports whether the ring in file opens token, and fails t if it
 // opens it as anything but the forged admin session.
 func opens(t *testing.T, file, token string) bool {
 	t.Helper()
-	store, err := cookiestore.New(loadRing(t, file), cookiestore.Options{})
+	store, err := cookiestore.New(loadRing(t, file))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := store.Load(ctx, token)
+	rec, err := store.Load(ctx, session.DefaultCookieName, token, time.Now())
 	if err != nil {
 		if !errors.Is(err, session.ErrInvalid) {
 			t.Errorf("Load: %v, want an error matching session.ErrInvalid", err)
 		}
 		return false
 	}
-	if s.User() != "admin" {
-		t.Errorf("forged session opened for user %q, want admin", s.User())
+	if h, err := payload.ReadHeader(rec.Payload); err != nil || h.User != "admin" {
+		t.Errorf("forged session opened for user %q (%v), want admin", h.User, err)
 	}
 	return true
 }
@@ -168,12 +167,12 @@ func TestEmergencyRotationAfterFileLeak(t *testing.T) {
 		}
 	}
 	// The new primary key seals sessions that open.
-	genuine, _ := cookieToken(t, keys, cookiestore.Options{}, session.Options{})
-	store, err := cookiestore.New(loadRing(t, file), cookiestore.Options{})
+	genuine, _ := cookieToken(t, keys, session.Options{})
+	store, err := cookiestore.New(loadRing(t, file))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Load(ctx, genuine); err != nil {
+	if _, err := store.Load(ctx, session.DefaultCookieName, genuine, time.Now()); err != nil {
 		t.Errorf("a session sealed under the new primary key: %v", err)
 	}
 }

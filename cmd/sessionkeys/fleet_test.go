@@ -81,11 +81,11 @@ func newFleet(t *testing.T) *fleet {
 		if err != nil {
 			t.Fatal(err)
 		}
-		store, err := cookiestore.New(s.keys, cookiestore.Options{CookieName: fleetCookie})
+		store, err := cookiestore.New(s.keys)
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := session.NewManager(store, session.Options{Cookie: session.CookieOptions{AllowInsecureHTTP: true},
+		m, err := session.NewManager(store, session.Options{Cookie: session.CookieOptions{Name: fleetCookie, AllowInsecureHTTP: true},
 			Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)

@@ -12,10 +12,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/internal/format"
+	"github.com/sessionseal/session/internal/payload"
+	"github.com/sessionseal/session/internal/reftoken"
 	"github.com/sessionseal/session/keyrotation"
 )
 
@@ -75,7 +75,7 @@ func runInspect(e *env, c *command, args []string) error {
 func inspectCookie(e *env, path string, keys *keyrotation.Keyring, token, name string) error {
 	buf := make([]byte, 0, format.Base64.DecodedLen(len(token)))
 	plaintext, cipher, err := format.Open(buf, token, 0, name, keys, keyrotation.PurposeCookie, nil)
-	if errors.Is(err, session.ErrUnknownKey) {
+	if errors.Is(err, keyrotation.ErrUnknownKey) {
 		// Open checked the header before looking the key up, so the
 		// token decodes and holds a kid.
 		b, _ := format.Base64.DecodeString(token)
@@ -88,50 +88,49 @@ func inspectCookie(e *env, path string, keys *keyrotation.Keyring, token, name s
 	if err != nil {
 		return fmt.Errorf("invalid token: not a sealed cookie token that the ring in %s opens for the cookie %q: it is malformed, truncated or tampered with, or was sealed for another cookie name (see --cookie-name)", path, name)
 	}
-	sess, err := session.Restore(plaintext, session.ModeCookie)
-	if err != nil {
+	var d payload.Data
+	if err := payload.Parse(&d, plaintext); err != nil {
 		// Authentic, yet unreadable: written by a newer payload encoding,
 		// or a bug.
 		return fmt.Errorf("the token is authentic but its session does not decode: %v", err)
 	}
 	now := e.now()
+	created, issued := time.Unix(d.Created, 0), time.Unix(d.Issued, 0)
+	idle, deadline := time.Unix(d.IdleExpires, 0), time.Unix(d.Expires, 0)
 	w := tabwriter.NewWriter(e.stdout, 0, 0, 1, ' ', 0)
 	field(w, "format", "version %d (AES-256-GCM sealed cookie)", format.Version1)
 	field(w, "kid", "%d (%s)", cipher.ID(), stateOf(keys, cipher.ID()))
 	field(w, "mode", "cookie (the whole session is sealed in the token)")
 	field(w, "cookie name", "%s", name)
-	field(w, "session ID", "%s", sess.ID())
-	field(w, "user", "%s", orNone(sess.User()))
+	field(w, "session ID", "%s", d.ID)
+	field(w, "user", "%s", orNone(d.User))
 	var flags []string
-	if sess.Persistent() {
+	if d.Persistent {
 		flags = append(flags, "persistent")
 	}
-	if sess.Revocable() {
+	if d.Revocable {
 		flags = append(flags, "revocable")
 	}
 	field(w, "flags", "%s", orNone(strings.Join(flags, ", ")))
-	field(w, "created", "%s", formatTime(sess.CreatedAt()))
-	field(w, "issued", "%s", formatTime(sess.IssuedAt()))
-	field(w, "expires", "%s (idle deadline, %s)", formatTime(sess.ExpiresAt()), relative(sess.ExpiresAt(), now))
-	field(w, "deadline", "%s (end of the absolute lifetime, %s)", formatTime(sess.Deadline()), relative(sess.Deadline(), now))
-	if now.Before(sess.ExpiresAt()) {
+	field(w, "created", "%s", formatTime(created))
+	field(w, "issued", "%s", formatTime(issued))
+	field(w, "expires", "%s (idle deadline, %s)", formatTime(idle), relative(idle, now))
+	field(w, "deadline", "%s (end of the absolute lifetime, %s)", formatTime(deadline), relative(deadline, now))
+	if now.Before(idle) {
 		field(w, "status", "valid")
 	} else {
 		field(w, "status", "expired: servers reject this token")
 	}
-	names := sess.Keys()
-	field(w, "values", "%d", len(names))
-	for _, k := range names {
-		var v json.RawMessage
-		if _, err := sess.Get(k, &v); err != nil {
-			fmt.Fprintf(w, "  %s\t(cannot decode: %v)\n", strconv.Quote(k), err)
+	field(w, "values", "%d", len(d.Entries))
+	for _, en := range d.Entries {
+		if !json.Valid(en.Value) {
+			fmt.Fprintf(w, "  %s\t(not JSON)\n", strconv.Quote(en.Key))
 			continue
 		}
-		fmt.Fprintf(w, "  %s\t%s\n", strconv.Quote(k), v)
+		fmt.Fprintf(w, "  %s\t%s\n", strconv.Quote(en.Key), en.Value)
 	}
-	flashes := sess.Flashes()
-	field(w, "flashes", "%d", len(flashes))
-	for _, f := range flashes {
+	field(w, "flashes", "%d", len(d.Flashes))
+	for _, f := range d.Flashes {
 		fmt.Fprintf(w, "  %s\n", strconv.Quote(f))
 	}
 	return w.Flush()
@@ -142,70 +141,50 @@ func inspectCookie(e *env, path string, keys *keyrotation.Keyring, token, name s
 func inspectReference(e *env, path string, keys *keyrotation.Keyring, token string) error {
 	// Claims are not validated: an expired token is reported as such
 	// after its signature has been checked, not refused.
-	p := jwt.NewParser(
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg(), jwt.SigningMethodEdDSA.Alg()}),
-		jwt.WithoutClaimsValidation(),
-		jwt.WithStrictDecoding(),
-	)
-	var claims jwt.RegisteredClaims
-	t, _, err := p.ParseUnverified(token, &claims)
+	t, err := reftoken.Decode(token)
 	if err != nil {
 		// The parser's message may quote the token's JSON: not shown.
 		return errors.New("invalid token: neither a sealed cookie token nor a well-formed reference token (JWT)")
 	}
-	alg, _ := t.Header["alg"].(string)
+	alg := t.Alg
 	kidText, _ := t.Header["kid"].(string)
-	kid64, kidErr := strconv.ParseUint(kidText, 10, 32)
-	if kidErr == nil && strconv.FormatUint(kid64, 10) != kidText {
-		kidErr = errors.New("not canonical")
-	}
-	kid := uint32(kid64)
+	kid, kidOK := reftoken.KeyID(t.Header)
 
 	now := e.now()
 	w := tabwriter.NewWriter(e.stdout, 0, 0, 1, ' ', 0)
 	field(w, "format", "JWT reference token (%s)", orNone(alg))
-	if kidErr != nil {
+	if !kidOK {
 		field(w, "kid", "%s (not a key ID)", strconv.Quote(kidText))
 	} else {
 		field(w, "kid", "%d (%s)", kid, stateOf(keys, kid))
 	}
 	field(w, "mode", "server reference (the session is a record in MongoDB)")
-	field(w, "session ID", "%s", orNone(claims.ID))
-	if claims.IssuedAt != nil {
-		field(w, "issued", "%s", formatTime(claims.IssuedAt.Time))
+	field(w, "session ID", "%s", orNone(t.ID))
+	if !t.IssuedAt.IsZero() {
+		field(w, "issued", "%s", formatTime(t.IssuedAt))
 	} else {
 		field(w, "issued", "(none)")
 	}
 	expired := false
-	if claims.ExpiresAt != nil {
-		exp := claims.ExpiresAt.Time
-		expired = !now.Before(exp)
-		field(w, "expires", "%s (%s)", formatTime(exp), relative(exp, now))
+	if !t.ExpiresAt.IsZero() {
+		expired = !now.Before(t.ExpiresAt)
+		field(w, "expires", "%s (%s)", formatTime(t.ExpiresAt), relative(t.ExpiresAt, now))
 	} else {
 		field(w, "expires", "(none: servers reject a token without expiry)")
 	}
 
 	var failure error
 	switch {
-	case kidErr != nil:
+	case !kidOK:
 		failure = errors.New("signature not checked: the header's kid is not a key ID")
-	case alg != jwt.SigningMethodHS256.Alg() && alg != jwt.SigningMethodEdDSA.Alg():
+	case alg != reftoken.HS256 && alg != reftoken.EdDSA:
 		failure = fmt.Errorf("signature not checked: the algorithm is %s, not HS256 or EdDSA", strconv.Quote(alg))
 	default:
-		// The key's type follows the token's algorithm, and the parser
-		// refuses a key of the wrong type for it: no algorithm confusion.
-		var key any
-		if alg == jwt.SigningMethodHS256.Alg() {
-			key, err = keys.MACKey(keyrotation.PurposeJWT, kid)
-		} else {
-			key, err = keys.Ed25519PublicKey(kid)
-		}
-		if err != nil {
+		err := reftoken.Verify(keys, token)
+		switch {
+		case errors.Is(err, keyrotation.ErrUnknownKey):
 			failure = fmt.Errorf("signature not checked: the token names key %d, which %s %s", kid, path, missing(keys, kid))
-			break
-		}
-		_, err = p.ParseWithClaims(token, &jwt.RegisteredClaims{}, func(*jwt.Token) (any, error) { return key, nil })
-		if err != nil {
+		case err != nil:
 			failure = errors.New("signature invalid: the token was tampered with, or signed under another ring")
 		}
 	}
@@ -219,7 +198,7 @@ func inspectReference(e *env, path string, keys *keyrotation.Keyring, token stri
 		field(w, "status", "invalid: servers reject this token")
 	case expired:
 		field(w, "status", "expired: servers reject this token")
-	case claims.ExpiresAt == nil:
+	case t.ExpiresAt.IsZero():
 		field(w, "status", "invalid: servers reject this token")
 	default:
 		field(w, "status", "valid signature (whether the record still exists is up to MongoDB)")
@@ -231,8 +210,8 @@ func inspectReference(e *env, path string, keys *keyrotation.Keyring, token stri
 	return failure
 }
 
-func field(w io.Writer, name, format string, args ...any) {
-	fmt.Fprintf(w, "%s:\t%s\n", name, fmt.Sprintf(format, args...))
+func field(w io.Writer, name, layout string, args ...any) {
+	fmt.Fprintf(w, "%s:\t%s\n", name, fmt.Sprintf(layout, args...))
 }
 
 func orNone(s string) string {

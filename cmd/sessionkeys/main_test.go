@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -26,8 +27,10 @@ import (
 	"github.com/sessionseal/session/cookiestore"
 	"github.com/sessionseal/session/internal/format"
 	"github.com/sessionseal/session/internal/mongotest"
+	"github.com/sessionseal/session/internal/testkit"
 	"github.com/sessionseal/session/keyrotation"
 	"github.com/sessionseal/session/mongostore"
+	"github.com/sessionseal/session/serverstore"
 )
 
 func TestMain(m *testing.M) { os.Exit(mongotest.Run(m)) }
@@ -487,11 +490,11 @@ func TestList(t *testing.T) {
 	})
 }
 
-// cookieToken seals a session with two values under keys, with the store
-// and manager options given, and returns its token and ID.
-func cookieToken(t *testing.T, keys *keyrotation.Keyring, copts cookiestore.Options, sopts session.Options) (string, string) {
+// cookieToken seals a session with two values under keys, through a
+// Manager with the options given, and returns its token and ID.
+func cookieToken(t *testing.T, keys *keyrotation.Keyring, sopts session.Options) (string, string) {
 	t.Helper()
-	store, err := cookiestore.New(keys, copts)
+	store, err := cookiestore.New(keys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -500,7 +503,7 @@ func cookieToken(t *testing.T, keys *keyrotation.Keyring, copts cookiestore.Opti
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := m.NewSession()
+	r, s := testkit.Load(t, m, nil)
 	if err := s.Set("cart", []int{3, 1, 4}); err != nil {
 		t.Fatal(err)
 	}
@@ -510,11 +513,7 @@ func cookieToken(t *testing.T, keys *keyrotation.Keyring, copts cookiestore.Opti
 	s.SetUser("user-42")
 	s.SetPersistent(true)
 	s.AddFlash("welcome back")
-	token, err := store.Save(ctx, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return token, s.ID()
+	return testkit.Save(t, m, r, s).Value, s.ID()
 }
 
 func TestInspectCookie(t *testing.T) {
@@ -538,11 +537,11 @@ func TestInspectCookie(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	token, id := cookieToken(t, keys, cookiestore.Options{}, session.Options{})
-	sidToken, sidID := cookieToken(t, keys, cookiestore.Options{CookieName: "sid"}, session.Options{})
+	token, id := cookieToken(t, keys, session.Options{})
+	sidToken, sidID := cookieToken(t, keys, session.Options{Cookie: session.CookieOptions{Name: "sid"}})
 	past := time.Now().Add(-48 * time.Hour)
 	clock := func() time.Time { return past }
-	expiredToken, expiredID := cookieToken(t, keys, cookiestore.Options{Now: clock}, session.Options{Now: clock, Lifetime: time.Hour})
+	expiredToken, expiredID := cookieToken(t, keys, session.Options{Now: clock, Lifetime: time.Hour})
 	tampered := []byte(token)
 	i := len(tampered) / 2
 	if tampered[i] == 'A' {
@@ -631,34 +630,20 @@ func TestInspectReference(t *testing.T) {
 	keys, file := newRing(t)
 	_, otherFile := newRing(t)
 	coll := mongotest.DB(t).Collection("sessions")
-	save := func(t *testing.T, opts mongostore.Options, sopts session.Options) (string, string) {
+	save := func(t *testing.T, opts serverstore.Options, sopts session.Options) (string, string) {
 		t.Helper()
-		opts.Logger = quiet
-		store, err := mongostore.New(ctx, coll, keys, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { store.Close() })
-		sopts.Logger = quiet
-		m, err := session.NewManager(store, sopts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := m.NewSession()
+		m := serverManager(t, keys, coll, opts, sopts)
+		r, s := testkit.Load(t, m, nil)
 		if err := s.Set("secret-value", "do not print me"); err != nil {
 			t.Fatal(err)
 		}
-		token, err := store.Save(ctx, s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return token, s.ID()
+		return testkit.Save(t, m, r, s).Value, s.ID()
 	}
-	token, id := save(t, mongostore.Options{}, session.Options{})
-	edToken, edID := save(t, mongostore.Options{SigningMethod: "EdDSA"}, session.Options{})
+	token, id := save(t, serverstore.Options{}, session.Options{})
+	edToken, edID := save(t, serverstore.Options{SigningMethod: "EdDSA"}, session.Options{})
 	past := time.Now().Add(-48 * time.Hour)
 	clock := func() time.Time { return past }
-	expiredToken, expiredID := save(t, mongostore.Options{Now: clock}, session.Options{Now: clock, Lifetime: time.Hour})
+	expiredToken, expiredID := save(t, serverstore.Options{}, session.Options{Now: clock, Lifetime: time.Hour})
 	kid := strconv.FormatUint(uint64(keys.PrimaryID()), 10)
 	parts := strings.Split(token, ".")
 	sig := []byte(parts[2])
@@ -707,29 +692,42 @@ func TestInspectReference(t *testing.T) {
 	}
 }
 
+// serverManager returns a Manager over a server store on coll, with the
+// options given.
+func serverManager(t *testing.T, keys *keyrotation.Keyring, coll *mongo.Collection, opts serverstore.Options, sopts session.Options) *session.Manager {
+	t.Helper()
+	b, err := mongostore.New(ctx, coll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Logger = quiet
+	store, err := serverstore.New(keys, b, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	sopts.Logger = quiet
+	m, err := session.NewManager(store, sopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 func TestRewrap(t *testing.T) {
 	keys, file := newRing(t)
 	db := mongotest.DB(t)
 	coll := db.Collection("sessions")
-	store, err := mongostore.New(ctx, coll, keys, mongostore.Options{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	m, err := session.NewManager(store, session.Options{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := serverManager(t, keys, coll, serverstore.Options{}, session.Options{})
 	const sessions = 5
-	tokens := make([]string, sessions)
+	cookies := make([]*http.Cookie, sessions)
+	ids := make([]string, sessions)
 	for i := range sessions {
-		s := m.NewSession()
+		r, s := testkit.Load(t, m, nil)
 		if err := s.Set("n", i); err != nil {
 			t.Fatal(err)
 		}
-		if tokens[i], err = store.Save(ctx, s); err != nil {
-			t.Fatal(err)
-		}
+		cookies[i], ids[i] = testkit.Save(t, m, r, s), s.ID()
 	}
 	oldKey := keys.PrimaryID()
 	newKey, err := keys.Add()
@@ -764,10 +762,10 @@ func TestRewrap(t *testing.T) {
 		t.Errorf("records by key after rewrap = %v, want all %d under %d", got, sessions, newKey)
 	}
 	// The sessions still load, now sealed under the new key.
-	for i, token := range tokens {
-		s, err := store.Load(ctx, token)
-		if err != nil {
-			t.Fatalf("session %d after rewrap: %v", i, err)
+	for i, c := range cookies {
+		_, s := testkit.Load(t, m, c)
+		if s.ID() != ids[i] {
+			t.Fatalf("session %d after rewrap: not loaded", i)
 		}
 		if n, _, err := session.Value[int](s, "n"); err != nil || n != i {
 			t.Errorf("session %d: n = %d, %v; want %d", i, n, err, i)

@@ -20,6 +20,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/sessionseal/session/mongostore"
+	"github.com/sessionseal/session/serverstore"
 )
 
 var rewrapCommand = &command{
@@ -102,7 +103,11 @@ func runRewrap(e *env, c *command, args []string) error {
 		return fmt.Errorf("database %s has no collection %s: check --db and --collection", strconv.Quote(*db), strconv.Quote(*coll))
 	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	store, err := mongostore.New(ctx, client.Database(*db).Collection(*coll), keys, mongostore.Options{Logger: logger})
+	b, err := mongostore.New(ctx, client.Database(*db).Collection(*coll))
+	if err != nil {
+		return err
+	}
+	store, err := serverstore.New(keys, b, serverstore.Options{Logger: logger})
 	if err != nil {
 		return err
 	}

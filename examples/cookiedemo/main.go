@@ -29,12 +29,12 @@ func newHandler(keyFile string) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := cookiestore.New(keys, cookiestore.Options{CookieName: "demo-session"})
+	store, err := cookiestore.New(keys)
 	if err != nil {
 		return nil, err
 	}
 	m, err := session.NewManager(store, session.Options{
-		Cookie: session.CookieOptions{AllowInsecureHTTP: true},
+		Cookie: session.CookieOptions{Name: "demo-session", AllowInsecureHTTP: true},
 	})
 	if err != nil {
 		return nil, err
@@ -72,7 +72,7 @@ func showCart(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	page.Execute(w, map[string]any{
-		"Cart": cart, "Flashes": s.Flashes(), "Mode": s.Mode(), "Expires": s.ExpiresAt().UTC().Format("15:04:05 MST"),
+		"Cart": cart, "Flashes": s.Flashes(), "Mode": s.Mode(), "Expires": s.IdleDeadline().UTC().Format("15:04:05 MST"),
 	})
 }
 

@@ -36,11 +36,11 @@
 //   - Log in (any name, no password: it is a demo). Login calls
 //     Session.Renew, so the session gets a new ID (against session
 //     fixation) and keeps its values.
-//   - Log out (Session.Destroy) and log out everywhere (hybrid.Store.RevokeUser):
+//   - Log out (Session.Destroy) and log out everywhere (session.Manager.RevokeUser):
 //     the user's sessions in MongoDB are deleted, and the user's cookie
 //     sessions made before that moment are refused.
 //   - Your active sessions: the user's sessions in MongoDB
-//     (mongostore.Store.Sessions), with the current one marked and a button to
+//     (serverstore.Store.Sessions), with the current one marked and a button to
 //     revoke each (hybrid.Store.RevokeHandle, which also refuses the cookie
 //     tokens the session had before it moved to MongoDB). Sessions that live
 //     in their cookie are not listed, since the server keeps nothing of them.

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -14,12 +12,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -28,6 +23,7 @@ import (
 	"github.com/sessionseal/session/hybrid"
 	"github.com/sessionseal/session/keyrotation"
 	"github.com/sessionseal/session/mongostore"
+	"github.com/sessionseal/session/serverstore"
 )
 
 // defaultDatabase is the database of the "sessions" collection unless
@@ -64,8 +60,8 @@ type config struct {
 	// rotation. Default two seconds.
 	WatchInterval time.Duration
 
-	// Now is the clock of the session manager and the stores. Default
-	// time.Now.
+	// Now is the clock of the session manager, which gives the stores
+	// the time of every call. Default time.Now.
 	Now func() time.Time
 }
 
@@ -73,9 +69,11 @@ type config struct {
 type shop struct {
 	keys    *keyrotation.Keyring
 	client  *mongo.Client
-	server  *mongostore.Store // the MongoDB half of the hybrid store
+	server  *serverstore.Store // the MongoDB half of the hybrid store
 	store   *hybrid.Store
-	handler http.Handler // the pages behind the session middleware and the CSRF check
+	m       *session.Manager
+	now     func() time.Time // the Manager's clock
+	handler http.Handler     // the pages behind the session middleware and the CSRF check
 	log     *slog.Logger
 }
 
@@ -109,17 +107,23 @@ func newShop(ctx context.Context, cfg config) (*shop, error) {
 	}
 	sh.client = client
 	coll := client.Database(cfg.Database).Collection("sessions")
-	sh.server, err = mongostore.New(ctx, coll, keys, mongostore.Options{Now: cfg.Now})
+	b, err := mongostore.New(ctx, coll)
 	if err != nil {
 		_ = client.Disconnect(ctx)
 		return nil, fmt.Errorf("shop: %w", err)
 	}
-	sh.store, err = hybrid.New(keys, sh.server, hybrid.Options{CookieName: cookieName, Now: cfg.Now})
+	sh.server, err = serverstore.New(keys, b, serverstore.Options{})
+	if err != nil {
+		_ = client.Disconnect(ctx)
+		return nil, fmt.Errorf("shop: %w", err)
+	}
+	sh.store, err = hybrid.New(keys, sh.server, hybrid.Options{})
 	if err != nil {
 		_ = sh.Close(ctx)
 		return nil, err
 	}
-	m, err := session.NewManager(sh.store, session.Options{
+	sh.now = cfg.Now
+	sh.m, err = session.NewManager(sh.store, session.Options{
 		Cookie: session.CookieOptions{Name: cookieName, AllowInsecureHTTP: true},
 		Now:    cfg.Now,
 	})
@@ -137,7 +141,7 @@ func newShop(ctx context.Context, cfg config) (*shop, error) {
 	mux.HandleFunc("POST /logout", sh.logout)
 	mux.HandleFunc("POST /logout-everywhere", sh.logoutEverywhere)
 	mux.HandleFunc("POST /sessions/revoke", sh.revoke)
-	sh.handler = m.Middleware(checkCSRF(mux))
+	sh.handler = sh.m.Middleware(checkCSRF(mux))
 	return sh, nil
 }
 
@@ -190,55 +194,6 @@ func setCart(s *session.Session, cart []line) error {
 	return s.Set("cart", cart)
 }
 
-// csrfKey is the session value that holds the CSRF token.
-const csrfKey = "csrf"
-
-// csrfToken returns the session's CSRF token, creating it on first use.
-func csrfToken(s *session.Session) (string, error) {
-	tok, ok, err := session.Value[string](s, csrfKey)
-	if err != nil || ok {
-		return tok, err
-	}
-	tok = base64.RawURLEncoding.EncodeToString(randomBytes(32))
-	return tok, s.Set(csrfKey, tok)
-}
-
-// randomBytes returns n bytes from crypto/rand, which never fails.
-func randomBytes(n int) []byte {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return b
-}
-
-// checkCSRF refuses, with 403, a POST whose form field "csrf" is not the
-// session's token. A session without a token refuses every POST: the token is
-// made when a page with a form is rendered.
-func checkCSRF(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			next.ServeHTTP(w, r)
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-		if err := r.ParseForm(); err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				http.Error(w, "413 request entity too large", http.StatusRequestEntityTooLarge)
-				return
-			}
-			http.Error(w, "400 bad request: unreadable form", http.StatusBadRequest)
-			return
-		}
-		want, _, err := session.Value[string](session.From(r.Context()), csrfKey)
-		got := r.PostFormValue("csrf")
-		if err != nil || want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-			http.Error(w, "403 forbidden: the form's CSRF token does not match your session; reload the page and try again", http.StatusForbidden)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // status is the bar at the top of every page: where the session lives once
 // this response is sent.
 type status struct {
@@ -269,7 +224,7 @@ type pageData struct {
 
 // sessionRow is one of the user's sessions in MongoDB.
 type sessionRow struct {
-	mongostore.Info
+	serverstore.Info
 	Current bool
 }
 
@@ -368,190 +323,4 @@ func (sh *shop) fail(w http.ResponseWriter, r *http.Request, err error) {
 // session as this POST saved it (POST-redirect-GET).
 func redirect(w http.ResponseWriter, r *http.Request, path string) {
 	http.Redirect(w, r, path, http.StatusSeeOther)
-}
-
-func (sh *shop) home(w http.ResponseWriter, r *http.Request) {
-	sh.render(w, r, "home", &pageData{Title: "Shop", Catalogue: catalogue})
-}
-
-func (sh *shop) cart(w http.ResponseWriter, r *http.Request) {
-	sh.render(w, r, "cart", &pageData{Title: "Cart"})
-}
-
-func (sh *shop) sessions(w http.ResponseWriter, r *http.Request) {
-	s := session.From(r.Context())
-	d := &pageData{Title: "Your active sessions"}
-	if user := s.User(); user != "" {
-		infos, err := sh.server.Sessions(r.Context(), user)
-		if err != nil {
-			sh.fail(w, r, err)
-			return
-		}
-		current := mongostore.Handle(s.ID())
-		d.Current = "This session lives in its cookie, so it is not listed."
-		for _, in := range infos {
-			row := sessionRow{Info: in, Current: in.Handle == current}
-			if row.Current {
-				d.Current = "This session is marked “this one”."
-			}
-			d.Sessions = append(d.Sessions, row)
-		}
-	}
-	sh.render(w, r, "sessions", d)
-}
-
-func (sh *shop) add(w http.ResponseWriter, r *http.Request) {
-	s := session.From(r.Context())
-	it, ok := findItem(r.PostFormValue("sku"))
-	if !ok {
-		http.Error(w, "400 bad request: no such item", http.StatusBadRequest)
-		return
-	}
-	qty := 1
-	if v := r.PostFormValue("qty"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxQty {
-			http.Error(w, fmt.Sprintf("400 bad request: the quantity is a number from 1 to %d", maxQty), http.StatusBadRequest)
-			return
-		}
-		qty = n
-	}
-	note := strings.TrimSpace(r.PostFormValue("note"))
-	if note == "" {
-		note = it.Description
-	}
-	if len(note) > maxNote || !printable(note) {
-		http.Error(w, fmt.Sprintf("400 bad request: a note is at most %d bytes of printable text", maxNote), http.StatusBadRequest)
-		return
-	}
-	cart, err := cartOf(s)
-	if err != nil {
-		sh.fail(w, r, err)
-		return
-	}
-	if len(cart) >= maxLines {
-		s.AddFlash(fmt.Sprintf("Your cart is full (%d lines).", maxLines))
-		redirect(w, r, "/")
-		return
-	}
-	id := 1
-	for _, l := range cart {
-		id = max(id, l.ID+1)
-	}
-	cart = append(cart, line{ID: id, SKU: it.SKU, Name: it.Name, Qty: qty, Note: note})
-	if err := setCart(s, cart); err != nil {
-		sh.fail(w, r, err)
-		return
-	}
-	s.AddFlash(fmt.Sprintf("Added %d × %s (line %d).", qty, it.Name, id))
-	redirect(w, r, "/")
-}
-
-func (sh *shop) remove(w http.ResponseWriter, r *http.Request) {
-	s := session.From(r.Context())
-	cart, err := cartOf(s)
-	if err != nil {
-		sh.fail(w, r, err)
-		return
-	}
-	id, _ := strconv.Atoi(r.PostFormValue("line"))
-	for i, l := range cart {
-		if l.ID == id {
-			if err := setCart(s, slices.Delete(cart, i, i+1)); err != nil {
-				sh.fail(w, r, err)
-				return
-			}
-			s.AddFlash(fmt.Sprintf("Removed line %d (%s).", id, l.Name))
-			redirect(w, r, "/cart")
-			return
-		}
-	}
-	s.AddFlash("That line is no longer in your cart.")
-	redirect(w, r, "/cart")
-}
-
-func (sh *shop) login(w http.ResponseWriter, r *http.Request) {
-	s := session.From(r.Context())
-	name := strings.TrimSpace(r.PostFormValue("user"))
-	if name == "" || len(name) > maxUserName || !printable(name) {
-		s.AddFlash(fmt.Sprintf("Choose a user name of 1 to %d printable characters.", maxUserName))
-		redirect(w, r, "/")
-		return
-	}
-	// A new session ID on every login, against session fixation. The values,
-	// the cart and the CSRF token among them, stay.
-	s.Renew()
-	s.SetUser(name)
-	s.AddFlash(fmt.Sprintf("Logged in as %s, with a new session ID. (This demo checks no password.)", name))
-	redirect(w, r, "/")
-}
-
-func (sh *shop) logout(w http.ResponseWriter, r *http.Request) {
-	s := session.From(r.Context())
-	s.Destroy()
-	s.AddFlash("Logged out. Your cart went with the session.")
-	redirect(w, r, "/")
-}
-
-func (sh *shop) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
-	s := session.From(r.Context())
-	user := s.User()
-	if user == "" {
-		s.AddFlash("Log in first.")
-		redirect(w, r, "/")
-		return
-	}
-	n, err := sh.store.RevokeUser(r.Context(), user)
-	if err != nil {
-		sh.fail(w, r, err)
-		return
-	}
-	s.Destroy()
-	s.AddFlash(fmt.Sprintf("Logged out everywhere: %s in MongoDB deleted, and every cookie session of %s made before now refused.",
-		plural(int(n), "session"), user))
-	redirect(w, r, "/")
-}
-
-func (sh *shop) revoke(w http.ResponseWriter, r *http.Request) {
-	s := session.From(r.Context())
-	user := s.User()
-	if user == "" {
-		s.AddFlash("Log in first.")
-		redirect(w, r, "/sessions")
-		return
-	}
-	handle := r.PostFormValue("handle")
-	if handle == mongostore.Handle(s.ID()) {
-		s.Destroy()
-		s.AddFlash("You ended this session: you are logged out here.")
-		redirect(w, r, "/")
-		return
-	}
-	if err := sh.store.RevokeHandle(r.Context(), user, handle); err != nil {
-		sh.fail(w, r, err)
-		return
-	}
-	s.AddFlash("Session ended: that browser is logged out on its next request.")
-	redirect(w, r, "/sessions")
-}
-
-// printable reports whether s is valid UTF-8 without control characters.
-func printable(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, c := range s {
-		if !unicode.IsPrint(c) {
-			return false
-		}
-	}
-	return true
-}
-
-// plural returns "1 session" or "n sessions".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return strconv.Itoa(n) + " " + noun + "s"
 }

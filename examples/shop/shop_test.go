@@ -23,7 +23,7 @@ import (
 	"github.com/sessionseal/session/devmongo"
 	"github.com/sessionseal/session/examples/internal/demotest"
 	"github.com/sessionseal/session/keyrotation"
-	"github.com/sessionseal/session/mongostore"
+	"github.com/sessionseal/session/serverstore"
 )
 
 // testMongoURI is the MongoDB server of the tests: MONGODB_URI, or a devmongo
@@ -99,11 +99,16 @@ func startShop(t *testing.T) *testShop {
 	return &testShop{shop: sh, url: srv.URL, keysPath: keysPath, clock: c}
 }
 
-// sessionID opens a session token with the shop's store and returns the
-// session's ID.
+// sessionID opens a session token with the shop's store and Manager and
+// returns the session's ID.
 func (ts *testShop) sessionID(t *testing.T, token string) string {
 	t.Helper()
-	s, err := ts.store.Load(t.Context(), token)
+	if _, err := ts.store.Load(t.Context(), cookieName, token, ts.now()); err != nil {
+		t.Fatalf("loading the session of a token: %v", err)
+	}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.AddCookie(&http.Cookie{Name: cookieName, Value: token})
+	s, err := ts.m.Load(r)
 	if err != nil {
 		t.Fatalf("loading the session of a token: %v", err)
 	}
@@ -309,11 +314,11 @@ func TestCartSpillsToMongoDBAndBack(t *testing.T) {
 	if strings.Count(v.cookie(), ".") != 2 {
 		t.Errorf("MongoDB mode: the cookie is not a JWT: %d bytes", len(v.cookie()))
 	}
-	infos, err := ts.server.Sessions(t.Context(), "ada")
+	infos, err := ts.server.Sessions(t.Context(), "ada", ts.now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(infos) != 1 || infos[0].Handle != mongostore.Handle(ts.sessionID(t, v.cookie())) {
+	if len(infos) != 1 || infos[0].Handle != serverstore.Handle(ts.sessionID(t, v.cookie())) {
 		t.Errorf("MongoDB mode: ada has %d sessions in MongoDB, want this one", len(infos))
 	}
 	cart := v.get("/cart")
@@ -334,7 +339,7 @@ func TestCartSpillsToMongoDBAndBack(t *testing.T) {
 	if p.CookieSize < 3000 || p.CookieSize > session.MaxCookieSize || p.TokenKind != "sealed session" {
 		t.Errorf("back in the cookie: %d bytes, token %q; want a sealed session of 3000 to 4096 bytes", p.CookieSize, p.TokenKind)
 	}
-	if infos, err := ts.server.Sessions(t.Context(), "ada"); err != nil || len(infos) != 0 {
+	if infos, err := ts.server.Sessions(t.Context(), "ada", ts.now()); err != nil || len(infos) != 0 {
 		t.Errorf("back in the cookie: ada has %d sessions in MongoDB (err %v), want none", len(infos), err)
 	}
 }
@@ -407,7 +412,7 @@ func TestLoginRenewsSession(t *testing.T) {
 				t.Error("login changed the CSRF token")
 			}
 			if mode == "MongoDB" {
-				if _, err := ts.store.Load(t.Context(), oldToken); !errors.Is(err, session.ErrInvalid) {
+				if _, err := ts.store.Load(t.Context(), cookieName, oldToken, ts.now()); !errors.Is(err, session.ErrInvalid) {
 					t.Errorf("the reference from before the login: got %v, want ErrInvalid (its record deleted)", err)
 				}
 			}
@@ -475,8 +480,8 @@ func TestActiveSessions(t *testing.T) {
 	inCookie.login("ada")
 
 	p := laptop.get("/sessions")
-	own := mongostore.Handle(ts.sessionID(t, laptop.cookie()))
-	other := mongostore.Handle(ts.sessionID(t, phone.cookie()))
+	own := serverstore.Handle(ts.sessionID(t, laptop.cookie()))
+	other := serverstore.Handle(ts.sessionID(t, phone.cookie()))
 	if n := strings.Count(p.Body, `name="handle"`); n != 2 {
 		t.Errorf("laptop's sessions page lists %d sessions, want 2 (the phone's and its own):\n%s", n, p.Body)
 	}

@@ -3,13 +3,18 @@ package format
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"io"
 	"slices"
 	"strings"
 
-	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/keyrotation"
 )
+
+// ErrInvalid reports a token that is not an authentic version-1 token for
+// the name: every failure before and at authentication, except a key the
+// ring lacks, which is an error matching keyrotation.ErrUnknownKey.
+var ErrInvalid = errors.New("invalid token")
 
 // Sizes of the layout.
 const (
@@ -67,7 +72,7 @@ func AppendAAD(dst, h []byte, name string) []byte {
 
 // MaxTokenLen is the longest token worth decoding: a longer one could not
 // have come from a cookie the browser kept.
-const MaxTokenLen = session.MaxCookieSize
+const MaxTokenLen = 4096
 
 // MinTokenLen is the shortest token that can hold a header, nonce and tag.
 var MinTokenLen = Base64.EncodedLen(Overhead)
@@ -78,8 +83,8 @@ var MinTokenLen = Base64.EncodedLen(Overhead)
 // enough). It returns the plaintext, which aliases the decoded buffer, and
 // the cipher that opened it. The checks run in order: length before
 // decoding, strict base64, minimum length, version and flags, one key
-// lookup by ID, then authentication. Every failure is session.ErrInvalid,
-// or session.ErrUnknownKey (which matches it) for a key the ring lacks.
+// lookup by ID, then authentication. Every failure is ErrInvalid, or an
+// error matching keyrotation.ErrUnknownKey for a key the ring lacks.
 func Open(buf []byte, token string, flags byte, name string, keys *keyrotation.Keyring, purpose keyrotation.Purpose, scratch []byte) (plaintext []byte, c *keyrotation.Cipher, err error) {
 	return OpenLimit(buf, token, MaxTokenLen, flags, name, keys, purpose, scratch)
 }
@@ -89,17 +94,17 @@ func Open(buf []byte, token string, flags byte, name string, keys *keyrotation.K
 // their own (gorillacompat.CodecOptions.MaxLength).
 func OpenLimit(buf []byte, token string, maxLen int, flags byte, name string, keys *keyrotation.Keyring, purpose keyrotation.Purpose, scratch []byte) (plaintext []byte, c *keyrotation.Cipher, err error) {
 	if len(token) < MinTokenLen || len(token) > maxLen {
-		return nil, nil, session.ErrInvalid
+		return nil, nil, ErrInvalid
 	}
 	// Strict base64 still skips CR and LF; refusing them keeps one
 	// encoding per token.
 	if strings.ContainsAny(token, "\r\n") {
-		return nil, nil, session.ErrInvalid
+		return nil, nil, ErrInvalid
 	}
 	src := append(scratch[:0], token...)
 	b, err := Base64.AppendDecode(buf[:0], src)
 	if err != nil {
-		return nil, nil, session.ErrInvalid
+		return nil, nil, ErrInvalid
 	}
 	return OpenBytes(b, flags, name, keys, purpose, src)
 }
@@ -109,17 +114,17 @@ func OpenLimit(buf []byte, token string, maxLen int, flags byte, name string, ke
 // the base64 layer, for stores that keep sealed bytes as they are.
 func OpenBytes(b []byte, flags byte, name string, keys *keyrotation.Keyring, purpose keyrotation.Purpose, scratch []byte) (plaintext []byte, c *keyrotation.Cipher, err error) {
 	if len(b) < Overhead || b[0] != Version1 || b[1] != flags {
-		return nil, nil, session.ErrInvalid
+		return nil, nil, ErrInvalid
 	}
 	c, err = keys.Cipher(purpose, binary.BigEndian.Uint32(b[2:HeaderSize]))
 	if err != nil {
-		return nil, nil, session.ErrUnknownKey
+		return nil, nil, err
 	}
 	aad := AppendAAD(scratch[:0], b[:HeaderSize], name)
 	body := HeaderSize + NonceSize
 	plaintext, err = c.Open(b[body:body], b[HeaderSize:body], b[body:], aad)
 	if err != nil {
-		return nil, nil, session.ErrInvalid
+		return nil, nil, ErrInvalid
 	}
 	return plaintext, c, nil
 }

@@ -17,9 +17,20 @@ func sample() Data {
 	}
 }
 
+// dirty returns the sample with every entry marked Dirty, which is not
+// encoded: a loaded session has nothing changed yet.
+func dirty() Data {
+	d := sample()
+	for i := range d.Entries {
+		d.Entries[i].Dirty = true
+	}
+	return d
+}
+
 func TestRoundTrip(t *testing.T) {
 	cases := map[string]Data{
 		"sample":         sample(),
+		"dirty entries":  dirty(),
 		"empty":          {},
 		"negative times": {Created: -5, Issued: -1, IdleExpires: 100, Expires: -3},
 		"extreme times":  {Created: math.MaxInt64, Issued: math.MaxInt64, IdleExpires: math.MaxInt64, Expires: math.MaxInt64},
@@ -41,6 +52,14 @@ func TestRoundTrip(t *testing.T) {
 				got.Created != d.Created || got.Issued != d.Issued || got.IdleExpires != d.IdleExpires || got.Expires != d.Expires ||
 				len(got.Entries) != len(d.Entries) || len(got.Flashes) != len(d.Flashes) {
 				t.Errorf("got %+v, want %+v", got, d)
+			}
+			for i := range min(len(got.Entries), len(d.Entries)) {
+				if g, w := got.Entries[i], d.Entries[i]; g.Key != w.Key || !bytes.Equal(g.Value, w.Value) || g.Dirty {
+					t.Errorf("entry %d: got %q=%s dirty %v, want %q=%s not dirty", i, g.Key, g.Value, g.Dirty, w.Key, w.Value)
+				}
+			}
+			if !slices.Equal(got.Flashes, d.Flashes) {
+				t.Errorf("flashes: got %q, want %q", got.Flashes, d.Flashes)
 			}
 		})
 	}

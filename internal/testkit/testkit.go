@@ -88,11 +88,13 @@ func Flip(c byte) byte {
 }
 
 // Load loads the session of cookie c through m, as a request would, and
-// returns the request with it, for Save.
+// returns the request with it, for Save. A nil c gives a new session.
 func Load(t testing.TB, m *session.Manager, c *http.Cookie) (*http.Request, *session.Session) {
 	t.Helper()
 	r := httptest.NewRequest("GET", "/", nil)
-	r.AddCookie(c)
+	if c != nil {
+		r.AddCookie(c)
+	}
 	s, err := m.Load(r)
 	if err != nil {
 		t.Fatal(err)

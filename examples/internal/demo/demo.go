@@ -40,14 +40,13 @@ func Serve[H http.Handler](name string, newHandler func(*keyrotation.Keyring) (H
 
 // NewManager returns the Manager of the examples: sessions sealed under keys
 // in a cookie named "session", sent over plain HTTP (the examples listen on
-// loopback only), with opts for the rest. opts.Now, when set, is the clock
-// of the cookie store too.
+// loopback only), with opts for the rest.
 func NewManager(keys *keyrotation.Keyring, opts session.Options) (*session.Manager, error) {
-	store, err := cookiestore.New(keys, cookiestore.Options{CookieName: "session", Now: opts.Now})
+	store, err := cookiestore.New(keys)
 	if err != nil {
 		return nil, err
 	}
-	opts.Cookie.AllowInsecureHTTP = true
+	opts.Cookie.Name, opts.Cookie.AllowInsecureHTTP = "session", true
 	return session.NewManager(store, opts)
 }
 

@@ -1,0 +1,273 @@
+package mongostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
+
+	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/serverstore"
+)
+
+// Backend keeps session records and revocation stamps as documents of one
+// MongoDB collection. It is safe for concurrent use.
+type Backend struct {
+	coll *mongo.Collection
+	ttl  bool // the server expires documents itself
+
+	writing turns // of each key's writes from this process
+}
+
+var _ serverstore.Backend = (*Backend)(nil)
+
+// record is the document of one session.
+type record struct {
+	ID        []byte    `bson:"_id"`
+	Data      []byte    `bson:"data,omitempty"`
+	User      []byte    `bson:"user,omitempty"`
+	ExpiresAt time.Time `bson:"expiresAt"`
+	Version   int64     `bson:"version"`
+	Created   time.Time `bson:"created"`
+	Updated   time.Time `bson:"updated"`
+	Device    *device   `bson:"device,omitempty"`
+	From      time.Time `bson:"from,omitempty"`
+}
+
+// device is the client of a record's last save. The Manager bounds both
+// fields before any store keeps them for the session's lifetime.
+type device struct {
+	UserAgent string `bson:"userAgent,omitempty"`
+	IP        string `bson:"ip,omitempty"`
+}
+
+func toRecord(doc *serverstore.Document) *record {
+	r := &record{ID: doc.Key, Data: doc.Data, User: doc.User, ExpiresAt: doc.ExpiresAt, Version: doc.Version,
+		Created: doc.Created, Updated: doc.Updated, From: doc.From}
+	if doc.UserAgent != "" || doc.IP != "" {
+		r.Device = &device{UserAgent: doc.UserAgent, IP: doc.IP}
+	}
+	return r
+}
+
+func (r *record) document() serverstore.Document {
+	doc := serverstore.Document{Key: r.ID, Data: r.Data, User: r.User, ExpiresAt: r.ExpiresAt, Version: r.Version,
+		Created: r.Created, Updated: r.Updated, From: r.From}
+	if r.Device != nil {
+		doc.UserAgent, doc.IP = r.Device.UserAgent, r.Device.IP
+	}
+	return doc
+}
+
+// indexTimeout bounds New's index builds.
+const indexTimeout = time.Minute
+
+// New returns a Backend on coll. It ensures the indexes: one on user, and a
+// TTL index on expiresAt, within ctx and a deadline of a minute, since a
+// first build on a large collection takes longer than a request should.
+// When the server refuses TTL indexes (FerretDB does), NativeExpiry
+// reports false and the serverstore.Store deletes expired documents itself.
+func New(ctx context.Context, coll *mongo.Collection) (*Backend, error) {
+	if coll == nil {
+		return nil, errors.New("mongostore: nil collection")
+	}
+	ctx, cancel := context.WithTimeout(ctx, indexTimeout)
+	defer cancel()
+	_, err := coll.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: "user", Value: 1}}})
+	if err != nil {
+		return nil, fmt.Errorf("mongostore: creating the user index: %w", classify(err))
+	}
+	b := &Backend{coll: coll}
+	_, err = coll.Indexes().CreateOne(ctx, mongo.IndexModel{
+		Keys:    bson.D{{Key: "expiresAt", Value: 1}},
+		Options: options.Index().SetExpireAfterSeconds(0),
+	})
+	var ce mongo.CommandError
+	switch {
+	case err == nil:
+		b.ttl = true
+	case errors.As(err, &ce) && !unreachable(err):
+		// FerretDB answers NotImplemented (238); any refusal of the TTL
+		// option leaves expiry to the store's cleanup loop.
+	default:
+		return nil, fmt.Errorf("mongostore: creating the expiry index: %w", classify(err))
+	}
+	return b, nil
+}
+
+// NativeExpiry reports whether the server accepted the TTL index.
+func (b *Backend) NativeExpiry() bool { return b.ttl }
+
+// byKey is the filter of a point lookup: _id alone, which every server
+// answers from its primary index (FerretDB's SQLite backend scans the
+// collection for any other filter).
+func byKey(key []byte) bson.D { return bson.D{{Key: "_id", Value: key}} }
+
+// hasData selects session documents, not stamps.
+var hasData = bson.E{Key: "data", Value: bson.D{{Key: "$exists", Value: true}}}
+
+// Get reads the session document under key.
+func (b *Backend) Get(ctx context.Context, key []byte) (*serverstore.Document, error) {
+	var r record
+	err := b.coll.FindOne(ctx, byKey(key)).Decode(&r)
+	switch {
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return nil, serverstore.ErrNotFound
+	case err != nil:
+		return nil, fmt.Errorf("mongostore: %w", classify(err))
+	case len(r.Data) == 0:
+		// A stamp, not a session.
+		return nil, serverstore.ErrNotFound
+	}
+	doc := r.document()
+	return &doc, nil
+}
+
+// Insert writes doc as a new document.
+func (b *Backend) Insert(ctx context.Context, doc *serverstore.Document) error {
+	_, err := b.coll.InsertOne(ctx, toRecord(doc))
+	switch {
+	case mongo.IsDuplicateKeyError(err):
+		return serverstore.ErrExists
+	case err != nil:
+		return fmt.Errorf("mongostore: %w", classify(err))
+	}
+	return nil
+}
+
+// Update replaces the fields of the document under doc.Key, except created
+// and from, if its version is version: one updateOne filtered by _id and
+// version.
+func (b *Backend) Update(ctx context.Context, doc *serverstore.Document, version int64) (bool, error) {
+	r := toRecord(doc)
+	set := bson.D{
+		{Key: "data", Value: r.Data},
+		{Key: "expiresAt", Value: r.ExpiresAt},
+		{Key: "version", Value: r.Version},
+		{Key: "updated", Value: r.Updated},
+	}
+	var unset bson.D
+	if r.User != nil {
+		set = append(set, bson.E{Key: "user", Value: r.User})
+	} else {
+		unset = append(unset, bson.E{Key: "user", Value: ""})
+	}
+	if r.Device != nil {
+		set = append(set, bson.E{Key: "device", Value: r.Device})
+	} else {
+		unset = append(unset, bson.E{Key: "device", Value: ""})
+	}
+	update := bson.D{{Key: "$set", Value: set}}
+	if unset != nil {
+		update = append(update, bson.E{Key: "$unset", Value: unset})
+	}
+	defer b.writing.take(doc.Key)()
+	res, err := b.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: doc.Key}, {Key: "version", Value: version}}, update)
+	if err != nil {
+		return false, fmt.Errorf("mongostore: %w", classify(err))
+	}
+	return res.MatchedCount == 1, nil
+}
+
+// Delete deletes the document under key, at version unless it is 0.
+func (b *Backend) Delete(ctx context.Context, key []byte, version int64) (bool, error) {
+	filter := byKey(key)
+	if version != 0 {
+		filter = append(filter, bson.E{Key: "version", Value: version})
+	}
+	defer b.writing.take(key)()
+	res, err := b.coll.DeleteOne(ctx, filter)
+	if err != nil {
+		return false, fmt.Errorf("mongostore: %w", classify(err))
+	}
+	return res.DeletedCount == 1, nil
+}
+
+// ListUser reads the user's session documents, without their data.
+func (b *Backend) ListUser(ctx context.Context, user []byte) ([]serverstore.Document, error) {
+	cur, err := b.coll.Find(ctx, bson.D{{Key: "user", Value: user}},
+		options.Find().SetProjection(bson.D{{Key: "data", Value: 0}}))
+	if err != nil {
+		return nil, fmt.Errorf("mongostore: %w", classify(err))
+	}
+	return all(ctx, cur)
+}
+
+// all decodes every document of cur.
+func all(ctx context.Context, cur *mongo.Cursor) ([]serverstore.Document, error) {
+	var recs []record
+	if err := cur.All(ctx, &recs); err != nil {
+		return nil, fmt.Errorf("mongostore: %w", classify(err))
+	}
+	docs := make([]serverstore.Document, len(recs))
+	for i := range recs {
+		docs[i] = recs[i].document()
+	}
+	return docs, nil
+}
+
+// DeleteUser deletes the user's session documents.
+func (b *Backend) DeleteUser(ctx context.Context, user []byte) (int64, error) {
+	res, err := b.coll.DeleteMany(ctx, bson.D{{Key: "user", Value: user}})
+	if err != nil {
+		return 0, fmt.Errorf("mongostore: %w", classify(err))
+	}
+	return res.DeletedCount, nil
+}
+
+// Scan reads up to limit session documents with an _id after after, in
+// _id order. _ids are 32-byte binaries of one subtype, which the server
+// orders bytewise.
+func (b *Backend) Scan(ctx context.Context, after []byte, limit int) ([]serverstore.Document, error) {
+	filter := bson.D{hasData}
+	if after != nil {
+		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}})
+	}
+	cur, err := b.coll.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, fmt.Errorf("mongostore: %w", classify(err))
+	}
+	return all(ctx, cur)
+}
+
+// Count counts the session documents.
+func (b *Backend) Count(ctx context.Context) (int64, error) {
+	n, err := b.coll.CountDocuments(ctx, bson.D{hasData})
+	if err != nil {
+		return 0, fmt.Errorf("mongostore: %w", classify(err))
+	}
+	return n, nil
+}
+
+// DeleteExpired deletes the documents, sessions and stamps, whose expiresAt
+// is not after now.
+func (b *Backend) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
+	res, err := b.coll.DeleteMany(ctx, bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lte", Value: now}}}})
+	if err != nil {
+		return 0, fmt.Errorf("mongostore: %w", classify(err))
+	}
+	return res.DeletedCount, nil
+}
+
+// classify marks errors that mean the server could not be reached as
+// session.ErrStoreUnavailable, so that the Manager answers 503.
+func classify(err error) error {
+	if unreachable(err) {
+		return fmt.Errorf("%w: %v", session.ErrStoreUnavailable, err)
+	}
+	return err
+}
+
+// unreachable reports whether err means the server could not be reached.
+// A connection the server closed comes back as a mongo.CommandError that is
+// also a network error, so this is checked before any CommandError.
+func unreachable(err error) bool {
+	var sse topology.ServerSelectionError
+	return mongo.IsNetworkError(err) || mongo.IsTimeout(err) || errors.As(err, &sse) ||
+		errors.Is(err, mongo.ErrClientDisconnected) || errors.Is(err, context.DeadlineExceeded)
+}

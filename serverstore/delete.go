@@ -1,0 +1,71 @@
+package serverstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/internal/recordkey"
+)
+
+// recordID returns the ID under which a record of rec can exist: its
+// PreviousID when set, since an ID that Renew or Destroy gave it has not
+// been saved yet (a save clears PreviousID), and its ID otherwise.
+func recordID(rec *session.Record) string {
+	if rec.PreviousID != "" {
+		return rec.PreviousID
+	}
+	return rec.ID
+}
+
+// Delete removes the session's record: under its previous ID after Renew
+// or Destroy, where the record is. A session that Destroy ended while it
+// had a user (Record.EndedUser) is also recorded as ended in the user's
+// revocation stamp until its deadline, so that the tokens it had before it
+// moved here, or copies of its cookie, are refused as well (see package
+// hybrid).
+func (s *Store) Delete(ctx context.Context, rec *session.Record, now time.Time) error {
+	if _, err := s.db.delete(ctx, recordkey.Session(recordID(rec)), 0); err != nil {
+		return err
+	}
+	// Only the session Destroy ended: one that a change after Destroy
+	// started under a new ID lives on.
+	if rec.EndedUser != "" && rec.PreviousID != "" {
+		return s.endSessions(ctx, rec.EndedUser, rec.Deadline, now, recordkey.Handle(rec.PreviousID))
+	}
+	return nil
+}
+
+// DeleteIfUnchanged deletes the session's record (under its previous ID
+// after Renew), as Delete does, but only if no other request has saved it
+// since rec was loaded or last saved; rec then has revision 0, that of a
+// session without a record. If one has, it merges that save into rec, as
+// Save does, and returns false, so that the caller can decide again where
+// to save the merged session; if the record is gone, ended by another
+// request, the error matches session.ErrConflict. Package hybrid calls it
+// when a session moves back to the cookie, so that a concurrent save is
+// never lost and a revoked session never escapes to a cookie.
+func (s *Store) DeleteIfUnchanged(ctx context.Context, rec *session.Record, _ time.Time) (bool, error) {
+	if rec.Revision == 0 {
+		// No record: nothing can have changed it. Version 0 would also
+		// make the delete unconditional.
+		return true, nil
+	}
+	key := recordkey.Session(recordID(rec))
+	deleted, err := s.db.delete(ctx, key, rec.Revision)
+	if err != nil {
+		return false, err
+	}
+	if deleted {
+		rec.Revision = 0
+		return true, nil
+	}
+	return false, s.rebase(ctx, key, rec)
+}
+
+// Revoke deletes the session with the given ID: its token stops working
+// on the next request.
+func (s *Store) Revoke(ctx context.Context, sessionID string) error {
+	_, err := s.db.delete(ctx, recordkey.Session(sessionID), 0)
+	return err
+}

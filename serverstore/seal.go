@@ -1,0 +1,66 @@
+package serverstore
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/internal/format"
+	"github.com/sessionseal/session/internal/recordkey"
+	"github.com/sessionseal/session/keyrotation"
+)
+
+// A record's data is its session's payload sealed in the version-1 token
+// layout with the ring's record subkey. The additional data binds the
+// record's key in place of a cookie name, so data copied to another record
+// (another session's, or a user's stamp) does not open there.
+
+// seal returns plaintext sealed under the primary key, bound to key.
+func (s *Store) seal(key, plaintext []byte) ([]byte, error) {
+	c, err := s.keys.Primary(keyrotation.PurposeRecord)
+	if err != nil {
+		return nil, fmt.Errorf("serverstore: %w", err)
+	}
+	b, err := format.Begin(make([]byte, 0, len(plaintext)+format.Overhead), 0, c.ID(), s.rand)
+	if err != nil {
+		return nil, fmt.Errorf("serverstore: reading nonce: %w", err)
+	}
+	return format.Seal(append(b, plaintext...), 0, c, string(key), make([]byte, 0, 64)), nil
+}
+
+// open authenticates and decrypts doc's data, in place, and returns the
+// plaintext and the ID of the key that sealed it. A document that does not
+// open was altered in the database, or moved there from another key: it is
+// refused as session.ErrInvalid, never trusted.
+func (s *Store) open(doc *Document) ([]byte, uint32, error) {
+	plaintext, c, err := format.OpenBytes(doc.Data, 0, string(doc.Key), s.keys, keyrotation.PurposeRecord, make([]byte, 0, 64))
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: %v", session.ErrInvalid, err)
+	}
+	return plaintext, c.ID(), nil
+}
+
+// sealedBy returns the ID of the key that sealed data, without opening it,
+// and false for data too short to say.
+func sealedBy(data []byte) (uint32, bool) {
+	if len(data) < format.HeaderSize {
+		return 0, false
+	}
+	return binary.BigEndian.Uint32(data[2:format.HeaderSize]), true
+}
+
+// document returns the document of rec under key at version, saved at
+// now, its payload sealed under the primary key.
+func (s *Store) document(rec *session.Record, key []byte, version int64, now time.Time) (*Document, error) {
+	data, err := s.seal(key, rec.Payload)
+	if err != nil {
+		return nil, err
+	}
+	doc := &Document{Key: key, Data: data, ExpiresAt: rec.Idle, Version: version, Updated: now,
+		UserAgent: rec.UserAgent, IP: rec.IP}
+	if rec.User != "" {
+		doc.User = recordkey.User(rec.User)
+	}
+	return doc, nil
+}
