@@ -3,7 +3,7 @@
 //
 //	keys, err := keyrotation.LoadFile("session-keys.json")
 //	if err != nil { ... }
-//	store, err := cookiestore.New(keys, cookiestore.Options{})
+//	store, err := cookiestore.New(keys)
 //	if err != nil { ... }
 //	m, err := session.NewManager(store, session.Options{})
 //
@@ -15,11 +15,11 @@
 // The subkey comes from the ring by HKDF for the cookie purpose, so it is
 // never the key used for server records or signatures. Load checks the
 // length before decoding, decodes strict base64, checks version and flags,
-// looks the key up once by ID, opens, and only then checks the deadlines
-// inside the plaintext. Every failure up to authentication is
-// session.ErrInvalid. The Manager, which owns the clock and the options,
-// then bounds those deadlines by its current timeouts and refuses a token
-// dated more than session.MaxClockSkew ahead of its clock.
+// looks the key up once by ID and opens. Every failure is
+// session.ErrInvalid. The store checks no deadline: the Manager, which owns
+// the clock and the options, checks the deadlines inside the plaintext,
+// bounds them by its current timeouts and refuses a token dated more than
+// session.MaxClockSkew ahead of its clock.
 //
 // A stolen cookie can be replayed until its deadlines pass; a cookie store
 // cannot revoke a single session. Use a server store for sessions that must
@@ -29,8 +29,8 @@
 //
 // Tokens are sealed with the ring's primary key and opened with whichever
 // primary or active key their header names. A session opened with a key that
-// is not the primary is marked with Session.Touch, so the Manager re-seals it
-// with the primary on the same response.
+// is not the primary comes back with Record.Reseal set, so the Manager
+// re-seals it with the primary on the same response.
 //
 // # Cookie size and the MongoDB fallback
 //
