@@ -117,28 +117,6 @@ func (c *counter) take() []string {
 	return n
 }
 
-// server is an HTTP test server over a Manager, with a handler that reads
-// ?k= or sets ?k=&v=.
-func server(t testing.TB, m *session.Manager) *httptest.Server {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/get", func(w http.ResponseWriter, r *http.Request) {
-		v, _, err := session.Value[string](session.From(r.Context()), r.FormValue("k"))
-		if err != nil {
-			http.Error(w, err.Error(), 500)
-			return
-		}
-		fmt.Fprint(w, v)
-	})
-	mux.HandleFunc("/set", func(w http.ResponseWriter, r *http.Request) {
-		if err := session.From(r.Context()).Set(r.FormValue("k"), r.FormValue("v")); err != nil {
-			http.Error(w, err.Error(), 500)
-		}
-	})
-	srv := httptest.NewServer(m.Middleware(mux))
-	t.Cleanup(srv.Close)
-	return srv
-}
-
 // get sends a request with the cookie and returns the status, the body and
 // the cookie the client holds afterwards.
 func get(t testing.TB, srv *httptest.Server, path string, c *http.Cookie) (int, string, *http.Cookie) {
@@ -156,7 +134,7 @@ func TestCommandsPerRequest(t *testing.T) {
 	f := newFixture(t, client.Database(mongotest.DB(t).Name()).Collection("sessions"))
 	m := f.manager(t, session.Options{Cookie: session.CookieOptions{AllowInsecureHTTP: true},
 		IdleTimeout: time.Hour, TouchInterval: 10 * time.Minute})
-	srv := server(t, m)
+	srv := testkit.KVServer(t, m)
 
 	cmds.take()
 	_, _, c := get(t, srv, "/set?k=a&v=1", nil)
@@ -188,7 +166,7 @@ func TestCommandsPerRequest(t *testing.T) {
 func TestOutageAndRecovery(t *testing.T) {
 	f := newFixture(t, nil)
 	m := f.manager(t, session.Options{Cookie: session.CookieOptions{AllowInsecureHTTP: true}})
-	srv := server(t, m)
+	srv := testkit.KVServer(t, m)
 	_, _, c := get(t, srv, "/set?k=a&v=1", nil)
 	mongotest.Stop(t)
 	code, _, c2 := get(t, srv, "/get?k=a", c)
@@ -213,7 +191,7 @@ func BenchmarkRequest(b *testing.B) {
 	// The clock stands still unless a case moves it, so "read" stays
 	// inside the touch interval and "touch" passes it on every request.
 	m := f.manager(b, session.Options{TouchInterval: time.Second, Cookie: session.CookieOptions{AllowInsecureHTTP: true}})
-	srv := server(b, m)
+	srv := testkit.KVServer(b, m)
 	_, _, c := get(b, srv, "/set?k=a&v=0", nil)
 	for _, bc := range []struct {
 		name, path string

@@ -13,7 +13,7 @@ import (
 
 func TestKeyRotationResealsRecord(t *testing.T) {
 	eachBackend(t, func(t *testing.T, f *fixture) {
-		srv := server(t, f.manager(t, f.store, insecure))
+		srv := testkit.KVServer(t, f.manager(t, f.store, insecure))
 		_, _, c := get(t, srv, "/set?k=a&v=1", nil)
 		id := testkit.Rotate(t, f.keys)
 		_, body, c2 := get(t, srv, "/get?k=a", c)
@@ -32,7 +32,7 @@ func TestKeyRotationResealsRecord(t *testing.T) {
 // record to the primary key, so that the old key can then be disabled.
 func TestTokenResignedAfterRewrap(t *testing.T) {
 	eachBackend(t, func(t *testing.T, f *fixture) {
-		srv := server(t, f.manager(t, f.store, insecure))
+		srv := testkit.KVServer(t, f.manager(t, f.store, insecure))
 		old := f.keys.PrimaryID()
 		_, _, c := get(t, srv, "/set?k=a&v=1", nil)
 		testkit.Rotate(t, f.keys)

@@ -18,7 +18,7 @@ import (
 
 func TestFiftyConcurrentRequestsLoseNothing(t *testing.T) {
 	eachBackend(t, func(t *testing.T, f *fixture) {
-		srv := server(t, f.manager(t, f.store, insecure))
+		srv := testkit.KVServer(t, f.manager(t, f.store, insecure))
 		_, _, c := get(t, srv, "/set?k=start&v=0", nil)
 		var wg sync.WaitGroup
 		for i := range 50 {

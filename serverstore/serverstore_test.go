@@ -2,7 +2,6 @@ package serverstore_test
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -186,28 +185,6 @@ func TestNew(t *testing.T) {
 			t.Errorf("%s: got no error", name)
 		}
 	}
-}
-
-// server is an HTTP test server over a Manager, with a handler that reads
-// ?k= or sets ?k=&v=.
-func server(t *testing.T, m *session.Manager) *httptest.Server {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/get", func(w http.ResponseWriter, r *http.Request) {
-		v, _, err := session.Value[string](session.From(r.Context()), r.FormValue("k"))
-		if err != nil {
-			http.Error(w, err.Error(), 500)
-			return
-		}
-		fmt.Fprint(w, v)
-	})
-	mux.HandleFunc("/set", func(w http.ResponseWriter, r *http.Request) {
-		if err := session.From(r.Context()).Set(r.FormValue("k"), r.FormValue("v")); err != nil {
-			http.Error(w, err.Error(), 500)
-		}
-	})
-	srv := httptest.NewServer(m.Middleware(mux))
-	t.Cleanup(srv.Close)
-	return srv
 }
 
 // get sends a request with the cookie and returns the status, the body and

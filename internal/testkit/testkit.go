@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -117,4 +118,26 @@ func Save(t testing.TB, m *session.Manager, r *http.Request, s *session.Session)
 	}
 	t.Fatal("Save set no cookie")
 	return nil
+}
+
+// KVServer is an HTTP test server over m whose handler reads the value of
+// ?k= at /get and sets ?k=&v= at /set.
+func KVServer(t testing.TB, m *session.Manager) *httptest.Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/get", func(w http.ResponseWriter, r *http.Request) {
+		v, _, err := session.Value[string](session.From(r.Context()), r.FormValue("k"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, v)
+	})
+	mux.HandleFunc("/set", func(w http.ResponseWriter, r *http.Request) {
+		if err := session.From(r.Context()).Set(r.FormValue("k"), r.FormValue("v")); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	})
+	srv := httptest.NewServer(m.Middleware(mux))
+	t.Cleanup(srv.Close)
+	return srv
 }
