@@ -170,8 +170,8 @@ func TestObserverEvents(t *testing.T) {
 
 // TestStoreMadeSessionGetsDeadlines: a store that makes a session from
 // something else (a legacy cookie it converts) returns a payload without
-// times, and asks for a token of its own (Reseal); the Manager gives it
-// deadlines and re-issues it.
+// times; the Manager gives it deadlines and issues a token of its own,
+// without the store asking for it.
 func TestStoreMadeSessionGetsDeadlines(t *testing.T) {
 	keys, err := keyrotation.Generate()
 	if err != nil {
@@ -182,7 +182,7 @@ func TestStoreMadeSessionGetsDeadlines(t *testing.T) {
 		t.Fatal(err)
 	}
 	converted := payload.Data{ID: payload.NewID(), Entries: []payload.Entry{{Key: "from", Value: []byte(`"legacy"`)}}}
-	store := &fixedStore{Store: inner, rec: session.Record{Payload: converted.Append(nil), Mode: session.ModeCookie, Reseal: true}}
+	store := &fixedStore{Store: inner, rec: session.Record{Payload: converted.Append(nil), Mode: session.ModeCookie}}
 	clock := testkit.NewClock(start)
 	m, err := session.NewManager(store, session.Options{Cookie: session.CookieOptions{Name: "sid"}, Now: clock.Now})
 	if err != nil {

@@ -18,8 +18,11 @@ func fromRecord(r *Record) (*Session, error) {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	// A store that makes a session from something else (a legacy cookie
-	// it converts) leaves its times to the Manager.
-	s.fresh = s.d.Created == 0
+	// it converts) leaves its times to the Manager, and the session is
+	// saved on this response, so that the client gets a token of ours.
+	if s.d.Created == 0 {
+		s.fresh, s.touched = true, true
+	}
 	s.base = s.d.Issued
 	return s, nil
 }

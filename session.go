@@ -359,7 +359,7 @@ func (s *Session) renew() {
 // detach cuts s, destroyed and changed since, from the destroyed session,
 // whose record the store has deleted: s is saved as a new session.
 func (s *Session) detach() {
-	s.prevID, s.rev, s.base, s.mode = "", 0, 0, ModeCookie
+	s.prevID, s.ended, s.rev, s.base, s.mode = "", "", 0, 0, ModeCookie
 }
 
 // endsRecord reports whether a save of s must first delete the record of

@@ -181,8 +181,8 @@ func (m *migration) Load(ctx context.Context, name, token string, now time.Time)
 }
 
 // convert makes the record of a new session holding values. The Manager
-// gives it its deadlines and, since it asks to be re-sealed, saves it on
-// this response, even when empty: the legacy cookie is replaced.
+// gives it its deadlines and saves it on this response, even when empty:
+// the legacy cookie is replaced.
 func (m *migration) convert(ctx context.Context, values legacyValues) *session.Record {
 	d := payload.Data{ID: payload.NewID()}
 	cerr := &ConversionError{}
@@ -230,7 +230,7 @@ func (m *migration) convert(ctx context.Context, values legacyValues) *session.R
 		slices.Sort(cerr.Keys)
 		m.report(ctx, cerr)
 	}
-	return &session.Record{ID: d.ID, Payload: d.Append(nil), Reseal: true}
+	return &session.Record{ID: d.ID, Payload: d.Append(nil)}
 }
 
 // legacyValues is what legacy cookies decode into: the Values of a
