@@ -169,9 +169,9 @@ func TestObserverEvents(t *testing.T) {
 }
 
 // TestStoreMadeSessionGetsDeadlines: a store that makes a session from
-// something else (a legacy cookie it converts) returns a payload without
-// times; the Manager gives it deadlines and issues a token of its own,
-// without the store asking for it.
+// something else (a legacy cookie it converts) marks the record Converted
+// and leaves the payload's times zero; the Manager gives it deadlines and
+// issues a token of its own, without the store asking for it.
 func TestStoreMadeSessionGetsDeadlines(t *testing.T) {
 	keys, err := keyrotation.Generate()
 	if err != nil {
@@ -182,7 +182,7 @@ func TestStoreMadeSessionGetsDeadlines(t *testing.T) {
 		t.Fatal(err)
 	}
 	converted := payload.Data{ID: payload.NewID(), Entries: []payload.Entry{{Key: "from", Value: []byte(`"legacy"`)}}}
-	store := &fixedStore{Store: inner, rec: session.Record{Payload: converted.Append(nil), Mode: session.ModeCookie}}
+	store := &fixedStore{Store: inner, rec: session.Record{Payload: converted.Append(nil), Mode: session.ModeCookie, Converted: true}}
 	clock := testkit.NewClock(start)
 	m, err := session.NewManager(store, session.Options{Cookie: session.CookieOptions{Name: "sid"}, Now: clock.Now})
 	if err != nil {

@@ -17,10 +17,11 @@ func fromRecord(r *Record) (*Session, error) {
 	if err := payload.Parse(&s.d, r.Payload); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	// A store that makes a session from something else (a legacy cookie
-	// it converts) leaves its times to the Manager, and the session is
-	// saved on this response, so that the client gets a token of ours.
-	if s.d.Created == 0 {
+	// A session a store made from something else (a legacy cookie it
+	// converts) gets its times from the Manager, and is saved on this
+	// response, so that the client gets a token of ours. A time in the
+	// payload never means this: zero is a time like any other.
+	if r.Converted {
 		s.fresh, s.touched = true, true
 	}
 	s.base = s.d.Issued

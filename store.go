@@ -46,8 +46,8 @@ type Store interface {
 // everything, and the facts a store needs without decoding it.
 //
 // On Save and Delete the Manager fills every field. On Load a store returns
-// Payload, Mode, Revision and Reseal, and may leave the rest zero: the
-// Manager decodes the payload.
+// Payload, Mode, Revision, Reseal and Converted, and may leave the rest
+// zero: the Manager decodes the payload.
 type Record struct {
 	ID        string    // the session's ID: 128 random bits in base64url
 	User      string    // the user it belongs to, or ""
@@ -71,6 +71,12 @@ type Record struct {
 	// Reseal, set by Load, asks for a save even if nothing changed: the
 	// token or record is sealed under a key that is no longer primary.
 	Reseal bool
+
+	// Converted, set by Load, marks a session the store made from
+	// something other than a saved session (a legacy cookie it converts):
+	// the Manager ignores the payload's times, starts the session's
+	// lifetime at the request, and saves it on the response.
+	Converted bool
 
 	// Merged, set by Save, reports that Payload now also holds what
 	// concurrent saves of the session changed.

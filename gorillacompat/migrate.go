@@ -230,7 +230,7 @@ func (m *migration) convert(ctx context.Context, values legacyValues) *session.R
 		slices.Sort(cerr.Keys)
 		m.report(ctx, cerr)
 	}
-	return &session.Record{ID: d.ID, Payload: d.Append(nil)}
+	return &session.Record{ID: d.ID, Payload: d.Append(nil), Converted: true}
 }
 
 // legacyValues is what legacy cookies decode into: the Values of a
