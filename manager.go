@@ -12,11 +12,12 @@ import (
 	"github.com/sessionseal/session/keyrotation"
 )
 
-// Defaults used by NewManager for zero Options fields.
+// Defaults used by NewManager for zero Options fields; the fields' comments
+// state them.
 const (
-	DefaultCookieName  = "__Host-session"
-	DefaultIdleTimeout = 24 * time.Hour
-	DefaultLifetime    = 7 * 24 * time.Hour
+	defaultCookieName  = "__Host-session"
+	defaultIdleTimeout = 24 * time.Hour
+	defaultLifetime    = 7 * 24 * time.Hour
 )
 
 // MaxClockSkew is how far ahead of the verifying server's clock a token's
@@ -49,13 +50,13 @@ type Options struct {
 	Cookie CookieOptions
 
 	// IdleTimeout ends a session that has not been used for this long.
-	// Default DefaultIdleTimeout (24 hours), or Lifetime if that is shorter.
+	// Default 24 hours, or Lifetime if that is shorter.
 	// At least one second.
 	IdleTimeout time.Duration
 
 	// Lifetime ends a session this long after it was created, or after its
-	// user last changed (a login), however active it is. Default
-	// DefaultLifetime (7 days). At least one second.
+	// user last changed (a login), however active it is. Default 7 days.
+	// At least one second.
 	// Shortening it also ends older sessions already issued: the Manager
 	// checks the current value as well as the deadlines sealed in tokens.
 	Lifetime time.Duration
@@ -68,10 +69,10 @@ type Options struct {
 
 	// ErrorHandler writes the response when a session cannot be loaded or
 	// saved, for example ErrTooLarge from a cookie-only store or
-	// ErrStoreUnavailable. The client's cookie is left as it was. Default
-	// DefaultErrorHandler: 503 Service Unavailable for ErrStoreUnavailable,
-	// 409 Conflict for ErrConflict, otherwise 500 Internal Server Error,
-	// with a generic body.
+	// ErrStoreUnavailable. The client's cookie is left as it was. Default:
+	// 503 Service Unavailable for ErrStoreUnavailable, 409 Conflict for
+	// ErrConflict (the request may be retried), otherwise 500 Internal
+	// Server Error, with a generic body that reveals nothing about err.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
 	// Logger receives rejected tokens (at Debug, with the reason, never the
@@ -85,7 +86,7 @@ type Options struct {
 	// bearer token that is malformed, foreign, revoked or expired gets 401
 	// with a WWW-Authenticate header, not a new session: an API client must
 	// learn that its credential failed. When a bearer session changes, the
-	// new token is in the response's Session-Token header (TokenHeader).
+	// new token is in the response's Session-Token header.
 	// Default false.
 	Bearer bool
 
@@ -98,9 +99,9 @@ type Options struct {
 	Now func() time.Time
 }
 
-// TokenHeader is the response header that carries a bearer session's new
+// tokenHeader is the response header that carries a bearer session's new
 // token after a change; see Options.Bearer.
-const TokenHeader = "Session-Token"
+const tokenHeader = "Session-Token"
 
 // Observer receives per-request events from a Manager, so that metrics and
 // traces (Prometheus, OpenTelemetry, ...) can be fed without this module
@@ -140,7 +141,7 @@ type SaveEvent struct {
 // the secure choice: HttpOnly always, Secure, SameSite=Lax, Path=/, host-only.
 type CookieOptions struct {
 	// Name is the cookie's name, which the store binds into every token,
-	// bearer tokens included. Default DefaultCookieName, whose __Host-
+	// bearer tokens included. Default "__Host-session", whose __Host-
 	// prefix makes browsers refuse the cookie from subdomains and over
 	// plain HTTP; with AllowInsecureHTTP, "session". At most 256 bytes.
 	Name string
@@ -196,7 +197,7 @@ func NewManager(store Store, opts Options) (*Manager, error) {
 	m := &Manager{store: store, onError: opts.ErrorHandler, log: opts.Logger, now: opts.Now,
 		bearer: opts.Bearer, observer: opts.Observer}
 	if m.onError == nil {
-		m.onError = DefaultErrorHandler
+		m.onError = defaultErrorHandler
 	}
 	if m.log == nil {
 		m.log = slog.Default()
@@ -228,8 +229,8 @@ func (m *Manager) setTimes(opts Options) error {
 			return fmt.Errorf("session: negative %s %v", d.name, d.v)
 		}
 	}
-	m.lifetime = cmp(opts.Lifetime, DefaultLifetime)
-	m.idle = cmp(opts.IdleTimeout, min(DefaultIdleTimeout, m.lifetime))
+	m.lifetime = cmp(opts.Lifetime, defaultLifetime)
+	m.idle = cmp(opts.IdleTimeout, min(defaultIdleTimeout, m.lifetime))
 	switch {
 	case m.lifetime < time.Second:
 		return fmt.Errorf("session: Lifetime %v is under one second", m.lifetime)
@@ -261,7 +262,7 @@ func cookieTemplate(o CookieOptions) (http.Cookie, error) {
 	c := http.Cookie{Name: o.Name, Path: o.Path, Domain: o.Domain, SameSite: o.SameSite,
 		Partitioned: o.Partitioned, Secure: secure, HttpOnly: true, Value: "x"}
 	if c.Name == "" {
-		c.Name = DefaultCookieName
+		c.Name = defaultCookieName
 		if !secure {
 			c.Name = "session"
 		}
@@ -318,13 +319,6 @@ func From(ctx context.Context) *Session {
 	return s
 }
 
-// NewContext returns a copy of ctx that carries s, for From to find. Code
-// that uses Load and Save instead of Middleware can use it to hand the
-// session to handlers.
-func NewContext(ctx context.Context, s *Session) context.Context {
-	return context.WithValue(ctx, contextKey{}, s)
-}
-
 // Middleware loads the session of each request, puts it in the request's
 // context for From, and saves it before the first byte of the response is
 // written (WriteHeader, Write, Flush, Hijack or ReadFrom) or when next
@@ -349,7 +343,7 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		sw := &responseWriter{ResponseWriter: w, m: m, r: r, s: s}
-		next.ServeHTTP(sw, r.WithContext(NewContext(r.Context(), s)))
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), contextKey{}, s)))
 		if !sw.hijacked {
 			sw.commit()
 		}
@@ -511,8 +505,8 @@ func reason(err error) string {
 }
 
 // Save writes s to the store if it changed, was destroyed or is due a
-// refresh, and sets the cookie on w (for a bearer session, the TokenHeader
-// header). Call it before the response header is written. On error nothing
+// refresh, and sets the cookie on w (for a bearer session, the
+// Session-Token header). Call it before the response header is written. On error nothing
 // is set on w: the client keeps its old cookie. Middleware calls Save by
 // itself.
 func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error {
@@ -548,7 +542,7 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 	c := m.cookie
 	switch {
 	case bearer && save:
-		h.Set(TokenHeader, token)
+		h.Set(tokenHeader, token)
 	case bearer:
 	case save:
 		c.Value = token
@@ -649,12 +643,12 @@ func (m *Manager) fail(w http.ResponseWriter, r *http.Request, err error) {
 	m.onError(w, r, err)
 }
 
-// DefaultErrorHandler is the default Options.ErrorHandler: 503 Service
+// defaultErrorHandler is the default Options.ErrorHandler: 503 Service
 // Unavailable for ErrStoreUnavailable, 409 Conflict for ErrConflict (the
 // request may be retried), otherwise 500 Internal Server Error. It drops
 // the headers the handler had set and writes a generic body that reveals
 // nothing about err.
-func DefaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
+func defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusInternalServerError
 	switch {
 	case errors.Is(err, ErrStoreUnavailable):

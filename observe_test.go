@@ -70,11 +70,11 @@ func TestBearerTokens(t *testing.T) {
 	if rec := serve(h, "GET", "/me", "bearer  "+body.Token); rec.Body.String() != "ada" {
 		t.Errorf("lower-case scheme: got %q", rec.Body)
 	}
-	// A change gives the client a new token in TokenHeader, not a cookie.
+	// A change gives the client a new token in the Session-Token header, not a cookie.
 	rec = serve(h, "POST", "/note?n=hello", "Bearer "+body.Token)
-	next := rec.Header().Get(session.TokenHeader)
+	next := rec.Header().Get("Session-Token")
 	if next == "" || len(rec.Header().Values("Set-Cookie")) != 0 {
-		t.Fatalf("changed bearer session: %s %q, cookies %q", session.TokenHeader, next, rec.Header().Values("Set-Cookie"))
+		t.Fatalf("changed bearer session: %s %q, cookies %q", "Session-Token", next, rec.Header().Values("Set-Cookie"))
 	}
 	if rec := serve(h, "GET", "/note", "Bearer "+next); rec.Body.String() != "hello" {
 		t.Errorf("with the new token: got %q, want hello", rec.Body)

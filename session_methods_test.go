@@ -395,7 +395,7 @@ func TestMergedSaveIsAdopted(t *testing.T) {
 	}
 	login := clock.Now().Unix()
 	latest.User, latest.Created, latest.Issued = "ada", login, login
-	latest.IdleExpires, latest.Expires = login+int64(session.DefaultIdleTimeout/time.Second), login+int64(session.DefaultLifetime/time.Second)
+	latest.IdleExpires, latest.Expires = login+int64(24*time.Hour/time.Second), login+int64(7*24*time.Hour/time.Second)
 	latest.Entries = slices.Insert(latest.Entries, 1, payload.Entry{Key: "b", Value: []byte(`2`)})
 
 	merging := &mergingStore{fixedStore: fixedStore{Store: store, rec: session.Record{Payload: data, Mode: session.ModeServer, Revision: 1}}, latest: latest}

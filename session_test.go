@@ -898,6 +898,8 @@ func TestNewManagerOptions(t *testing.T) {
 	}
 }
 
+// TestNewSessionDefaults checks the defaults Options documents: 24 hours
+// idle, 7 days in all.
 func TestNewSessionDefaults(t *testing.T) {
 	e := newEnv(t, session.Options{})
 	_, s := testkit.Load(t, e.m, nil)
@@ -907,10 +909,10 @@ func TestNewSessionDefaults(t *testing.T) {
 	if !s.StartedAt().Equal(start) {
 		t.Errorf("StartedAt: got %v, want %v", s.StartedAt(), start)
 	}
-	if want := start.Add(session.DefaultIdleTimeout); !s.IdleDeadline().Equal(want) {
+	if want := start.Add(24*time.Hour); !s.IdleDeadline().Equal(want) {
 		t.Errorf("IdleDeadline: got %v, want %v", s.IdleDeadline(), want)
 	}
-	if want := start.Add(session.DefaultLifetime); !s.Deadline().Equal(want) {
+	if want := start.Add(7*24*time.Hour); !s.Deadline().Equal(want) {
 		t.Errorf("Deadline: got %v, want %v", s.Deadline(), want)
 	}
 }

@@ -404,7 +404,7 @@ func TestSpillReplacesLeftoverRecord(t *testing.T) {
 			if expired {
 				// Past the leftover record's idle deadline, a second
 				// before the cookie's.
-				f.clock.Advance(session.DefaultIdleTimeout - 2*time.Second)
+				f.clock.Advance(24*time.Hour - 2*time.Second)
 			}
 
 			rGrow, grow := testkit.Load(t, m, c)

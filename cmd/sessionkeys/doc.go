@@ -106,7 +106,7 @@
 // MongoDB and are not shown. Expired tokens are shown too, marked expired. A
 // token that does not open is reported with the reason (invalid, or sealed
 // under a key the ring lacks or has disabled) and exits 1. NAME defaults to
-// "__Host-session" (session.DefaultCookieName); sealed tokens are bound to
+// "__Host-session", the Manager's default; sealed tokens are bound to
 // it. TOKEN - reads the token from standard input, keeping it out of the
 // process list.
 //

@@ -52,7 +52,7 @@ func opens(t *testing.T, file, token string) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, err := store.Load(ctx, session.DefaultCookieName, token, time.Now())
+	rec, err := store.Load(ctx, defaultCookieName, token, time.Now())
 	if err != nil {
 		if !errors.Is(err, session.ErrInvalid) {
 			t.Errorf("Load: %v, want an error matching session.ErrInvalid", err)
@@ -172,7 +172,7 @@ func TestEmergencyRotationAfterFileLeak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Load(ctx, session.DefaultCookieName, genuine, time.Now()); err != nil {
+	if _, err := store.Load(ctx, defaultCookieName, genuine, time.Now()); err != nil {
 		t.Errorf("a session sealed under the new primary key: %v", err)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/internal/format"
 	"github.com/sessionseal/session/internal/payload"
 	"github.com/sessionseal/session/internal/reftoken"
@@ -45,9 +44,13 @@ inspect exits with status 1. Inspect prints no key material.
 	run: runInspect,
 }
 
+// defaultCookieName is the cookie name of a session.Manager whose options
+// leave it unset.
+const defaultCookieName = "__Host-session"
+
 func runInspect(e *env, c *command, args []string) error {
 	flags := flag.NewFlagSet(c.name, flag.ContinueOnError)
-	name := flags.String("cookie-name", session.DefaultCookieName, "the `NAME` of the cookie the token came from; sealed tokens are bound to it")
+	name := flags.String("cookie-name", defaultCookieName, "the `NAME` of the cookie the token came from; sealed tokens are bound to it")
 	args, err := e.parse(c, flags, args, 2)
 	if err != nil {
 		return err
