@@ -909,10 +909,10 @@ func TestNewSessionDefaults(t *testing.T) {
 	if !s.StartedAt().Equal(start) {
 		t.Errorf("StartedAt: got %v, want %v", s.StartedAt(), start)
 	}
-	if want := start.Add(24*time.Hour); !s.IdleDeadline().Equal(want) {
+	if want := start.Add(24 * time.Hour); !s.IdleDeadline().Equal(want) {
 		t.Errorf("IdleDeadline: got %v, want %v", s.IdleDeadline(), want)
 	}
-	if want := start.Add(7*24*time.Hour); !s.Deadline().Equal(want) {
+	if want := start.Add(7 * 24 * time.Hour); !s.Deadline().Equal(want) {
 		t.Errorf("Deadline: got %v, want %v", s.Deadline(), want)
 	}
 }

@@ -22,7 +22,7 @@ func FuzzLegacyCookie(f *testing.F) {
 	// kept in testdata/fuzz still reaches the conversion years later.
 	legacy := securecookie.New([]byte("0123456789abcdef0123456789abcdef"), []byte("fedcba9876543210fedcba9876543210")).MaxAge(0)
 	jsonLegacy := securecookie.New([]byte("0123456789abcdef0123456789abcdef"), nil).SetSerializer(securecookie.JSONEncoder{}).MaxAge(0)
-	store := gorillacompat.MigrateWith(inner, gorillacompat.MigrateOptions{OnConversionError: func(context.Context, error) {}},
+	store := gorillacompat.Migrate(inner, gorillacompat.MigrateOptions{OnConversionError: func(context.Context, error) {}},
 		legacy, jsonLegacy)
 	// gorilla/sessions registers what its flashes need; applications
 	// register their own types the same way.

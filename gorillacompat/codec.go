@@ -14,9 +14,9 @@ import (
 	"github.com/sessionseal/session/keyrotation"
 )
 
-// DefaultMaxAge is the MaxAge of a Codec that sets none: 30 days, the
+// defaultMaxAge is the MaxAge of a Codec that sets none: 30 days, the
 // default of gorilla/securecookie and gorilla/sessions.
-const DefaultMaxAge = 30 * 24 * time.Hour
+const defaultMaxAge = 30 * 24 * time.Hour
 
 // CodecOptions configures a Codec. The zero value is the usual choice.
 type CodecOptions struct {
@@ -27,7 +27,7 @@ type CodecOptions struct {
 	Serializer securecookie.Serializer
 
 	// MaxAge rejects values sealed longer ago than this, with an error
-	// matching session.ErrExpired. Default DefaultMaxAge (30 days), like
+	// matching session.ErrExpired. Default 30 days, like
 	// securecookie. At least one second. Set it to the MaxAge of the
 	// sessions.Options: unlike a *securecookie.SecureCookie, a Codec is not
 	// changed by (*sessions.CookieStore).MaxAge.
@@ -96,7 +96,7 @@ func NewCodec(keys *keyrotation.Keyring, opts CodecOptions) (*Codec, error) {
 	}
 	switch maxAge := opts.MaxAge; {
 	case maxAge == 0:
-		c.maxAge = int64(DefaultMaxAge / time.Second)
+		c.maxAge = int64(defaultMaxAge / time.Second)
 	case maxAge < time.Second:
 		return nil, fmt.Errorf("gorillacompat: MaxAge %v is under one second", maxAge)
 	default:

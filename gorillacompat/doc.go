@@ -26,7 +26,7 @@
 //	store, err := cookiestore.New(keys, cookiestore.Options{CookieName: "session-name"}) // gorilla's name
 //	if err != nil { ... }
 //	legacy := securecookie.New(hashKey, blockKey) // as sessions.NewCookieStore(hashKey, blockKey) made it
-//	m, err := session.NewManager(gorillacompat.Migrate(store, legacy), session.Options{})
+//	m, err := session.NewManager(gorillacompat.Migrate(store, gorillacompat.MigrateOptions{}, legacy), session.Options{})
 //
 // The new cookie replaces the old one only if it has the same name, Path and
 // Domain: give session.CookieOptions the Path and Domain of the old
@@ -35,7 +35,7 @@
 // re-encoded as JSON (Session.Set), and string flashes stay flashes. What
 // cannot be converted, such as a non-string key, is left out and reported
 // to MigrateOptions.OnConversionError, or logged, never dropped without a
-// word; see MigrateWith. gob, the default serializer of gorilla, still needs
+// word; see Migrate. gob, the default serializer of gorilla, still needs
 // the concrete types of the values registered with gob.Register to read
 // them, as it did in gorilla; handlers then read them back with Session.Get
 // into the same types, through their JSON encoding.

@@ -139,7 +139,7 @@ func ExampleMigrate() {
 		log.Fatal(err)
 	}
 	m, err := session.NewManager(
-		gorillacompat.Migrate(store, securecookie.New(hashKey, blockKey)),
+		gorillacompat.Migrate(store, gorillacompat.MigrateOptions{}, securecookie.New(hashKey, blockKey)),
 		session.Options{Cookie: session.CookieOptions{Name: "app-session"}})
 	if err != nil {
 		log.Fatal(err)

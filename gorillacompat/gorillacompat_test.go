@@ -143,11 +143,11 @@ type seen struct {
 	Flashes []string
 }
 
-// newMigratingServer starts a Manager over Migrate(cookiestore, legacy...)
+// newMigratingServer starts a Manager over Migrate(cookiestore, opts, legacy...)
 // whose handler reports the session it sees on the returned channel.
 func newMigratingServer(t testing.TB, keys *keyrotation.Keyring, rep *reports, legacy ...securecookie.Codec) (url string, got <-chan seen) {
 	t.Helper()
-	store := gorillacompat.MigrateWith(newCookieStore(t, keys), gorillacompat.MigrateOptions{OnConversionError: rep.add}, legacy...)
+	store := gorillacompat.Migrate(newCookieStore(t, keys), gorillacompat.MigrateOptions{OnConversionError: rep.add}, legacy...)
 	m := must[*session.Manager](t)(session.NewManager(store, session.Options{Cookie: session.CookieOptions{Name: cookieName}}))
 	ch := make(chan seen, 1)
 	url = serve(t, m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -380,7 +380,7 @@ func TestMigrateRejects(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var rep reports
 			keys := newKeys(t)
-			store := gorillacompat.MigrateWith(newCookieStore(t, keys), gorillacompat.MigrateOptions{OnConversionError: rep.add}, legacyCodec())
+			store := gorillacompat.Migrate(newCookieStore(t, keys), gorillacompat.MigrateOptions{OnConversionError: rep.add}, legacyCodec())
 			if _, err := store.Load(t.Context(), cookieName, tt.token, time.Now()); !errors.Is(err, tt.wantErr) {
 				t.Errorf("Load: got %v, want %v", err, tt.wantErr)
 			}
@@ -416,7 +416,7 @@ func TestMigrateDefaultReportLogs(t *testing.T) {
 		s.Values["user"] = "alice"
 		s.Values[3.5] = "secret value"
 	})
-	store := gorillacompat.Migrate(newCookieStore(t, newKeys(t)), legacyCodec())
+	store := gorillacompat.Migrate(newCookieStore(t, newKeys(t)), gorillacompat.MigrateOptions{}, legacyCodec())
 	if _, err := store.Load(t.Context(), cookieName, legacy.Value, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -431,7 +431,7 @@ func TestMigrateSavesThroughStore(t *testing.T) {
 	// the wrapped store.
 	legacy := gorillaCookie(t, sessions.NewCookieStore(hashKey, blockKey), func(s *sessions.Session) { s.Values["user"] = "alice" })
 	inner := &recordingStore{stubStore: stubStore{session.ErrInvalid}}
-	store := gorillacompat.MigrateWith(inner, gorillacompat.MigrateOptions{}, legacyCodec())
+	store := gorillacompat.Migrate(inner, gorillacompat.MigrateOptions{}, legacyCodec())
 	now := time.Now()
 	r := must[*session.Record](t)(store.Load(t.Context(), cookieName, legacy.Value, now))
 	if tok := must[string](t)(store.Save(t.Context(), cookieName, r, now)); tok != "saved" {
@@ -509,7 +509,7 @@ func TestMigrateTriesLegacyOnlyOnInvalid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a, b := &countingCodec{}, &countingCodec{}
-			store := gorillacompat.MigrateWith(tt.store, gorillacompat.MigrateOptions{}, a, b)
+			store := gorillacompat.Migrate(tt.store, gorillacompat.MigrateOptions{}, a, b)
 			_, err := store.Load(t.Context(), cookieName, tt.token, time.Now())
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
 				t.Errorf("Load: got %v, want %v", err, tt.wantErr)
@@ -523,7 +523,7 @@ func TestMigrateTriesLegacyOnlyOnInvalid(t *testing.T) {
 	// deadlines, refuses it without asking the legacy codecs.
 	a := &countingCodec{}
 	later := time.Now().Add(8 * 24 * time.Hour)
-	lm := must[*session.Manager](t)(session.NewManager(gorillacompat.MigrateWith(cs, gorillacompat.MigrateOptions{}, a),
+	lm := must[*session.Manager](t)(session.NewManager(gorillacompat.Migrate(cs, gorillacompat.MigrateOptions{}, a),
 		session.Options{Cookie: session.CookieOptions{Name: cookieName}, Now: func() time.Time { return later }}))
 	_, got := testkit.Load(t, lm, &http.Cookie{Name: cookieName, Value: valid})
 	if got.User() != "" || a.calls() != 0 {
@@ -536,8 +536,8 @@ func TestMigratePanics(t *testing.T) {
 		name string
 		f    func()
 	}{
-		{"nil store", func() { gorillacompat.Migrate(nil) }},
-		{"nil codec", func() { gorillacompat.Migrate(newCookieStore(t, newKeys(t)), nil) }},
+		{"nil store", func() { gorillacompat.Migrate(nil, gorillacompat.MigrateOptions{}) }},
+		{"nil codec", func() { gorillacompat.Migrate(newCookieStore(t, newKeys(t)), gorillacompat.MigrateOptions{}, nil) }},
 	}
 	for _, tt := range panics {
 		t.Run(tt.name, func(t *testing.T) {
@@ -555,7 +555,7 @@ func TestMigrateConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) *storetest.Harness {
 		clock := testkit.NewClock(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
 		cs := must[*cookiestore.Store](t)(cookiestore.New(newKeys(t)))
-		return &storetest.Harness{Store: gorillacompat.Migrate(cs, legacyCodec()), Now: clock.Now, Advance: clock.Advance}
+		return &storetest.Harness{Store: gorillacompat.Migrate(cs, gorillacompat.MigrateOptions{}, legacyCodec()), Now: clock.Now, Advance: clock.Advance}
 	})
 }
 

@@ -25,7 +25,7 @@ import (
 // found there into flashes of the new session.
 const flashKey = "_flash"
 
-// MigrateOptions configures a migration; see MigrateWith.
+// MigrateOptions configures a migration; see Migrate.
 type MigrateOptions struct {
 	// OnConversionError is called, with the request's context, when a
 	// legacy cookie authenticates but not all of it converts. err is a
@@ -71,12 +71,9 @@ func (e *ConversionError) Unwrap() error { return e.Err }
 // Migrate returns a Store that loads the sessions of store and also
 // accepts the cookies of a gorilla/sessions CookieStore of the same cookie
 // name, opened with the legacy codecs, so that users stay logged in across
-// the switch. It is MigrateWith with the default options; see there.
-func Migrate(store session.Store, legacy ...securecookie.Codec) session.Store {
-	return MigrateWith(store, MigrateOptions{}, legacy...)
-}
-
-// MigrateWith returns a Store that first tries store.Load and, when that
+// the switch. The zero MigrateOptions is the default.
+//
+// The Store first tries store.Load and, when that
 // fails with session.ErrInvalid (and only then: an expired token or an
 // unavailable store is not a legacy cookie), tries the legacy codecs in
 // turn on the token, with the cookie's name (which the Manager passes, and
@@ -110,8 +107,8 @@ func Migrate(store session.Store, legacy ...securecookie.Codec) session.Store {
 // session.ErrInvalid. The Manager starts a new session for either.
 //
 // Save and Delete go to store: legacy codecs only read, never write.
-// MigrateWith panics when store or a codec is nil.
-func MigrateWith(store session.Store, opts MigrateOptions, legacy ...securecookie.Codec) session.Store {
+// Migrate panics when store or a codec is nil.
+func Migrate(store session.Store, opts MigrateOptions, legacy ...securecookie.Codec) session.Store {
 	if store == nil {
 		panic("gorillacompat: Migrate of a nil store")
 	}
@@ -129,7 +126,7 @@ func MigrateWith(store session.Store, opts MigrateOptions, legacy ...securecooki
 	return m
 }
 
-// migration is the Store that MigrateWith returns.
+// migration is the Store that Migrate returns.
 type migration struct {
 	store  session.Store
 	legacy []securecookie.Codec

@@ -18,7 +18,7 @@ import (
 
 // Defaults used by New for zero Options fields.
 const (
-	DefaultRevocationCacheTTL = time.Minute
+	defaultRevocationCacheTTL = time.Minute
 	// maxCachedUsers bounds the revocation cache; past it the stamps
 	// used longest ago are evicted.
 	maxCachedUsers = 100_000
@@ -35,7 +35,7 @@ type Options struct {
 	// RevocationCacheTTL is how long a user's revocation stamp is cached
 	// in this process. A revocation made on another server takes up to
 	// this long to reach cookie sessions here; the server that makes it
-	// applies it at once. Default DefaultRevocationCacheTTL (one minute).
+	// applies it at once. Default one minute.
 	RevocationCacheTTL time.Duration
 
 	// FailOpen accepts a logged-in cookie session whose revocation stamp
@@ -88,7 +88,7 @@ func New(keys *keyrotation.Keyring, server *serverstore.Store, opts Options) (*S
 	s := &Store{cookie: cookie, server: server, cacheTTL: opts.RevocationCacheTTL,
 		failOpen: opts.FailOpen, log: opts.Logger, stamps: newStampCache(maxCachedUsers)}
 	if s.cacheTTL == 0 {
-		s.cacheTTL = DefaultRevocationCacheTTL
+		s.cacheTTL = defaultRevocationCacheTTL
 	}
 	if s.log == nil {
 		s.log = slog.Default()

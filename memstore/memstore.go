@@ -1,21 +1,3 @@
-// Package memstore is a serverstore.Backend that keeps sessions in the
-// memory of the process: for tests, development, and single-process
-// servers that accept losing every session on restart.
-//
-//	store, err := serverstore.New(keys, memstore.New(memstore.Options{}), serverstore.Options{})
-//	if err != nil { ... }
-//	defer store.Close()
-//	m, err := session.NewManager(store, session.Options{})
-//
-// The backend is bounded (Options.MaxRecords) and has no goroutine of its
-// own: expired records stay until the store's cleanup loop, which runs
-// every serverstore.Options.CleanupInterval since the backend does not
-// expire records by itself, deletes them, or until a full backend evicts
-// them. Until then the Manager refuses their sessions by their deadlines.
-//
-// Records live only as long as the process: use a database backend
-// (package mongostore) for a fleet of servers, which must share sessions,
-// and for sessions that must survive a restart.
 package memstore
 
 import (
@@ -31,14 +13,13 @@ import (
 	"github.com/sessionseal/session/serverstore"
 )
 
-// DefaultMaxRecords is the default Options.MaxRecords.
-const DefaultMaxRecords = 100_000
+// defaultMaxRecords is the default Options.MaxRecords.
+const defaultMaxRecords = 100_000
 
-// Options configures a Backend. The zero value is the default choice; each
+// Options configures the backend New returns. The zero value is the default choice; each
 // field's comment says its default.
 type Options struct {
-	// MaxRecords bounds the session records kept. Default
-	// DefaultMaxRecords (100,000). When it is reached, a new record evicts
+	// MaxRecords bounds the session records kept. Default 100,000. When it is reached, a new record evicts
 	// the one that expires first, expired ones first of all: the backend
 	// keeps serving new sessions under a flood of them, at the cost of
 	// ending the sessions closest to their idle deadline, whose next
@@ -49,9 +30,9 @@ type Options struct {
 	MaxRecords int
 }
 
-// Backend keeps session records and revocation stamps in memory. It is
+// backend keeps session records and revocation stamps in memory. It is
 // safe for concurrent use; every operation is atomic.
-type Backend struct {
+type backend struct {
 	mu       sync.Mutex
 	max      int
 	docs     map[string]*entry
@@ -60,22 +41,21 @@ type Backend struct {
 	stamps   map[string]*serverstore.Stamp
 }
 
-var _ serverstore.Backend = (*Backend)(nil)
-
 type entry struct {
 	doc   serverstore.Document
 	index int // in byExpiry
 }
 
-// New returns an empty Backend. It panics if opts.MaxRecords is negative.
-func New(opts Options) *Backend {
+// New returns an empty backend that keeps records in memory. It panics if
+// opts.MaxRecords is negative.
+func New(opts Options) serverstore.Backend {
 	if opts.MaxRecords < 0 {
 		panic(fmt.Sprintf("memstore: negative MaxRecords %d", opts.MaxRecords))
 	}
-	b := &Backend{max: opts.MaxRecords, docs: map[string]*entry{}, users: map[string]map[string]bool{},
+	b := &backend{max: opts.MaxRecords, docs: map[string]*entry{}, users: map[string]map[string]bool{},
 		stamps: map[string]*serverstore.Stamp{}}
 	if b.max == 0 {
-		b.max = DefaultMaxRecords
+		b.max = defaultMaxRecords
 	}
 	return b
 }
@@ -88,7 +68,7 @@ func clone(doc *serverstore.Document) serverstore.Document {
 }
 
 // Get returns a copy of the record under key.
-func (b *Backend) Get(ctx context.Context, key []byte) (*serverstore.Document, error) {
+func (b *backend) Get(ctx context.Context, key []byte) (*serverstore.Document, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -104,7 +84,7 @@ func (b *Backend) Get(ctx context.Context, key []byte) (*serverstore.Document, e
 
 // Insert stores a copy of doc, evicting the record that expires first when
 // the backend is full.
-func (b *Backend) Insert(ctx context.Context, doc *serverstore.Document) error {
+func (b *backend) Insert(ctx context.Context, doc *serverstore.Document) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -125,7 +105,7 @@ func (b *Backend) Insert(ctx context.Context, doc *serverstore.Document) error {
 
 // Update replaces the record under doc.Key with a copy of doc, keeping its
 // Created and From, if its version is version.
-func (b *Backend) Update(ctx context.Context, doc *serverstore.Document, version int64) (bool, error) {
+func (b *backend) Update(ctx context.Context, doc *serverstore.Document, version int64) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
@@ -146,7 +126,7 @@ func (b *Backend) Update(ctx context.Context, doc *serverstore.Document, version
 
 // Delete deletes the record under key if its version is version, or
 // whatever its version when version is 0.
-func (b *Backend) Delete(ctx context.Context, key []byte, version int64) (bool, error) {
+func (b *backend) Delete(ctx context.Context, key []byte, version int64) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
@@ -161,7 +141,7 @@ func (b *Backend) Delete(ctx context.Context, key []byte, version int64) (bool, 
 }
 
 // remove deletes e from every index. b.mu must be held.
-func (b *Backend) remove(e *entry) {
+func (b *backend) remove(e *entry) {
 	heap.Remove(&b.byExpiry, e.index)
 	delete(b.docs, string(e.doc.Key))
 	b.unindex(e)
@@ -169,7 +149,7 @@ func (b *Backend) remove(e *entry) {
 
 // index and unindex add e to and remove it from its user's records. b.mu
 // must be held.
-func (b *Backend) index(e *entry) {
+func (b *backend) index(e *entry) {
 	if e.doc.User == nil {
 		return
 	}
@@ -181,7 +161,7 @@ func (b *Backend) index(e *entry) {
 	u[string(e.doc.Key)] = true
 }
 
-func (b *Backend) unindex(e *entry) {
+func (b *backend) unindex(e *entry) {
 	u := b.users[string(e.doc.User)]
 	delete(u, string(e.doc.Key))
 	if len(u) == 0 {
@@ -190,7 +170,7 @@ func (b *Backend) unindex(e *entry) {
 }
 
 // ListUser returns copies of the user's records, without their data.
-func (b *Backend) ListUser(ctx context.Context, user []byte) ([]serverstore.Document, error) {
+func (b *backend) ListUser(ctx context.Context, user []byte) ([]serverstore.Document, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -206,7 +186,7 @@ func (b *Backend) ListUser(ctx context.Context, user []byte) ([]serverstore.Docu
 }
 
 // DeleteUser deletes the user's records.
-func (b *Backend) DeleteUser(ctx context.Context, user []byte) (int64, error) {
+func (b *backend) DeleteUser(ctx context.Context, user []byte) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -222,7 +202,7 @@ func (b *Backend) DeleteUser(ctx context.Context, user []byte) (int64, error) {
 // Scan returns copies of up to limit records whose keys sort after after,
 // in key order. It sorts the keys on every call: Rewrap, its user, runs
 // rarely.
-func (b *Backend) Scan(ctx context.Context, after []byte, limit int) ([]serverstore.Document, error) {
+func (b *backend) Scan(ctx context.Context, after []byte, limit int) ([]serverstore.Document, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -243,7 +223,7 @@ func (b *Backend) Scan(ctx context.Context, after []byte, limit int) ([]serverst
 }
 
 // Count returns the number of records.
-func (b *Backend) Count(ctx context.Context) (int64, error) {
+func (b *backend) Count(ctx context.Context) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -253,7 +233,7 @@ func (b *Backend) Count(ctx context.Context) (int64, error) {
 }
 
 // DeleteExpired deletes the records and stamps that expired by now.
-func (b *Backend) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
+func (b *backend) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -275,7 +255,7 @@ func (b *Backend) DeleteExpired(ctx context.Context, now time.Time) (int64, erro
 
 // NativeExpiry reports false: the store's cleanup loop deletes expired
 // records.
-func (b *Backend) NativeExpiry() bool { return false }
+func (b *backend) NativeExpiry() bool { return false }
 
 // expiryHeap orders records by expiry, the first to expire on top.
 type expiryHeap []*entry

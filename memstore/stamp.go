@@ -16,7 +16,7 @@ func copyStamp(st *serverstore.Stamp) *serverstore.Stamp {
 }
 
 // GetStamp returns a copy of the stamp under key.
-func (b *Backend) GetStamp(ctx context.Context, key []byte) (*serverstore.Stamp, error) {
+func (b *backend) GetStamp(ctx context.Context, key []byte) (*serverstore.Stamp, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -30,7 +30,7 @@ func (b *Backend) GetStamp(ctx context.Context, key []byte) (*serverstore.Stamp,
 }
 
 // RaiseStamp moves each time of the stamp under key forward to st's.
-func (b *Backend) RaiseStamp(ctx context.Context, key []byte, st *serverstore.Stamp) (*serverstore.Stamp, error) {
+func (b *backend) RaiseStamp(ctx context.Context, key []byte, st *serverstore.Stamp) (*serverstore.Stamp, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func later(a, b time.Time) time.Time {
 }
 
 // DropEnded removes the named entries from the stamp under key.
-func (b *Backend) DropEnded(ctx context.Context, key []byte, handles []string) error {
+func (b *backend) DropEnded(ctx context.Context, key []byte, handles []string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}

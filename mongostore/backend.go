@@ -15,16 +15,14 @@ import (
 	"github.com/sessionseal/session/serverstore"
 )
 
-// Backend keeps session records and revocation stamps as documents of one
+// backend keeps session records and revocation stamps as documents of one
 // MongoDB collection. It is safe for concurrent use.
-type Backend struct {
+type backend struct {
 	coll *mongo.Collection
 	ttl  bool // the server expires documents itself
 
 	writing turns // of each key's writes from this process
 }
-
-var _ serverstore.Backend = (*Backend)(nil)
 
 // record is the document of one session.
 type record struct {
@@ -67,12 +65,12 @@ func (r *record) document() serverstore.Document {
 // indexTimeout bounds New's index builds.
 const indexTimeout = time.Minute
 
-// New returns a Backend on coll. It ensures the indexes: one on user, and a
+// New returns a backend that keeps sessions in coll. It ensures the indexes: one on user, and a
 // TTL index on expiresAt, within ctx and a deadline of a minute, since a
 // first build on a large collection takes longer than a request should.
 // When the server refuses TTL indexes (FerretDB does), NativeExpiry
 // reports false and the serverstore.Store deletes expired documents itself.
-func New(ctx context.Context, coll *mongo.Collection) (*Backend, error) {
+func New(ctx context.Context, coll *mongo.Collection) (serverstore.Backend, error) {
 	if coll == nil {
 		return nil, errors.New("mongostore: nil collection")
 	}
@@ -82,7 +80,7 @@ func New(ctx context.Context, coll *mongo.Collection) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mongostore: creating the user index: %w", classify(err))
 	}
-	b := &Backend{coll: coll}
+	b := &backend{coll: coll}
 	_, err = coll.Indexes().CreateOne(ctx, mongo.IndexModel{
 		Keys:    bson.D{{Key: "expiresAt", Value: 1}},
 		Options: options.Index().SetExpireAfterSeconds(0),
@@ -101,7 +99,7 @@ func New(ctx context.Context, coll *mongo.Collection) (*Backend, error) {
 }
 
 // NativeExpiry reports whether the server accepted the TTL index.
-func (b *Backend) NativeExpiry() bool { return b.ttl }
+func (b *backend) NativeExpiry() bool { return b.ttl }
 
 // byKey is the filter of a point lookup: _id alone, which every server
 // answers from its primary index (FerretDB's SQLite backend scans the
@@ -112,7 +110,7 @@ func byKey(key []byte) bson.D { return bson.D{{Key: "_id", Value: key}} }
 var hasData = bson.E{Key: "data", Value: bson.D{{Key: "$exists", Value: true}}}
 
 // Get reads the session document under key.
-func (b *Backend) Get(ctx context.Context, key []byte) (*serverstore.Document, error) {
+func (b *backend) Get(ctx context.Context, key []byte) (*serverstore.Document, error) {
 	var r record
 	err := b.coll.FindOne(ctx, byKey(key)).Decode(&r)
 	switch {
@@ -129,7 +127,7 @@ func (b *Backend) Get(ctx context.Context, key []byte) (*serverstore.Document, e
 }
 
 // Insert writes doc as a new document.
-func (b *Backend) Insert(ctx context.Context, doc *serverstore.Document) error {
+func (b *backend) Insert(ctx context.Context, doc *serverstore.Document) error {
 	_, err := b.coll.InsertOne(ctx, toRecord(doc))
 	switch {
 	case mongo.IsDuplicateKeyError(err):
@@ -143,7 +141,7 @@ func (b *Backend) Insert(ctx context.Context, doc *serverstore.Document) error {
 // Update replaces the fields of the document under doc.Key, except created
 // and from, if its version is version: one updateOne filtered by _id and
 // version.
-func (b *Backend) Update(ctx context.Context, doc *serverstore.Document, version int64) (bool, error) {
+func (b *backend) Update(ctx context.Context, doc *serverstore.Document, version int64) (bool, error) {
 	r := toRecord(doc)
 	set := bson.D{
 		{Key: "data", Value: r.Data},
@@ -175,7 +173,7 @@ func (b *Backend) Update(ctx context.Context, doc *serverstore.Document, version
 }
 
 // Delete deletes the document under key, at version unless it is 0.
-func (b *Backend) Delete(ctx context.Context, key []byte, version int64) (bool, error) {
+func (b *backend) Delete(ctx context.Context, key []byte, version int64) (bool, error) {
 	filter := byKey(key)
 	if version != 0 {
 		filter = append(filter, bson.E{Key: "version", Value: version})
@@ -189,7 +187,7 @@ func (b *Backend) Delete(ctx context.Context, key []byte, version int64) (bool, 
 }
 
 // ListUser reads the user's session documents, without their data.
-func (b *Backend) ListUser(ctx context.Context, user []byte) ([]serverstore.Document, error) {
+func (b *backend) ListUser(ctx context.Context, user []byte) ([]serverstore.Document, error) {
 	cur, err := b.coll.Find(ctx, bson.D{{Key: "user", Value: user}},
 		options.Find().SetProjection(bson.D{{Key: "data", Value: 0}}))
 	if err != nil {
@@ -212,7 +210,7 @@ func all(ctx context.Context, cur *mongo.Cursor) ([]serverstore.Document, error)
 }
 
 // DeleteUser deletes the user's session documents.
-func (b *Backend) DeleteUser(ctx context.Context, user []byte) (int64, error) {
+func (b *backend) DeleteUser(ctx context.Context, user []byte) (int64, error) {
 	res, err := b.coll.DeleteMany(ctx, bson.D{{Key: "user", Value: user}})
 	if err != nil {
 		return 0, fmt.Errorf("mongostore: %w", classify(err))
@@ -223,7 +221,7 @@ func (b *Backend) DeleteUser(ctx context.Context, user []byte) (int64, error) {
 // Scan reads up to limit session documents with an _id after after, in
 // _id order. _ids are 32-byte binaries of one subtype, which the server
 // orders bytewise.
-func (b *Backend) Scan(ctx context.Context, after []byte, limit int) ([]serverstore.Document, error) {
+func (b *backend) Scan(ctx context.Context, after []byte, limit int) ([]serverstore.Document, error) {
 	filter := bson.D{hasData}
 	if after != nil {
 		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}})
@@ -236,7 +234,7 @@ func (b *Backend) Scan(ctx context.Context, after []byte, limit int) ([]serverst
 }
 
 // Count counts the session documents.
-func (b *Backend) Count(ctx context.Context) (int64, error) {
+func (b *backend) Count(ctx context.Context) (int64, error) {
 	n, err := b.coll.CountDocuments(ctx, bson.D{hasData})
 	if err != nil {
 		return 0, fmt.Errorf("mongostore: %w", classify(err))
@@ -246,7 +244,7 @@ func (b *Backend) Count(ctx context.Context) (int64, error) {
 
 // DeleteExpired deletes the documents, sessions and stamps, whose expiresAt
 // is not after now.
-func (b *Backend) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
+func (b *backend) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	res, err := b.coll.DeleteMany(ctx, bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lte", Value: now}}}})
 	if err != nil {
 		return 0, fmt.Errorf("mongostore: %w", classify(err))

@@ -66,6 +66,6 @@
 //
 // Errors that mean the server could not be reached (network errors,
 // timeouts, server selection) match session.ErrStoreUnavailable: the
-// Manager answers 503 and the client keeps its cookie. The same Backend
+// Manager answers 503 and the client keeps its cookie. The same backend
 // recovers by itself when the server returns.
 package mongostore

@@ -34,7 +34,7 @@ var (
 	quiet = slog.New(slog.DiscardHandler)
 )
 
-func newBackend(t testing.TB, coll *mongo.Collection) *mongostore.Backend {
+func newBackend(t testing.TB, coll *mongo.Collection) serverstore.Backend {
 	t.Helper()
 	if coll == nil {
 		coll = mongotest.DB(t).Collection("sessions")

@@ -28,7 +28,7 @@ func (st *stamp) value() *serverstore.Stamp {
 }
 
 // GetStamp reads the stamp under key, by _id alone.
-func (b *Backend) GetStamp(ctx context.Context, key []byte) (*serverstore.Stamp, error) {
+func (b *backend) GetStamp(ctx context.Context, key []byte) (*serverstore.Stamp, error) {
 	var st stamp
 	err := b.coll.FindOne(ctx, byKey(key)).Decode(&st)
 	switch {
@@ -42,7 +42,7 @@ func (b *Backend) GetStamp(ctx context.Context, key []byte) (*serverstore.Stamp,
 
 // RaiseStamp moves the stamp's times forward with one findAndModify ($max,
 // upsert).
-func (b *Backend) RaiseStamp(ctx context.Context, key []byte, raise *serverstore.Stamp) (*serverstore.Stamp, error) {
+func (b *backend) RaiseStamp(ctx context.Context, key []byte, raise *serverstore.Stamp) (*serverstore.Stamp, error) {
 	var set bson.D
 	if !raise.NotBefore.IsZero() {
 		set = append(set, bson.E{Key: "notBefore", Value: raise.NotBefore})
@@ -72,7 +72,7 @@ func (b *Backend) RaiseStamp(ctx context.Context, key []byte, raise *serverstore
 }
 
 // DropEnded removes entries of the stamp's ended sub-document.
-func (b *Backend) DropEnded(ctx context.Context, key []byte, handles []string) error {
+func (b *backend) DropEnded(ctx context.Context, key []byte, handles []string) error {
 	if len(handles) == 0 {
 		return nil
 	}

@@ -62,10 +62,3 @@ func (s *Store) DeleteIfUnchanged(ctx context.Context, rec *session.Record, _ ti
 	}
 	return false, s.rebase(ctx, key, rec)
 }
-
-// Revoke deletes the session with the given ID: its token stops working
-// on the next request.
-func (s *Store) Revoke(ctx context.Context, sessionID string) error {
-	_, err := s.db.delete(ctx, recordkey.Session(sessionID), 0)
-	return err
-}

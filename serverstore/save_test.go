@@ -142,9 +142,7 @@ func TestSaveAfterConcurrentEnd(t *testing.T) {
 				m := f.manager(t, f.store, session.Options{})
 				s, c := saveNew(t, m)
 				r, loaded := testkit.Load(t, m, c)
-				if err := f.store.Revoke(ctx, s.ID()); err != nil {
-					t.Fatal(err)
-				}
+				f.endRecord(t, s.ID())
 				if renew {
 					loaded.Renew()
 				}

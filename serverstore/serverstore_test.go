@@ -59,6 +59,15 @@ type fixture struct {
 	store *serverstore.Store
 }
 
+// endRecord deletes the record of the session with the given ID behind the
+// store's back, as another server's RevokeHandle or an operator would.
+func (f *fixture) endRecord(t *testing.T, sessionID string) {
+	t.Helper()
+	if _, err := f.b.Delete(context.Background(), recordkey.Session(sessionID), 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // eachBackend runs fn as a subtest on each backend.
 func eachBackend(t *testing.T, fn func(t *testing.T, f *fixture)) {
 	for _, be := range backends {

@@ -17,27 +17,26 @@ import (
 
 // Defaults used by New for zero Options fields.
 const (
-	DefaultTimeout         = 2 * time.Second
-	DefaultMaxAttempts     = 64
-	DefaultCleanupInterval = 10 * time.Minute
+	defaultTimeout         = 2 * time.Second
+	defaultMaxAttempts     = 64
+	defaultCleanupInterval = 10 * time.Minute
 )
 
 // Options configures a Store. The zero value is the secure choice; each
 // field's comment says its default.
 type Options struct {
 	// Timeout bounds every backend call, on top of the caller's context.
-	// Default DefaultTimeout (2 seconds).
+	// Default 2 seconds.
 	Timeout time.Duration
 
 	// MaxAttempts bounds the conditional writes of one Save that loses to
 	// concurrent saves of the same session; each loss re-reads the record
-	// and re-applies what the request changed. Default DefaultMaxAttempts
-	// (64). After the last, Save returns session.ErrConflict.
+	// and re-applies what the request changed. Default 64. After the last, Save returns session.ErrConflict.
 	MaxAttempts int
 
 	// CleanupInterval is how often the store deletes expired records
-	// itself when the backend does not (Backend.NativeExpiry). Default
-	// DefaultCleanupInterval (10 minutes). Until then an expired record
+	// itself when the backend does not (Backend.NativeExpiry). Default 10
+	// minutes. Until then an expired record
 	// stays, and the Manager refuses its session by its deadlines.
 	CleanupInterval time.Duration
 
@@ -98,7 +97,7 @@ func New(keys *keyrotation.Keyring, b Backend, opts Options) (*Store, error) {
 	}
 	s := &Store{
 		keys:     keys,
-		db:       db{b: b, timeout: orDefault(opts.Timeout, DefaultTimeout)},
+		db:       db{b: b, timeout: orDefault(opts.Timeout, defaultTimeout)},
 		tokens:   tokens,
 		attempts: opts.MaxAttempts,
 		log:      opts.Logger,
@@ -106,7 +105,7 @@ func New(keys *keyrotation.Keyring, b Backend, opts Options) (*Store, error) {
 		done:     make(chan struct{}),
 	}
 	if s.attempts == 0 {
-		s.attempts = DefaultMaxAttempts
+		s.attempts = defaultMaxAttempts
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -117,7 +116,7 @@ func New(keys *keyrotation.Keyring, b Backend, opts Options) (*Store, error) {
 	if b.NativeExpiry() {
 		close(s.done)
 	} else {
-		interval := orDefault(opts.CleanupInterval, DefaultCleanupInterval)
+		interval := orDefault(opts.CleanupInterval, defaultCleanupInterval)
 		s.log.Info("serverstore: the backend does not expire records; deleting expired ones periodically", "interval", interval)
 		go s.cleanup(ctx, interval)
 	}
