@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -252,22 +251,14 @@ func testConcurrentSaves(t *testing.T, h *Harness, m *session.Manager) {
 	const n = 20
 	s, c := saved(t, m)
 	cookies := make([]*http.Cookie, n)
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := range n {
-		wg.Go(func() {
-			var err error
-			cookies[i], err = request(m, c, func(s *session.Session) error { return s.Set(fmt.Sprintf("k%02d", i), i) })
-			if err != nil {
-				errs <- fmt.Errorf("request %d: %w", i, err)
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	run(t, n, func(i int) error {
+		var err error
+		cookies[i], err = request(m, c, func(s *session.Session) error { return s.Set(fmt.Sprintf("k%02d", i), i) })
+		if err != nil {
+			return fmt.Errorf("request %d: %w", i, err)
+		}
+		return nil
+	})
 	if t.Failed() {
 		return
 	}
@@ -292,22 +283,14 @@ func testConcurrentSaves(t *testing.T, h *Harness, m *session.Manager) {
 func testConcurrentSessions(t *testing.T, _ *Harness, m *session.Manager) {
 	const n = 20
 	cookies := make([]*http.Cookie, n)
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := range n {
-		wg.Go(func() {
-			var err error
-			cookies[i], err = request(m, nil, func(s *session.Session) error { return s.Set("i", i) })
-			if err != nil {
-				errs <- fmt.Errorf("session %d: %w", i, err)
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	run(t, n, func(i int) error {
+		var err error
+		cookies[i], err = request(m, nil, func(s *session.Session) error { return s.Set("i", i) })
+		if err != nil {
+			return fmt.Errorf("session %d: %w", i, err)
+		}
+		return nil
+	})
 	if t.Failed() {
 		return
 	}
