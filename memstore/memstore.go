@@ -64,6 +64,7 @@ func New(opts Options) serverstore.Backend {
 func clone(doc *serverstore.Document) serverstore.Document {
 	c := *doc
 	c.Key, c.Data, c.User = bytes.Clone(doc.Key), bytes.Clone(doc.Data), bytes.Clone(doc.User)
+	c.UserChanged = false // an instruction to Update, not a stored field
 	return c
 }
 
@@ -103,8 +104,8 @@ func (b *backend) Insert(ctx context.Context, doc *serverstore.Document) error {
 	return nil
 }
 
-// Update replaces the record under doc.Key with a copy of doc, keeping its
-// Created and From, if its version is version.
+// Update writes doc into the record under doc.Key, as the Backend
+// contract says, if its version is version.
 func (b *backend) Update(ctx context.Context, doc *serverstore.Document, version int64) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
@@ -115,12 +116,14 @@ func (b *backend) Update(ctx context.Context, doc *serverstore.Document, version
 	if !ok || e.doc.Version != version {
 		return false, nil
 	}
-	b.unindex(e)
-	created, from := e.doc.Created, e.doc.From
-	e.doc = clone(doc)
-	e.doc.Created, e.doc.From = created, from
+	e.doc.Data, e.doc.Version = bytes.Clone(doc.Data), doc.Version
+	e.doc.ExpiresAt, e.doc.Updated = later(e.doc.ExpiresAt, doc.ExpiresAt), later(e.doc.Updated, doc.Updated)
+	if doc.UserChanged {
+		b.unindex(e)
+		e.doc.User, e.doc.UserAgent, e.doc.IP = bytes.Clone(doc.User), doc.UserAgent, doc.IP
+		b.index(e)
+	}
 	heap.Fix(&b.byExpiry, e.index)
-	b.index(e)
 	return true, nil
 }
 
@@ -178,9 +181,7 @@ func (b *backend) ListUser(ctx context.Context, user []byte) ([]serverstore.Docu
 	defer b.mu.Unlock()
 	var docs []serverstore.Document
 	for k := range b.users[string(user)] {
-		doc := clone(&b.docs[k].doc)
-		doc.Data = nil
-		docs = append(docs, doc)
+		docs = append(docs, clone(&b.docs[k].doc))
 	}
 	return docs, nil
 }

@@ -65,9 +65,10 @@ func (r *record) document() serverstore.Document {
 // indexTimeout bounds New's index builds.
 const indexTimeout = time.Minute
 
-// New returns a backend that keeps sessions in coll. It ensures the indexes: one on user, and a
-// TTL index on expiresAt, within ctx and a deadline of a minute, since a
-// first build on a large collection takes longer than a request should.
+// New returns a backend that keeps sessions in coll. It ensures the
+// indexes: one on user, and a TTL index on expiresAt, within ctx and a
+// deadline of a minute, since a first build on a large collection takes
+// longer than a request should.
 // When the server refuses TTL indexes (FerretDB does), NativeExpiry
 // reports false and the serverstore.Store deletes expired documents itself.
 func New(ctx context.Context, coll *mongo.Collection) (serverstore.Backend, error) {
@@ -138,31 +139,33 @@ func (b *backend) Insert(ctx context.Context, doc *serverstore.Document) error {
 	return nil
 }
 
-// Update replaces the fields of the document under doc.Key, except created
-// and from, if its version is version: one updateOne filtered by _id and
-// version.
+// Update writes doc into the document under doc.Key if its version is
+// version: one updateOne filtered by _id and version. expiresAt and updated
+// move with $max, which leaves them, and the expiresAt index, untouched
+// when they do not move forward; user and device are written only when
+// doc.UserChanged.
 func (b *backend) Update(ctx context.Context, doc *serverstore.Document, version int64) (bool, error) {
 	r := toRecord(doc)
-	set := bson.D{
-		{Key: "data", Value: r.Data},
-		{Key: "expiresAt", Value: r.ExpiresAt},
-		{Key: "version", Value: r.Version},
-		{Key: "updated", Value: r.Updated},
+	update := bson.D{
+		{Key: "$set", Value: bson.D{{Key: "data", Value: r.Data}, {Key: "version", Value: r.Version}}},
+		{Key: "$max", Value: bson.D{{Key: "expiresAt", Value: r.ExpiresAt}, {Key: "updated", Value: r.Updated}}},
 	}
-	var unset bson.D
-	if r.User != nil {
-		set = append(set, bson.E{Key: "user", Value: r.User})
-	} else {
-		unset = append(unset, bson.E{Key: "user", Value: ""})
-	}
-	if r.Device != nil {
-		set = append(set, bson.E{Key: "device", Value: r.Device})
-	} else {
-		unset = append(unset, bson.E{Key: "device", Value: ""})
-	}
-	update := bson.D{{Key: "$set", Value: set}}
-	if unset != nil {
-		update = append(update, bson.E{Key: "$unset", Value: unset})
+	if doc.UserChanged {
+		var set, unset bson.D
+		if r.User != nil {
+			set = append(set, bson.E{Key: "user", Value: r.User})
+		} else {
+			unset = append(unset, bson.E{Key: "user", Value: ""})
+		}
+		if r.Device != nil {
+			set = append(set, bson.E{Key: "device", Value: r.Device})
+		} else {
+			unset = append(unset, bson.E{Key: "device", Value: ""})
+		}
+		update[0].Value = append(update[0].Value.(bson.D), set...)
+		if unset != nil {
+			update = append(update, bson.E{Key: "$unset", Value: unset})
+		}
 	}
 	defer b.writing.take(doc.Key)()
 	res, err := b.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: doc.Key}, {Key: "version", Value: version}}, update)
@@ -186,10 +189,9 @@ func (b *backend) Delete(ctx context.Context, key []byte, version int64) (bool, 
 	return res.DeletedCount == 1, nil
 }
 
-// ListUser reads the user's session documents, without their data.
+// ListUser reads the user's session documents.
 func (b *backend) ListUser(ctx context.Context, user []byte) ([]serverstore.Document, error) {
-	cur, err := b.coll.Find(ctx, bson.D{{Key: "user", Value: user}},
-		options.Find().SetProjection(bson.D{{Key: "data", Value: 0}}))
+	cur, err := b.coll.Find(ctx, bson.D{{Key: "user", Value: user}})
 	if err != nil {
 		return nil, fmt.Errorf("mongostore: %w", classify(err))
 	}

@@ -20,11 +20,14 @@
 //	           subkey, in the version-1 token layout; the additional data binds _id,
 //	           so data moved to another document does not open
 //	user       SHA-256 of the user ID, when the session has one
-//	expiresAt  the session's idle deadline (Date)
+//	expiresAt  when the document may go (Date): the session's idle deadline
+//	           rounded up to a tenth of the idle timeout, so that it moves once
+//	           in that time, not on every save; data holds the exact deadlines
 //	version    changed by every write (int64); random for a new document
 //	created    when the session started: its creation, or its login
-//	updated    its last save
-//	device     userAgent and ip of the client of the last save, when known
+//	updated    its last save, to the same step as expiresAt
+//	device     userAgent and ip of the client that logged the session in (or
+//	           first saved it here), when known
 //	from       for a session that moved here from its cookie, when that cookie
 //	           was issued
 //
@@ -45,12 +48,24 @@
 //
 // # Commands
 //
-// Reads are find by _id alone; a conditional write is an updateOne or
-// deleteOne filtered by _id and version, nothing else: FerretDB's SQLite
-// backend scans the collection for any other filter. A request that only
-// reads its session costs one command (find), one that changes it two (find,
-// update), a new session one (insert). Listing and revoking a user's
-// sessions use the user index.
+// Reads are find by _id alone, and the engine checks the deadlines after
+// decoding: a read is a point lookup on every server. A conditional write
+// is an updateOne or deleteOne filtered by _id and version. An update sets
+// data and version, raises expiresAt and updated with $max (which leaves
+// them and the expiresAt index untouched when they do not move), and
+// writes user and device only when the session's user changed. A request
+// that only reads its session costs one command (find), one that changes
+// it two (find, update), a new session one (insert). Listing and revoking
+// a user's sessions use the user index, the cleanup the expiresAt index.
+//
+// On FerretDB 1.24 with SQLite (devmongo) the version filter costs a scan:
+// FerretDB hands SQLite a filter only when it is _id alone and checks any
+// other condition on every document it reads, and it has no update that
+// checks a field inside the command (no pipeline updates, no $cond), so
+// no single command both finds the document by _id alone and checks its
+// version. Its conditional writes therefore grow with the number of
+// sessions, while MongoDB and FerretDB over PostgreSQL answer them from
+// the _id index.
 //
 // # Concurrent requests
 //

@@ -42,9 +42,14 @@ type Backend interface {
 	// document has that key.
 	Insert(ctx context.Context, doc *Document) error
 
-	// Update replaces the document under doc.Key with doc, keeping the
-	// stored Created and From, if the stored Version is version, and
-	// reports whether it did. A missing document is not updated.
+	// Update writes doc into the document under doc.Key if the stored
+	// Version is version, and reports whether it did; a missing document
+	// is not updated. It writes Data and Version; it raises ExpiresAt and
+	// Updated to doc's when they are later, and never moves them back;
+	// it writes User, UserAgent and IP only when doc.UserChanged (nil and
+	// "" then clear them); it keeps Created and From. Fields a save does
+	// not change are left alone, so that most updates write no indexed
+	// field.
 	Update(ctx context.Context, doc *Document, version int64) (bool, error)
 
 	// Delete deletes the document under key if its Version is version,
@@ -53,7 +58,6 @@ type Backend interface {
 	Delete(ctx context.Context, key []byte, version int64) (bool, error)
 
 	// ListUser returns the documents whose User is user, in any order.
-	// Their Data may be left nil.
 	ListUser(ctx context.Context, user []byte) ([]Document, error)
 
 	// DeleteUser deletes the documents whose User is user and returns
@@ -93,19 +97,35 @@ type Backend interface {
 
 // Document is the stored record of one session.
 type Document struct {
-	Key       []byte    // recordkey.Session of the session ID: a dump holds no live token
-	Data      []byte    // the session's payload, sealed; the additional data binds Key
-	User      []byte    // recordkey.User of the session's user, nil without one
-	ExpiresAt time.Time // the session's idle deadline: after it the document may go
-	Version   int64     // changed by every write; random for a new document
-	Created   time.Time // when the session started; set by Insert, kept by Update
-	Updated   time.Time // when it was last saved
+	Key     []byte    // recordkey.Session of the session ID: a dump holds no live token
+	Data    []byte    // the session's payload, sealed; the additional data binds Key
+	User    []byte    // recordkey.User of the session's user, nil without one
+	Version int64     // changed by every write; random for a new document
+	Created time.Time // when the session started; set by Insert, kept by Update
+
+	// ExpiresAt is when the document may go: at or after the session's
+	// idle deadline, which Data holds to the second. The engine moves it
+	// in steps of a tenth of the idle timeout, so that a session saved on
+	// every request has it written once a step, not on every save; a
+	// session is refused by the deadlines in Data, not by ExpiresAt.
+	ExpiresAt time.Time
+
+	// Updated is when the document was saved: exactly by Insert, to the
+	// same step as ExpiresAt by Update. Listings read the exact time of
+	// the last save from Data.
+	Updated time.Time
+
 	// From is, for a session that moved here from its cookie, when that
 	// cookie was issued; zero otherwise. Set by Insert, kept by Update.
 	From time.Time
-	// UserAgent and IP describe the client of the last save, for
-	// listings; "" when unknown.
+
+	// UserAgent and IP describe the client that saved the session when
+	// its user last changed (a login), for listings; "" when unknown.
 	UserAgent, IP string
+
+	// UserChanged tells Update to write User, UserAgent and IP: the
+	// session's user changed on this save. Insert writes them always.
+	UserChanged bool
 }
 
 // Stamp is a user's revocation stamp, for stores that cannot delete every

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/internal/payload"
 	"github.com/sessionseal/session/internal/recordkey"
 )
 
@@ -19,25 +20,38 @@ type Info struct {
 	Created   time.Time // when the session started: its creation or its login
 	LastSeen  time.Time // when it was last saved
 	ExpiresAt time.Time // when it expires unless used again
-	UserAgent string    // the User-Agent of the request that last saved it
+	UserAgent string    // the User-Agent of the request that logged it in, or first saved it here
 	IP        string    // the client address of that request
 }
 
 // Sessions lists the user's sessions that have not expired by now, most
-// recently used first.
+// recently used first. It opens each record for its exact times, which
+// the record's ExpiresAt and Updated give only to a step; a record that
+// does not open is left out and logged.
 func (s *Store) Sessions(ctx context.Context, userID string, now time.Time) ([]Info, error) {
 	docs, err := s.db.listUser(ctx, recordkey.User(userID))
 	if err != nil {
 		return nil, err
 	}
 	infos := make([]Info, 0, len(docs))
-	for _, d := range docs {
-		// The backend may not have deleted them yet.
-		if !d.ExpiresAt.After(now) {
+	t := now.Unix()
+	for i := range docs {
+		d := &docs[i]
+		var p payload.Data
+		plaintext, _, err := s.open(d)
+		if err == nil {
+			err = payload.Parse(&p, plaintext)
+		}
+		if err != nil {
+			s.log.WarnContext(ctx, "serverstore: session record failed authentication", "err", err)
 			continue
 		}
-		infos = append(infos, Info{Handle: recordkey.EncodeHandle(d.Key), Created: d.Created,
-			LastSeen: d.Updated, ExpiresAt: d.ExpiresAt, UserAgent: d.UserAgent, IP: d.IP})
+		// The backend may not have deleted them yet.
+		if t >= p.IdleExpires || t >= p.Expires {
+			continue
+		}
+		infos = append(infos, Info{Handle: recordkey.EncodeHandle(d.Key), Created: time.Unix(p.Created, 0),
+			LastSeen: time.Unix(p.Issued, 0), ExpiresAt: time.Unix(p.IdleExpires, 0), UserAgent: d.UserAgent, IP: d.IP})
 	}
 	slices.SortFunc(infos, func(a, b Info) int { return cmp.Or(b.LastSeen.Compare(a.LastSeen), cmp.Compare(a.Handle, b.Handle)) })
 	return infos, nil

@@ -126,8 +126,10 @@ func (s *Store) insert(ctx context.Context, rec *session.Record, key []byte, now
 
 // update writes rec into the record under key at version rev+1, if the
 // record is at version rev, and reports whether it was.
+// Its save time is rounded down to expiryStep, like its expiry, so that
+// neither moves on most saves.
 func (s *Store) update(ctx context.Context, key []byte, rec *session.Record, rev int64, now time.Time) (bool, error) {
-	doc, err := s.document(rec, key, rev+1, now)
+	doc, err := s.document(rec, key, rev+1, now.Truncate(expiryStep(rec)))
 	if err != nil {
 		return false, err
 	}

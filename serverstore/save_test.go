@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"sync"
@@ -255,4 +256,65 @@ type losing struct{ *counting }
 func (l *losing) Update(ctx context.Context, doc *serverstore.Document, version int64) (bool, error) {
 	l.updates.Add(1)
 	return false, nil
+}
+
+// TestSavesWriteOnlyWhatChanged: a save writes the payload and the
+// version; the record's expiry and save time move once a step (a tenth of
+// the idle timeout), not on every save; the user and the device are written
+// when the user changes. Listings still show the exact last save.
+func TestSavesWriteOnlyWhatChanged(t *testing.T) {
+	eachBackend(t, func(t *testing.T, f *fixture) {
+		m := f.manager(t, f.store, session.Options{IdleTimeout: 10 * time.Hour, Lifetime: 100 * time.Hour})
+		change := func(c *http.Cookie, ua string, fn func(s *session.Session)) (*session.Session, *http.Cookie) {
+			t.Helper()
+			r, s := testkit.Load(t, m, c)
+			r.Header.Set("User-Agent", ua)
+			fn(s)
+			return s, testkit.Save(t, m, r, s)
+		}
+		s, c := change(nil, "first", func(s *session.Session) { s.SetRevocable(true) })
+		inserted := f.document(t, s.ID())
+		if inserted.ExpiresAt.Before(s.IdleDeadline()) || inserted.ExpiresAt.After(s.IdleDeadline().Add(time.Hour)) {
+			t.Errorf("inserted: expires %v, want the idle deadline %v or up to a step later", inserted.ExpiresAt, s.IdleDeadline())
+		}
+		if inserted.UserAgent != "first" {
+			t.Errorf("inserted: user agent %q, want first", inserted.UserAgent)
+		}
+
+		f.clock.Advance(time.Second)
+		_, c = change(c, "second", func(s *session.Session) { s.Set("a", 2) })
+		if last := f.b.last.Load(); last == nil || last.UserChanged {
+			t.Fatalf("a save that changed a value: Update %+v, want one without UserChanged", last)
+		}
+		doc := f.document(t, s.ID())
+		if !doc.ExpiresAt.Equal(inserted.ExpiresAt) || !doc.Updated.Equal(inserted.Updated) || doc.UserAgent != "first" {
+			t.Errorf("a second later: expires %v, updated %v, user agent %q; want %v, %v, first",
+				doc.ExpiresAt, doc.Updated, doc.UserAgent, inserted.ExpiresAt, inserted.Updated)
+		}
+
+		f.clock.Advance(2 * time.Hour)
+		s2, c := change(c, "third", func(s *session.Session) { s.Set("a", 3) })
+		doc = f.document(t, s.ID())
+		if !doc.ExpiresAt.After(inserted.ExpiresAt) || doc.ExpiresAt.Before(s2.IdleDeadline()) || !doc.Updated.After(inserted.Updated) {
+			t.Errorf("two hours later: expires %v, updated %v; want both moved past %v, %v, expiry at or after %v",
+				doc.ExpiresAt, doc.Updated, inserted.ExpiresAt, inserted.Updated, s2.IdleDeadline())
+		}
+
+		f.clock.Advance(time.Second)
+		change(c, "login", func(s *session.Session) { s.SetUser("ada") })
+		if last := f.b.last.Load(); last == nil || !last.UserChanged {
+			t.Fatalf("a login: Update %+v, want one with UserChanged", last)
+		}
+		doc = f.document(t, s.ID())
+		if doc.UserAgent != "login" || doc.User == nil {
+			t.Errorf("after login: user agent %q, user %x; want login and ada's", doc.UserAgent, doc.User)
+		}
+		infos, err := f.store.Sessions(ctx, "ada", f.clock.Now())
+		if err != nil || len(infos) != 1 {
+			t.Fatalf("Sessions: %v, %v; want one", infos, err)
+		}
+		if !infos[0].LastSeen.Equal(f.clock.Now().Truncate(time.Second)) || infos[0].UserAgent != "login" {
+			t.Errorf("listing: last seen %v, user agent %q; want %v, login", infos[0].LastSeen, infos[0].UserAgent, f.clock.Now())
+		}
+	})
 }

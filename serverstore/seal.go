@@ -51,16 +51,40 @@ func sealedBy(data []byte) (uint32, bool) {
 }
 
 // document returns the document of rec under key at version, saved at
-// now, its payload sealed under the primary key.
+// now, its payload sealed under the primary key. Its ExpiresAt is the
+// idle deadline rounded up to expiryStep.
 func (s *Store) document(rec *session.Record, key []byte, version int64, now time.Time) (*Document, error) {
 	data, err := s.seal(key, rec.Payload)
 	if err != nil {
 		return nil, err
 	}
-	doc := &Document{Key: key, Data: data, ExpiresAt: rec.Idle, Version: version, Updated: now,
-		UserAgent: rec.UserAgent, IP: rec.IP}
+	// The idle deadline rounded up to the step, within the absolute
+	// deadline, which the Manager keeps at or after the idle one.
+	step := expiryStep(rec)
+	expires := ceil(rec.Idle, step)
+	if expires.After(rec.Deadline) {
+		expires = rec.Deadline
+	}
+	doc := &Document{Key: key, Data: data, Version: version, ExpiresAt: expires, Updated: now,
+		UserAgent: rec.UserAgent, IP: rec.IP, UserChanged: rec.Changes.User}
 	if rec.User != "" {
 		doc.User = recordkey.User(rec.User)
 	}
 	return doc, nil
+}
+
+// expiryStep returns the step in which a record's ExpiresAt and Updated
+// move: a tenth of the session's idle timeout, what the Manager's default
+// touch interval is, and at least a second.
+func expiryStep(rec *session.Record) time.Duration {
+	return max(rec.Idle.Sub(rec.Issued)/10, time.Second)
+}
+
+// ceil rounds t up to a multiple of step (counted from the zero time).
+func ceil(t time.Time, step time.Duration) time.Time {
+	c := t.Truncate(step)
+	if c.Before(t) {
+		c = c.Add(step)
+	}
+	return c
 }

@@ -137,10 +137,13 @@ func (f *fixture) document(t *testing.T, id string) *serverstore.Document {
 type counting struct {
 	serverstore.Backend
 	updates atomic.Int64
+	last    atomic.Pointer[serverstore.Document] // of the last Update
 }
 
 func (c *counting) Update(ctx context.Context, doc *serverstore.Document, version int64) (bool, error) {
 	c.updates.Add(1)
+	cp := *doc
+	c.last.Store(&cp)
 	return c.Backend.Update(ctx, doc, version)
 }
 

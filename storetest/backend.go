@@ -119,7 +119,39 @@ func testUpdate(t *testing.T, b serverstore.Backend) {
 	}
 	want := *next
 	want.Created, want.From = old.Created, old.From
-	checkDoc(t, "after an Update (Created and From kept, the user dropped)", get(t, b, key), &want)
+	want.User, want.UserAgent, want.IP = old.User, old.UserAgent, old.IP
+	checkDoc(t, "after an Update (Created, From, the user and the device kept)", get(t, b, key), &want)
+
+	// Times never move back.
+	back := *next
+	back.Data, back.Version, back.ExpiresAt, back.Updated = []byte("back"), 7, t0, t0
+	if ok, err := b.Update(t.Context(), &back, 6); !ok || err != nil {
+		t.Fatalf("Update with earlier times: %v, %v; want true", ok, err)
+	}
+	want.Data, want.Version = back.Data, back.Version
+	checkDoc(t, "after an Update with earlier times (ExpiresAt and Updated kept)", get(t, b, key), &want)
+
+	// A changed user is written with its device; no user clears them.
+	login := *next
+	login.Data, login.Version, login.User, login.UserChanged = []byte("login"), 8, newKey(t), true
+	if ok, err := b.Update(t.Context(), &login, 7); !ok || err != nil {
+		t.Fatalf("Update with a changed user: %v, %v; want true", ok, err)
+	}
+	want.Data, want.Version, want.User, want.UserAgent, want.IP = login.Data, login.Version, login.User, login.UserAgent, login.IP
+	checkDoc(t, "after an Update with a changed user", get(t, b, key), &want)
+	if docs, err := b.ListUser(t.Context(), login.User); err != nil || len(docs) != 1 {
+		t.Errorf("ListUser of the new user: %d documents, %v; want 1", len(docs), err)
+	}
+	if docs, err := b.ListUser(t.Context(), old.User); err != nil || len(docs) != 0 {
+		t.Errorf("ListUser of the old user: %d documents, %v; want none", len(docs), err)
+	}
+	logout := serverstore.Document{Key: key, Data: []byte("logout"), Version: 9, UserChanged: true}
+	if ok, err := b.Update(t.Context(), &logout, 8); !ok || err != nil {
+		t.Fatalf("Update without a user: %v, %v; want true", ok, err)
+	}
+	want.Data, want.Version, want.User, want.UserAgent, want.IP = logout.Data, logout.Version, nil, "", ""
+	checkDoc(t, "after an Update that clears the user", get(t, b, key), &want)
+
 	missing := sample(t, newKey(t), 2)
 	if ok, err := b.Update(t.Context(), missing, 1); ok || err != nil {
 		t.Errorf("Update of a missing key: %v, %v; want false", ok, err)
@@ -252,7 +284,7 @@ func testUsers(t *testing.T, b serverstore.Backend) {
 	}
 	var got [][]byte
 	for _, d := range docs {
-		if !bytes.Equal(d.User, alice) || d.UserAgent != "Mozilla/5.0" || !d.Updated.Equal(t0) {
+		if !bytes.Equal(d.User, alice) || d.UserAgent != "Mozilla/5.0" || !d.Updated.Equal(t0) || len(d.Data) != 100 {
 			t.Errorf("ListUser(alice) returned %+v", d)
 		}
 		got = append(got, d.Key)
