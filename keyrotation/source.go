@@ -7,10 +7,34 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
 )
+
+// LoadFile reads the key ring file at path and parses it as Parse does.
+// An error names path but never the file's content; a *ParseError matches
+// ErrInvalidKeyring. LoadFile does not check the file's mode; WriteFile
+// writes 0600.
+func LoadFile(path string) (*Keyring, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("keyrotation: %w", err)
+	}
+	defer f.Close()
+	// One byte over the limit is enough for Parse to refuse the file.
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("keyrotation: %w", err)
+	}
+	k, err := Parse(data)
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		pe.path = path
+	}
+	return k, err
+}
 
 // FromEnv parses the key ring held by the environment variable name, in the
 // file format or as the standard base64 encoding of it (handy where

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
 	"os"
-	"text/tabwriter"
 	"time"
 
 	"github.com/sessionseal/session/keyrotation"
@@ -412,114 +410,3 @@ func runRemove(e *env, c *command, args []string) error {
 	fmt.Fprintf(e.stdout, "removed key %d and its secret from %s\nnext: copy %s to every server\n", id, path, path)
 	return nil
 }
-
-var listCommand = &command{
-	name:    "list",
-	args:    "[--json] FILE",
-	summary: "list the keys of a ring, without their secrets",
-	doc: `List prints the keys of the ring in FILE, primary first: ID, state (primary,
-active or disabled), when the key was created, and when it last became primary
-("-" if never). Times are RFC 3339, in UTC. No secret is printed.
-
-With --json it prints an array of objects, in the same order:
-
-  [{"id": 2847392011, "state": "primary", "created": "2026-11-25T20:00:00Z",
-    "promoted": "2026-11-25T20:00:00Z"}, ...]
-
-where promoted is null for a key never promoted.
-`,
-	run: runList,
-}
-
-// jsonKey is one key in the output of list --json.
-type jsonKey struct {
-	ID       uint32  `json:"id"`
-	State    string  `json:"state"`
-	Created  string  `json:"created"`
-	Promoted *string `json:"promoted"`
-}
-
-func runList(e *env, c *command, args []string) error {
-	flags := flag.NewFlagSet(c.name, flag.ContinueOnError)
-	asJSON := flags.Bool("json", false, "print a JSON array instead of a table")
-	args, err := e.parse(c, flags, args, 1)
-	if err != nil {
-		return err
-	}
-	keys, err := load(args[0])
-	if err != nil {
-		return err
-	}
-	infos := keys.Keys()
-	if *asJSON {
-		out := make([]jsonKey, len(infos))
-		for i, k := range infos {
-			out[i] = jsonKey{ID: k.ID, State: k.State.String(), Created: formatTime(k.Created)}
-			if !k.Promoted.IsZero() {
-				p := formatTime(k.Promoted)
-				out[i].Promoted = &p
-			}
-		}
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATE\tCREATED\tPROMOTED")
-	for _, k := range infos {
-		promoted := "-"
-		if !k.Promoted.IsZero() {
-			promoted = formatTime(k.Promoted)
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", k.ID, k.State, formatTime(k.Created), promoted)
-	}
-	return tw.Flush()
-}
-
-// load reads the key ring file at path.
-func load(path string) (*keyrotation.Keyring, error) {
-	keys, err := keyrotation.LoadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s does not exist (sessionkeys init %s creates a ring)", path, path)
-	}
-	return keys, err
-}
-
-// modify loads the ring at path, applies f, and writes the ring back
-// (atomically, mode 0600) when f succeeds and reports a change. It holds a
-// lock on the file throughout, so that concurrent runs take turns.
-func modify(path string, f func(keys *keyrotation.Keyring) (changed bool, err error)) error {
-	unlock, err := lockRing(path)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	keys, err := load(path)
-	if err != nil {
-		return err
-	}
-	changed, err := f(keys)
-	if err != nil || !changed {
-		return err
-	}
-	return keys.WriteFile(path)
-}
-
-// keyInfo returns the description of key id.
-func keyInfo(keys *keyrotation.Keyring, id uint32) (keyrotation.KeyInfo, bool) {
-	for _, k := range keys.Keys() {
-		if k.ID == id {
-			return k, true
-		}
-	}
-	return keyrotation.KeyInfo{}, false
-}
-
-// hintError is an error with advice, which run prints on a line of its own.
-type hintError struct {
-	err  error
-	hint string
-}
-
-func (e *hintError) Error() string { return e.err.Error() }
-func (e *hintError) Unwrap() error { return e.err }

@@ -157,3 +157,19 @@ func (k *Keyring) JWKSHandler() http.Handler {
 		w.Write(b)
 	})
 }
+
+// MACKey returns a copy of key id's 32-byte HMAC-SHA256 subkey for p, to
+// sign and verify tokens such as JWTs. It is derived apart from the key's
+// cipher subkey for p, so that one secret never serves two algorithms. It
+// returns ErrUnknownKey when the ring has no such key or the key is
+// disabled. Sign with the key of PrimaryID.
+func (k *Keyring) MACKey(p Purpose, id uint32) ([]byte, error) {
+	if !p.valid() {
+		return nil, errInvalidPurpose
+	}
+	e := k.snap.Load().byID[id]
+	if e == nil || e.state == Disabled {
+		return nil, ErrUnknownKey
+	}
+	return slices.Clone(e.m.macs[p-1]), nil
+}
