@@ -136,8 +136,7 @@
 //     this package.
 //   - propagation_delay: optional, how long after a key's creation (or
 //     after it was last enabled again) Promote accepts it, as a Go
-//     duration string such as "1h" or "15m"; absent means
-//     DefaultPropagationDelay.
+//     duration string such as "1h" or "15m"; absent means one hour.
 //   - keys: an array of at least one key, exactly one of them primary.
 //   - id: the key ID, an integer from 1 to 4294967295, unique in the ring.
 //     Sealed values record it.
@@ -170,18 +169,18 @@
 // part of the format: changing it would make every sealed value unreadable.
 //
 // Parse is strict: unknown and repeated fields, missing fields, values of
-// the wrong type or range, a file larger than MaxFileSize (1 MiB) and data
-// after the object are errors, reported as a *ParseError that names the key
-// (by its index in keys) and the field. Field order does not matter. Times
-// are RFC 3339 date-times, exactly: four-digit year, two-digit month, day,
-// hour, minute and second, an upper-case T, optionally '.' and one to nine
-// digits of fraction, then Z or a UTC offset +hh:mm or -hh:mm (no leap
-// seconds). They must fall within the years 0000 to 9999 once in UTC; they
-// are kept, and written back, in UTC. Times this package creates are in
-// whole seconds. Marshal and WriteFile write keys in the order of
-// Keyring.Keys, indented by two spaces; a ring whose file would then be
-// larger than MaxFileSize is an error, from Parse as from WriteFile, so that
-// every ring Parse accepts can be written back. WriteFile parses what it
-// would write before it replaces the file, and leaves the file as it was
+// the wrong type or range, a file larger than 1 MiB and data after the
+// object are errors, matching ErrInvalidKeyring, whose text names the key
+// (by its index in keys) and the field, and never quotes a secret. Field
+// order does not matter. Times are RFC 3339 date-times, exactly: four-digit
+// year, two-digit month, day, hour, minute and second, an upper-case T,
+// optionally '.' and one to nine digits of fraction, then Z or a UTC offset
+// +hh:mm or -hh:mm (no leap seconds). They must fall within the years 0000
+// to 9999 once in UTC; they are kept, and written back, in UTC. Times this
+// package creates are in whole seconds. Marshal and WriteFile write keys in
+// the order of Keyring.Keys, indented by two spaces; a ring whose file would
+// then be larger than 1 MiB is an error, from Parse as from WriteFile, so
+// that every ring Parse accepts can be written back. WriteFile parses what
+// it would write before it replaces the file, and leaves the file as it was
 // when Parse would refuse it.
 package keyrotation

@@ -18,21 +18,21 @@ const (
 	fileVersion2 = 2
 )
 
-// MaxFileSize is the size of the largest key ring file that Parse and
+// maxFileSize is the size of the largest key ring file that Parse and
 // LoadFile accept and WriteFile writes, 1 MiB: thousands of keys, far more
 // than a ring needs.
-const MaxFileSize = 1 << 20
+const maxFileSize = 1 << 20
 
 // secretEncoding is the encoding of a secret in the file: standard base64
 // with padding, one encoding per secret.
 var secretEncoding = base64.StdEncoding.Strict()
 
-// ParseError says what is wrong with a key ring file: one that Parse,
+// parseError says what is wrong with a key ring file: one that Parse,
 // LoadFile or WatchFile read, or one that WriteFile refused to write because
 // it would not read back. It matches ErrInvalidKeyring. Its text names the
 // key, the field and the problem, and never contains secrets or the file's
 // content: a JSON syntax error is reported by byte offset only.
-type ParseError struct {
+type parseError struct {
 	Key     int    // index in "keys", or -1 when the problem is not in one key
 	Field   string // the JSON field at fault, or "" when the problem is not in one field
 	Problem string
@@ -43,7 +43,7 @@ type ParseError struct {
 
 // Error returns a description such as
 // `keyrotation: key 2: field "secret": must be 32 bytes in standard base64`.
-func (e *ParseError) Error() string {
+func (e *parseError) Error() string {
 	b := []byte("keyrotation: ")
 	if e.path != "" {
 		b = append(b, e.path...)
@@ -66,7 +66,7 @@ func (e *ParseError) Error() string {
 }
 
 // Is reports whether target is ErrInvalidKeyring.
-func (e *ParseError) Is(target error) bool { return target == ErrInvalidKeyring }
+func (e *parseError) Is(target error) bool { return target == ErrInvalidKeyring }
 
 // Marshal returns the ring in the key ring file format (see "File format"
 // in the package documentation), keys in the order of Keys. The result
@@ -82,7 +82,7 @@ func (k *Keyring) Marshal() ([]byte, error) {
 func (k *Keyring) marshal() ([]byte, error) {
 	type key struct {
 		ID       uint32 `json:"id"`
-		State    State  `json:"state"`
+		State    string `json:"state"`
 		Created  string `json:"created"`
 		Promoted string `json:"promoted,omitempty"`
 		Enabled  string `json:"enabled,omitempty"`
@@ -96,14 +96,14 @@ func (k *Keyring) marshal() ([]byte, error) {
 	s := k.snap.Load()
 	f := file{Version: fileVersion1, Keys: make([]key, len(s.keys))}
 	// A ring that never set the delay leaves it out, so that the file
-	// follows DefaultPropagationDelay.
+	// follows defaultPropagationDelay.
 	if k.recordDelay {
 		f.PropagationDelay = k.delay.String()
 	}
 	for i, e := range s.keys {
 		f.Keys[i] = key{
 			ID:      e.id,
-			State:   e.state,
+			State:   e.state.String(),
 			Created: e.created.Format(time.RFC3339Nano),
 			Secret:  secretEncoding.EncodeToString(e.m.secret[:]),
 		}
@@ -126,15 +126,15 @@ func (k *Keyring) marshal() ([]byte, error) {
 
 // Parse parses a key ring file (see "File format" in the package
 // documentation). It is strict: unknown or repeated fields, a version other
-// than 1 or 2, missing or malformed fields, a ring without exactly one primary
-// key, an ID that is 0 or repeated and input larger than MaxFileSize are
+// than 1 or 2, missing or malformed fields, a ring without exactly one
+// primary key, an ID that is 0 or repeated and input larger than 1 MiB are
 // errors. It accepts only rings that Marshal writes back as a file it
 // accepts: times outside the years 0000 to 9999 in UTC, and rings that
-// Marshal would write larger than MaxFileSize, are errors too. Every error
-// is a *ParseError, which matches ErrInvalidKeyring.
+// Marshal would write larger than 1 MiB, are errors too. Every error matches
+// ErrInvalidKeyring.
 func Parse(data []byte) (*Keyring, error) {
-	if len(data) > MaxFileSize {
-		return nil, &ParseError{Key: -1, Problem: "larger than " + strconv.Itoa(MaxFileSize) + " bytes"}
+	if len(data) > maxFileSize {
+		return nil, &parseError{Key: -1, Problem: "larger than " + strconv.Itoa(maxFileSize) + " bytes"}
 	}
 	// A first pass finds syntax errors, and reports them by offset only:
 	// encoding/json's messages quote the input, and a Decoder's offsets
@@ -142,15 +142,15 @@ func Parse(data []byte) (*Keyring, error) {
 	if err := json.Unmarshal(data, new(json.RawMessage)); err != nil {
 		var syntax *json.SyntaxError
 		if errors.As(err, &syntax) {
-			return nil, &ParseError{Key: -1, Problem: "invalid JSON at byte offset " + strconv.FormatInt(syntax.Offset, 10)}
+			return nil, &parseError{Key: -1, Problem: "invalid JSON at byte offset " + strconv.FormatInt(syntax.Offset, 10)}
 		}
-		return nil, &ParseError{Key: -1, Problem: "invalid JSON"}
+		return nil, &parseError{Key: -1, Problem: "invalid JSON"}
 	}
 	// The version decides how to read the keys, so they are read after
 	// it, wherever it appears.
 	var version int
 	var raw json.RawMessage
-	delay, recordDelay := DefaultPropagationDelay, false
+	delay, recordDelay := defaultPropagationDelay, false
 	p := newParser(data)
 	err := p.object("", []string{"version", "keys"}, []string{"propagation_delay"}, func(name string) error {
 		switch name {
@@ -175,7 +175,7 @@ func Parse(data []byte) (*Keyring, error) {
 		return nil, err
 	}
 	if version != fileVersion1 && version != fileVersion2 {
-		return nil, &ParseError{Key: -1, Field: "version", Problem: fmt.Sprintf("unsupported version %d, want 1 or 2", version)}
+		return nil, &parseError{Key: -1, Field: "version", Problem: fmt.Sprintf("unsupported version %d, want 1 or 2", version)}
 	}
 	kp := newParser(raw)
 	kp.version = version
@@ -185,10 +185,10 @@ func Parse(data []byte) (*Keyring, error) {
 	}
 	k := newKeyring(keys)
 	k.delay, k.recordDelay = delay, recordDelay
-	// A file without Marshal's spaces holds more keys in MaxFileSize: such
+	// A file without Marshal's spaces holds more keys in maxFileSize: such
 	// a ring would load, but no change to it could be written back.
-	if b, err := k.Marshal(); err != nil || len(b) > MaxFileSize {
-		return nil, &ParseError{Key: -1, Field: "keys", Problem: "too many keys: written back, the file would be larger than " + strconv.Itoa(MaxFileSize) + " bytes"}
+	if b, err := k.Marshal(); err != nil || len(b) > maxFileSize {
+		return nil, &parseError{Key: -1, Field: "keys", Problem: "too many keys: written back, the file would be larger than " + strconv.Itoa(maxFileSize) + " bytes"}
 	}
 	return k, nil
 }

@@ -38,29 +38,15 @@ func (s State) String() string {
 	return "State(" + strconv.Itoa(int(s)) + ")"
 }
 
-func (s State) valid() bool { return s >= Primary && s <= Disabled }
-
-var errInvalidState = errors.New("keyrotation: invalid state: want primary, active or disabled")
-
-// MarshalText returns the name of s, as String does. It fails for a State
-// that is not one of the constants.
-func (s State) MarshalText() ([]byte, error) {
-	if !s.valid() {
-		return nil, errInvalidState
-	}
-	return []byte(s.String()), nil
-}
-
-// UnmarshalText sets s from its name: "primary", "active" or "disabled",
-// exactly. The error does not repeat the text.
-func (s *State) UnmarshalText(text []byte) error {
+// parseState returns the State named s, as String names it: "primary",
+// "active" or "disabled", exactly.
+func parseState(s string) (State, bool) {
 	for st := Primary; st <= Disabled; st++ {
-		if string(text) == st.String() {
-			*s = st
-			return nil
+		if s == st.String() {
+			return st, true
 		}
 	}
-	return errInvalidState
+	return 0, false
 }
 
 // Errors a caller acts on, matched with errors.Is.
@@ -72,7 +58,8 @@ var (
 	// the ring or values sealed under it. The error says why.
 	ErrUnsafe = errors.New("keyrotation: unsafe operation")
 	// ErrInvalidKeyring means that a key ring file could not be used. The
-	// error is a *ParseError that says where and why.
+	// error's text says where and why: the key, by its index in the file,
+	// the field and the problem, never a secret.
 	ErrInvalidKeyring = errors.New("keyrotation: invalid key ring")
 )
 
@@ -174,7 +161,7 @@ type Keyring struct {
 
 	mu  sync.Mutex
 	mat map[uint32]*material // every key in the ring; guarded by mu
-	// delay is the propagation delay in force, DefaultPropagationDelay
+	// delay is the propagation delay in force, defaultPropagationDelay
 	// unless set; recordDelay says that it was set, by the file or by
 	// SetPropagationDelay, and so goes in the file. Guarded by mu.
 	delay       time.Duration
@@ -183,7 +170,7 @@ type Keyring struct {
 
 // newKeyring returns a Keyring of keys, whose materials it keeps.
 func newKeyring(keys []entry) *Keyring {
-	k := &Keyring{mat: make(map[uint32]*material, len(keys)), delay: DefaultPropagationDelay}
+	k := &Keyring{mat: make(map[uint32]*material, len(keys)), delay: defaultPropagationDelay}
 	for _, e := range keys {
 		k.mat[e.id] = e.m
 	}

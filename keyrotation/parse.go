@@ -21,13 +21,13 @@ func newParser(data []byte) *parser {
 	return &parser{dec: json.NewDecoder(bytes.NewReader(data)), key: -1}
 }
 
-func (p *parser) errorf(field, format string, args ...any) *ParseError {
-	return &ParseError{Key: p.key, Field: field, Problem: fmt.Sprintf(format, args...)}
+func (p *parser) errorf(field, format string, args ...any) *parseError {
+	return &parseError{Key: p.key, Field: field, Problem: fmt.Sprintf(format, args...)}
 }
 
 // typeError reports that field does not hold want, a value of the right
 // type and range. On valid JSON, the decoder fails only for such values.
-func (p *parser) typeError(field, want string) *ParseError {
+func (p *parser) typeError(field, want string) *parseError {
 	return p.errorf(field, "must be %s", want)
 }
 
@@ -89,7 +89,7 @@ func (p *parser) object(field string, required, optional []string, member func(n
 // unknownField reports an unknown field. A name is input, and might be a
 // secret pasted in the wrong place, so the error shows it only when it looks
 // like a field name: up to 32 ASCII letters, digits, '_' and '-'.
-func (p *parser) unknownField(name string) *ParseError {
+func (p *parser) unknownField(name string) *parseError {
 	const hidden = "unknown field (name not shown)"
 	if len(name) > 32 {
 		return p.errorf("", hidden)
@@ -165,7 +165,8 @@ func (p *parser) entry() (entry, error) {
 			if err := p.value(name, &s, "a string"); err != nil {
 				return err
 			}
-			if e.state.UnmarshalText([]byte(s)) != nil {
+			var ok bool
+			if e.state, ok = parseState(s); !ok {
 				return p.errorf(name, `must be "primary", "active" or "disabled"`)
 			}
 		case "created":

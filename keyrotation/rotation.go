@@ -6,10 +6,10 @@ import (
 	"time"
 )
 
-// DefaultPropagationDelay is the propagation delay of a ring that sets
+// defaultPropagationDelay is the propagation delay of a ring that sets
 // none: the time Promote waits after a key was added, for the ring to reach
 // every server.
-const DefaultPropagationDelay = time.Hour
+const defaultPropagationDelay = time.Hour
 
 // ErrTooEarly reports a Promote of a key added less than the propagation
 // delay ago. It matches ErrUnsafe.
@@ -17,8 +17,8 @@ var ErrTooEarly = fmt.Errorf("%w: key not yet propagated", ErrUnsafe)
 
 // PropagationDelay returns how long after a key was added Promote accepts
 // it: the time the operator allows for the ring to reach every server, and
-// for their watchers to load it. Default DefaultPropagationDelay (one
-// hour). It is recorded in the key ring file.
+// for their watchers to load it. Default one hour. SetPropagationDelay
+// records it in the key ring file.
 func (k *Keyring) PropagationDelay() time.Duration {
 	k.mu.Lock()
 	defer k.mu.Unlock()

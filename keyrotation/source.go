@@ -14,9 +14,9 @@ import (
 )
 
 // LoadFile reads the key ring file at path and parses it as Parse does.
-// An error names path but never the file's content; a *ParseError matches
-// ErrInvalidKeyring. LoadFile does not check the file's mode; WriteFile
-// writes 0600.
+// An error names path but never the file's content; one about the content
+// matches ErrInvalidKeyring. LoadFile does not check the file's mode;
+// WriteFile writes 0600.
 func LoadFile(path string) (*Keyring, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -24,16 +24,11 @@ func LoadFile(path string) (*Keyring, error) {
 	}
 	defer f.Close()
 	// One byte over the limit is enough for Parse to refuse the file.
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("keyrotation: %w", err)
 	}
-	k, err := Parse(data)
-	var pe *ParseError
-	if errors.As(err, &pe) {
-		pe.path = path
-	}
-	return k, err
+	return parseFile(path, data)
 }
 
 // FromEnv parses the key ring held by the environment variable name, in the
@@ -127,7 +122,7 @@ func watch(ctx context.Context, k *Keyring, path string, interval time.Duration,
 // parseFile parses data read from path, naming path in errors.
 func parseFile(path string, data []byte) (*Keyring, error) {
 	k, err := Parse(data)
-	var pe *ParseError
+	var pe *parseError
 	if errors.As(err, &pe) {
 		pe.path = path
 	}

@@ -18,9 +18,9 @@ import (
 // fails and leaves path as it was.
 //
 // WriteFile parses what it would write, and writes nothing when Parse
-// refuses it (a ring that has outgrown MaxFileSize, say): it returns that
-// *ParseError, which names path and matches ErrInvalidKeyring, and path
-// keeps the ring it had.
+// refuses it (a ring that has outgrown the 1 MiB that Parse accepts, say):
+// it returns Parse's error, which then names path and matches
+// ErrInvalidKeyring, and path keeps the ring it had.
 //
 // Changes to the ring wait while WriteFile runs, so that of several calls
 // for one path, the last to finish writes the ring as the last change left
@@ -36,7 +36,7 @@ func (k *Keyring) WriteFile(path string) error {
 	// watcher, so the new key would never propagate, and no server could
 	// start from it: better to keep the file that works.
 	if _, err := Parse(b); err != nil {
-		var pe *ParseError
+		var pe *parseError
 		if errors.As(err, &pe) {
 			pe.path, pe.unwritten = path, true
 		}

@@ -30,21 +30,23 @@ less than that long ago (see promote -h); sessionkeys delay changes it later.
 }
 
 func runInit(e *env, c *command, args []string) error {
+	// The flag defaults to the delay of a new ring, which the key ring
+	// owns.
+	keys, err := keyrotation.Generate()
+	if err != nil {
+		return err
+	}
 	flags := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	force := flags.Bool("force", false, "overwrite an existing ring: every session sealed under it is lost")
-	delay := flags.Duration("propagation-delay", keyrotation.DefaultPropagationDelay,
+	delay := flags.Duration("propagation-delay", keys.PropagationDelay(),
 		"the `DURATION` after add (or enable) from which promote accepts a key:\nthe time it takes to copy FILE to every server and for them to load it.\n0 turns the check off, which only a single server can afford")
-	args, err := e.parse(c, flags, args, 1)
+	args, err = e.parse(c, flags, args, 1)
 	if err != nil {
 		return err
 	}
 	path := args[0]
 	if *delay < 0 {
 		return &usageError{cmd: c, msg: fmt.Sprintf("negative --propagation-delay %v", *delay)}
-	}
-	keys, err := keyrotation.Generate()
-	if err != nil {
-		return err
 	}
 	if err := keys.SetPropagationDelay(*delay); err != nil {
 		return err

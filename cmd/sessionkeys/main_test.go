@@ -130,8 +130,8 @@ func TestRotation(t *testing.T) {
 				if n := len(keys.Keys()); n != 1 {
 					t.Errorf("keys = %d, want 1", n)
 				}
-				if got := keys.PropagationDelay(); got != keyrotation.DefaultPropagationDelay {
-					t.Errorf("propagation delay = %v, want %v", got, keyrotation.DefaultPropagationDelay)
+				if got, want := keys.PropagationDelay(), time.Hour; got != want {
+					t.Errorf("propagation delay = %v, want %v", got, want)
 				}
 			},
 		},

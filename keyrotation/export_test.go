@@ -1,0 +1,11 @@
+package keyrotation
+
+// Names for the external tests, of what the package keeps unexported.
+
+// ParseError is the error of a key ring file that Parse refuses.
+type ParseError = parseError
+
+const (
+	MaxFileSize             = maxFileSize
+	DefaultPropagationDelay = defaultPropagationDelay
+)
