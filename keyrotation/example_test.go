@@ -139,7 +139,7 @@ func ExampleKeyring_Cipher() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	nonce := make([]byte, c.NonceSize())
+	nonce := make([]byte, 12) // a fresh 96-bit nonce for every seal
 	if _, err := rand.Read(nonce); err != nil {
 		log.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func ExampleKeyring_Keys() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		nonce := make([]byte, c.NonceSize())
+		nonce := make([]byte, 12)
 		if _, err := rand.Read(nonce); err != nil {
 			log.Fatal(err)
 		}
