@@ -34,12 +34,12 @@ func FuzzReferenceToken(f *testing.F) {
 		id     string // of the one session the store issued a token for
 		issued string // the token it issued for that session
 	}
-	kid := strconv.FormatUint(uint64(keys.PrimaryID()), 10)
-	mac, err := keys.MACKey(keyrotation.PurposeJWT, keys.PrimaryID())
+	kid := strconv.FormatUint(uint64(keys.Keys()[0].ID), 10)
+	mac, err := keys.MACKey(keyrotation.PurposeJWT, keys.Keys()[0].ID)
 	if err != nil {
 		f.Fatal(err)
 	}
-	pub, err := keys.Ed25519PublicKey(keys.PrimaryID())
+	pub, err := keys.Ed25519PublicKey(keys.Keys()[0].ID)
 	if err != nil {
 		f.Fatal(err)
 	}

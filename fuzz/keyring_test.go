@@ -37,7 +37,8 @@ func FuzzKeyringParse(f *testing.F) {
 			return
 		}
 		keys := k.Keys()
-		if len(keys) == 0 || keys[0].State != keyrotation.Primary || keys[0].ID != k.PrimaryID() {
+		primary, _, err := k.Primary(keyrotation.PurposeCookie)
+		if err != nil || len(keys) == 0 || keys[0].State != keyrotation.Primary || keys[0].ID != primary {
 			t.Fatalf("parsed ring breaks the invariants: %+v", keys)
 		}
 		for _, key := range keys[1:] {

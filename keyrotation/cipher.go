@@ -42,7 +42,6 @@ func (p Purpose) valid() bool { return p >= PurposeCookie && p <= PurposeJWT }
 // look one up with Keyring.Primary or Keyring.Cipher for each value rather
 // than keeping it.
 type Cipher struct {
-	id    uint32
 	aead  cipher.AEAD
 	seals *atomic.Uint64 // shared by every purpose of the key, and across snapshots
 }
@@ -78,7 +77,7 @@ func deriveCipher(secret *[secretSize]byte, id uint32, p Purpose, seals *atomic.
 	if err != nil {
 		return nil, err
 	}
-	return &Cipher{id: id, aead: aead, seals: seals}, nil
+	return &Cipher{aead: aead, seals: seals}, nil
 }
 
 // deriveMACKey derives the HMAC subkey of secret for purpose p and key id:
@@ -107,10 +106,6 @@ func deriveEd25519(secret *[secretSize]byte, id uint32) (ed25519.PrivateKey, err
 	}
 	return ed25519.NewKeyFromSeed(seed), nil
 }
-
-// ID returns the ID of the key in the ring, the value a sealed format
-// records so that Keyring.Cipher can find the key again.
-func (c *Cipher) ID() uint32 { return c.id }
 
 // Seal encrypts and authenticates plaintext and additionalData, appends the
 // result to dst and returns it, with the contract of cipher.AEAD.Seal: the

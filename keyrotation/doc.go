@@ -18,8 +18,8 @@
 // Stores seal with the primary key's cipher and record its ID beside the
 // sealed value; they open with the cipher of the key that ID names:
 //
-//	c, err := keys.Primary(keyrotation.PurposeCookie)
-//	sealed := c.Seal(dst, nonce, plaintext, aad) // stores c.ID() and nonce too
+//	id, c, err := keys.Primary(keyrotation.PurposeCookie)
+//	sealed := c.Seal(dst, nonce, plaintext, aad) // stores id and nonce too
 //	...
 //	c, err = keys.Cipher(keyrotation.PurposeCookie, id)
 //	if errors.Is(err, keyrotation.ErrUnknownKey) { ... reject ... }

@@ -13,9 +13,10 @@ import (
 // Ed25519Key returns a copy of key id's Ed25519 private key, derived from
 // its secret, for signing reference tokens with EdDSA so that other services
 // can verify them with the public key alone (see JWKSHandler). The caller
-// owns the copy and may wipe it. Sign with the key of PrimaryID. It returns
-// ErrUnknownKey when the ring has no such key or the key is disabled, and an
-// error when the key's public half is of small order (see Ed25519PublicKey).
+// owns the copy and may wipe it. Sign with the primary key (see Primary). It
+// returns ErrUnknownKey when the ring has no such key or the key is
+// disabled, and an error when the key's public half is of small order (see
+// Ed25519PublicKey).
 func (k *Keyring) Ed25519Key(id uint32) (ed25519.PrivateKey, error) {
 	priv, err := k.ed25519Key(id)
 	if err != nil {
@@ -162,7 +163,7 @@ func (k *Keyring) JWKSHandler() http.Handler {
 // sign and verify tokens such as JWTs. It is derived apart from the key's
 // cipher subkey for p, so that one secret never serves two algorithms. It
 // returns ErrUnknownKey when the ring has no such key or the key is
-// disabled. Sign with the key of PrimaryID.
+// disabled. Sign with the primary key (see Primary).
 func (k *Keyring) MACKey(p Purpose, id uint32) ([]byte, error) {
 	if !p.valid() {
 		return nil, errInvalidPurpose

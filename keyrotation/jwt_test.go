@@ -17,7 +17,7 @@ func TestEd25519KeyWipedByCallerKeepsRingKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := ring.PrimaryID()
+	id := ring.Keys()[0].ID
 	wantJWKS, err := ring.JWKS()
 	if err != nil {
 		t.Fatal(err)

@@ -236,11 +236,6 @@ func (k *Keyring) Keys() []KeyInfo {
 	return infos
 }
 
-// PrimaryID returns the ID of the primary key.
-func (k *Keyring) PrimaryID() uint32 {
-	return k.snap.Load().keys[0].id
-}
-
 // String returns a summary without secrets, such as
 // "keyrotation.Keyring{primary: 123, keys: 3}".
 func (k *Keyring) String() string {
@@ -252,14 +247,17 @@ func (k *Keyring) String() string {
 // secrets either.
 func (k *Keyring) GoString() string { return k.String() }
 
-// Primary returns the cipher of the primary key for p, the one to seal
-// with. Look it up for each value sealed, so that a promotion takes effect
-// at once. The only error is for an invalid p.
-func (k *Keyring) Primary(p Purpose) (*Cipher, error) {
+// Primary returns the ID of the primary key and its cipher for p, the one
+// to seal with. Both come from one state of the ring: record the ID beside
+// the sealed value, so that Cipher finds the key that opens it. Look them
+// up for each value sealed, so that a promotion takes effect at once. The
+// only error is for an invalid p.
+func (k *Keyring) Primary(p Purpose) (id uint32, c *Cipher, err error) {
 	if !p.valid() {
-		return nil, errInvalidPurpose
+		return 0, nil, errInvalidPurpose
 	}
-	return k.snap.Load().keys[0].m.ciphers[p-1], nil
+	e := &k.snap.Load().keys[0]
+	return e.id, e.m.ciphers[p-1], nil
 }
 
 // Cipher returns the cipher of key id for p, to open a value whose format

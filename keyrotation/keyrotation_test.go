@@ -28,8 +28,8 @@ import (
 var purposes = []keyrotation.Purpose{keyrotation.PurposeCookie, keyrotation.PurposeRecord, keyrotation.PurposeJWT}
 
 // checkRing fails t unless k keeps the ring's invariants: at least one key,
-// exactly one primary key listed first and reported by PrimaryID, IDs not
-// 0 and unique, and Keys in order.
+// exactly one primary key listed first and reported by Primary, IDs not 0
+// and unique, and Keys in order.
 func checkRing(t *testing.T, k *keyrotation.Keyring) {
 	t.Helper()
 	if err := ringError(k); err != nil {
@@ -46,8 +46,8 @@ func ringError(k *keyrotation.Keyring) error {
 	if got, want := keys[0].State, keyrotation.Primary; got != want {
 		return fmt.Errorf("first key is %v, want %v", got, want)
 	}
-	if got, want := k.PrimaryID(), keys[0].ID; got != want {
-		return fmt.Errorf("PrimaryID() = %d, want %d (first of Keys)", got, want)
+	if got, _, err := k.Primary(keyrotation.PurposeCookie); err != nil || got != keys[0].ID {
+		return fmt.Errorf("Primary() = %d, %v, want %d (first of Keys)", got, err, keys[0].ID)
 	}
 	seen := make(map[uint32]bool)
 	for i, key := range keys {
@@ -144,12 +144,12 @@ func TestGenerate(t *testing.T) {
 		t.Errorf("%%#v = %q, want %q", got, want)
 	}
 	for _, p := range purposes {
-		c, err := k.Primary(p)
+		id, c, err := k.Primary(p)
 		if err != nil {
 			t.Fatalf("Primary(%v): %v", p, err)
 		}
-		if got, want := c.ID(), key.ID; got != want {
-			t.Errorf("Primary(%v).ID() = %d, want %d", p, got, want)
+		if got, want := id, key.ID; got != want {
+			t.Errorf("Primary(%v) ID = %d, want %d", p, got, want)
 		}
 		// A 12-byte nonce, and a 16-byte tag.
 		if got, want := len(c.Seal(nil, nonce(t), []byte("value"), nil)), len("value")+16; got != want {
@@ -182,7 +182,7 @@ func ring(t *testing.T) (k *keyrotation.Keyring, primary, active, disabled uint3
 		t.Fatal(err)
 	}
 	checkRing(t, k)
-	return k, k.PrimaryID(), active, disabled
+	return k, k.Keys()[0].ID, active, disabled
 }
 
 func TestAdd(t *testing.T) {
@@ -190,7 +190,7 @@ func TestAdd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	primary := k.PrimaryID()
+	primary := k.Keys()[0].ID
 	id, err := k.Add()
 	if err != nil {
 		t.Fatal(err)
@@ -199,8 +199,8 @@ func TestAdd(t *testing.T) {
 	if got, want := states(k), map[uint32]keyrotation.State{primary: keyrotation.Primary, id: keyrotation.Active}; !maps.Equal(got, want) {
 		t.Errorf("states after Add = %v, want %v", got, want)
 	}
-	if got, want := k.PrimaryID(), primary; got != want {
-		t.Errorf("PrimaryID() after Add = %d, want %d", got, want)
+	if got, want := k.Keys()[0].ID, primary; got != want {
+		t.Errorf("primary after Add = %d, want %d", got, want)
 	}
 }
 
@@ -338,7 +338,7 @@ func TestCipher(t *testing.T) {
 				if err == nil || errors.Is(err, keyrotation.ErrUnknownKey) {
 					t.Fatalf("error = %v, want an invalid purpose error", err)
 				}
-				if _, err := k.Primary(tt.purpose); err == nil {
+				if _, _, err := k.Primary(tt.purpose); err == nil {
 					t.Errorf("Primary(%v) error = nil, want an invalid purpose error", tt.purpose)
 				}
 			case tt.err != nil:
@@ -349,8 +349,18 @@ func TestCipher(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got, want := c.ID(), tt.id; got != want {
-					t.Errorf("ID() = %d, want %d", got, want)
+				// The cipher of key tt.id: what it seals opens under
+				// no other key.
+				n := nonce(t)
+				sealed := c.Seal(nil, n, []byte("value"), nil)
+				for _, other := range []uint32{primary, active} {
+					oc, err := k.Cipher(tt.purpose, other)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, err := oc.Open(nil, n, sealed, nil); (err == nil) != (other == tt.id) {
+						t.Errorf("key %d opens what the cipher of key %d sealed: %v", other, tt.id, err == nil)
+					}
 				}
 			}
 		})
@@ -424,7 +434,7 @@ func TestOpenTampered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := k.Primary(keyrotation.PurposeRecord)
+	_, c, err := k.Primary(keyrotation.PurposeRecord)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -451,7 +461,7 @@ func TestSealOpenInPlace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := k.Primary(keyrotation.PurposeCookie)
+	_, c, err := k.Primary(keyrotation.PurposeCookie)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -881,11 +891,10 @@ func TestLookupAllocs(t *testing.T) {
 		name string
 		f    func()
 	}{
-		{"Primary", func() { _, _ = k.Primary(keyrotation.PurposeCookie) }},
+		{"Primary", func() { _, _, _ = k.Primary(keyrotation.PurposeCookie) }},
 		{"Cipher", func() { _, _ = k.Cipher(keyrotation.PurposeRecord, active) }},
 		{"Cipher disabled", func() { _, _ = k.Cipher(keyrotation.PurposeCookie, disabled) }},
 		{"Cipher missing", func() { _, _ = k.Cipher(keyrotation.PurposeCookie, 0) }},
-		{"PrimaryID", func() { _ = k.PrimaryID() }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -917,7 +926,7 @@ func TestConcurrentRotation(t *testing.T) {
 			n := make([]byte, 12)
 			plaintext := bytes.Repeat([]byte("s"), 300)
 			for range iterations {
-				c, err := k.Primary(keyrotation.PurposeCookie)
+				id, c, err := k.Primary(keyrotation.PurposeCookie)
 				if err != nil {
 					t.Error(err)
 					return
@@ -927,7 +936,7 @@ func TestConcurrentRotation(t *testing.T) {
 					return
 				}
 				sealed := c.Seal(nil, n, plaintext, nil)
-				opener, err := k.Cipher(keyrotation.PurposeCookie, c.ID())
+				opener, err := k.Cipher(keyrotation.PurposeCookie, id)
 				if errors.Is(err, keyrotation.ErrUnknownKey) {
 					// Disabled since it sealed: the rotation below does
 					// not wait, as a real one would.
@@ -938,7 +947,7 @@ func TestConcurrentRotation(t *testing.T) {
 					return
 				}
 				if got, err := opener.Open(nil, n, sealed, nil); err != nil || !bytes.Equal(got, plaintext) {
-					t.Errorf("Open of a value sealed with key %d: %v", c.ID(), err)
+					t.Errorf("Open of a value sealed with key %d: %v", id, err)
 					return
 				}
 			}
@@ -957,7 +966,7 @@ func TestConcurrentRotation(t *testing.T) {
 				}
 			default:
 			}
-			old := k.PrimaryID()
+			old := k.Keys()[0].ID
 			id, err := k.Add()
 			if err == nil {
 				err = k.ForcePromote(id)
@@ -1016,7 +1025,7 @@ func BenchmarkPrimarySealOpen(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(plaintext)))
 	for b.Loop() {
-		c, err := k.Primary(keyrotation.PurposeCookie)
+		id, c, err := k.Primary(keyrotation.PurposeCookie)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -1024,7 +1033,7 @@ func BenchmarkPrimarySealOpen(b *testing.B) {
 			b.Fatal(err)
 		}
 		sealed = c.Seal(sealed[:0], n, plaintext, aad)
-		c, err = k.Cipher(keyrotation.PurposeCookie, c.ID())
+		c, err = k.Cipher(keyrotation.PurposeCookie, id)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -1094,11 +1103,11 @@ func TestPromoteWaitsForPropagation(t *testing.T) {
 	if !errors.Is(err, keyrotation.ErrTooEarly) || !errors.Is(err, keyrotation.ErrUnsafe) {
 		t.Fatalf("Promote at once: got %v, want ErrTooEarly matching ErrUnsafe", err)
 	}
-	if k.PrimaryID() == id {
+	if k.Keys()[0].ID == id {
 		t.Fatal("a refused Promote changed the primary")
 	}
-	if err := k.ForcePromote(id); err != nil || k.PrimaryID() != id {
-		t.Fatalf("ForcePromote: %v, primary %d", err, k.PrimaryID())
+	if err := k.ForcePromote(id); err != nil || k.Keys()[0].ID != id {
+		t.Fatalf("ForcePromote: %v, primary %d", err, k.Keys()[0].ID)
 	}
 	if err := k.SetPropagationDelay(-time.Second); err == nil {
 		t.Error("negative delay: got no error")
@@ -1223,7 +1232,7 @@ func TestPromoteHugeDelay(t *testing.T) {
 		if err := k.Promote(id); !errors.Is(err, keyrotation.ErrTooEarly) {
 			t.Errorf("delay %v: Promote = %v, want ErrTooEarly", delay, err)
 		}
-		if k.PrimaryID() == id {
+		if k.Keys()[0].ID == id {
 			t.Errorf("delay %v: a refused Promote changed the primary", delay)
 		}
 	}
@@ -1242,8 +1251,8 @@ func TestFromEnv(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Setenv("SESSIONSEAL_TEST_KEYS", value)
 			got, err := keyrotation.FromEnv("SESSIONSEAL_TEST_KEYS")
-			if err != nil || got.PrimaryID() != k.PrimaryID() {
-				t.Errorf("got %v, %v; want the ring with primary %d", got, err, k.PrimaryID())
+			if err != nil || got.Keys()[0].ID != k.Keys()[0].ID {
+				t.Errorf("got %v, %v; want the ring with primary %d", got, err, k.Keys()[0].ID)
 			}
 		})
 	}
@@ -1277,7 +1286,7 @@ func TestWatchFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := watched.Primary(keyrotation.PurposeCookie)
+	_, c, err := watched.Primary(keyrotation.PurposeCookie)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1301,7 +1310,7 @@ func TestWatchFile(t *testing.T) {
 	}
 	waitFor("the added key", func() bool { _, err := watched.Cipher(keyrotation.PurposeCookie, id); return err == nil })
 	for _, info := range watched.Keys() {
-		if info.ID == k.PrimaryID() && info.Seals != 1 {
+		if info.ID == k.Keys()[0].ID && info.Seals != 1 {
 			t.Errorf("seal count of the unchanged primary after a reload: %d, want 1", info.Seals)
 		}
 	}
@@ -1329,7 +1338,7 @@ func TestWatchFile(t *testing.T) {
 	if err := k.WriteFile(path); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("the promotion", func() bool { return watched.PrimaryID() == id })
+	waitFor("the promotion", func() bool { return watched.Keys()[0].ID == id })
 
 	// After cancel, changes are no longer followed.
 	cancel()
@@ -1342,7 +1351,7 @@ func TestWatchFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(50 * time.Millisecond)
-	if watched.PrimaryID() != id {
+	if watched.Keys()[0].ID != id {
 		t.Error("the ring changed after the watch was cancelled")
 	}
 	if _, err := keyrotation.WatchFile(context.Background(), filepath.Join(t.TempDir(), "missing.json"), time.Second, nil); err == nil {

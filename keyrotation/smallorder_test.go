@@ -113,7 +113,7 @@ func TestSmallOrderEd25519KeyRefused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		id := ring.PrimaryID()
+		id := ring.Keys()[0].ID
 		copy(ring.snap.Load().keys[0].m.ed[ed25519.SeedSize:], enc)
 		if pub, err := ring.Ed25519PublicKey(id); err == nil {
 			t.Errorf("Ed25519PublicKey with the small-order key %x = %x, want an error", enc, pub)
@@ -129,7 +129,7 @@ func TestSmallOrderEd25519KeyRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ring.Ed25519PublicKey(ring.PrimaryID()); err != nil {
+	if _, err := ring.Ed25519PublicKey(ring.Keys()[0].ID); err != nil {
 		t.Errorf("Ed25519PublicKey of a derived key: %v", err)
 	}
 	if _, err := ring.JWKS(); err != nil {

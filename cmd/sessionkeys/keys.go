@@ -84,7 +84,7 @@ func runInit(e *env, c *command, args []string) error {
 	if replaced {
 		fmt.Fprintf(e.stdout, "replaced %s with a new ring: sessions sealed under its old keys are lost\n", path)
 	}
-	fmt.Fprintf(e.stdout, "created %s with primary key %d (propagation delay %v)\n", path, keys.PrimaryID(), keys.PropagationDelay())
+	fmt.Fprintf(e.stdout, "created %s with primary key %d (propagation delay %v)\n", path, keys.Keys()[0].ID, keys.PropagationDelay())
 	fmt.Fprintf(e.stdout, "next: copy %s to every server, readable by the servers only\n", path)
 	return nil
 }
@@ -177,7 +177,7 @@ func runPromote(e *env, c *command, args []string) error {
 	var previous uint32
 	already := false
 	err = modify(path, func(keys *keyrotation.Keyring) (bool, error) {
-		previous = keys.PrimaryID()
+		previous = keys.Keys()[0].ID
 		if previous == id {
 			already = true
 			return false, nil

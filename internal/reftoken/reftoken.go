@@ -87,9 +87,11 @@ func (c claims) GetAudience() (jwt.ClaimStrings, error)       { return jwt.Claim
 // Sign returns a token for the session id, for the cookie name, expiring
 // at exp, signed with the ring's primary key.
 func (c *Codec) Sign(name, id string, exp time.Time) (string, error) {
-	kid := c.keys.PrimaryID()
+	kid, _, err := c.keys.Primary(keyrotation.PurposeJWT)
+	if err != nil {
+		return "", fmt.Errorf("reftoken: %w", err)
+	}
 	var key any
-	var err error
 	if c.method == jwt.SigningMethodHS256 {
 		key, err = c.keys.MACKey(keyrotation.PurposeJWT, kid)
 	} else {
