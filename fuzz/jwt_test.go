@@ -2,6 +2,7 @@ package fuzz
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"log/slog"
 	"net/http/httptest"
@@ -39,10 +40,11 @@ func FuzzReferenceToken(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	pub, err := keys.Ed25519PublicKey(keys.Keys()[0].ID)
+	priv, err := keys.Ed25519Key(keys.Keys()[0].ID)
 	if err != nil {
 		f.Fatal(err)
 	}
+	pub := priv.Public().(ed25519.PublicKey)
 	var issuers []issuer
 	for _, method := range []string{"HS256", "EdDSA"} {
 		b, err := mongostore.New(context.Background(), db.Collection("sessions_"+method))

@@ -90,14 +90,11 @@ func TestEmergencyRotateDisablesEveryKey(t *testing.T) {
 				t.Errorf("MACKey(%v, old key %d): %v, want ErrUnknownKey", p, k.ID, err)
 			}
 		}
-		if _, err := ring.Ed25519PublicKey(k.ID); !errors.Is(err, keyrotation.ErrUnknownKey) {
-			t.Errorf("Ed25519PublicKey(old key %d): %v, want ErrUnknownKey", k.ID, err)
+		if _, err := ring.Ed25519Key(k.ID); !errors.Is(err, keyrotation.ErrUnknownKey) {
+			t.Errorf("Ed25519Key(old key %d): %v, want ErrUnknownKey", k.ID, err)
 		}
 	}
-	b, err := ring.JWKS()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := jwks(t, ring)
 	var set struct{ Keys []struct{ Kid string } }
 	if err := json.Unmarshal(b, &set); err != nil {
 		t.Fatal(err)

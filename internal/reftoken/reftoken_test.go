@@ -1,6 +1,7 @@
 package reftoken
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"strings"
@@ -105,10 +106,11 @@ func TestParseRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub, err := keys.Ed25519PublicKey(keys.Keys()[0].ID)
+	priv, err := keys.Ed25519Key(keys.Keys()[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
+	pub := priv.Public().(ed25519.PublicKey)
 	cases := map[string]struct {
 		codec *Codec
 		token string
