@@ -73,13 +73,16 @@
 //
 // # Sources and hot reload
 //
-// LoadFile reads a ring file, FromEnv a ring held in an environment
-// variable (JSON or base64 of it). WatchFile loads a file and follows it:
-// it polls the file and, when its content changes and is a valid ring,
-// replaces the keys of the same *Keyring atomically (Replace), so stores
-// built on it pick up rotations with no restart. A file that does not parse
-// or validate never replaces a good ring; the error goes to a callback and
-// the watcher keeps trying.
+// LoadFile reads a ring file, and Parse a ring held anywhere else, such as
+// in an environment variable:
+//
+//	keys, err := keyrotation.Parse([]byte(os.Getenv("SESSION_KEYS")))
+//
+// WatchFile loads a file and follows it: it polls the file and, when its
+// content changes and is a valid ring, replaces the keys of the same
+// *Keyring atomically, so stores built on it pick up rotations with no
+// restart. A file that does not parse or validate never replaces a good
+// ring; the error goes to a callback and the watcher keeps trying.
 //
 // # Security model
 //

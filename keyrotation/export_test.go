@@ -9,3 +9,6 @@ const (
 	MaxFileSize             = maxFileSize
 	DefaultPropagationDelay = defaultPropagationDelay
 )
+
+// Replace is what WatchFile does with a ring read from the file.
+func (k *Keyring) Replace(next *Keyring) { k.replace(next) }

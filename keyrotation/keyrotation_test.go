@@ -1238,38 +1238,6 @@ func TestPromoteHugeDelay(t *testing.T) {
 	}
 }
 
-func TestFromEnv(t *testing.T) {
-	k, err := keyrotation.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := k.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, value := range map[string]string{"json": string(data), "base64": base64.StdEncoding.EncodeToString(data)} {
-		t.Run(name, func(t *testing.T) {
-			t.Setenv("SESSIONSEAL_TEST_KEYS", value)
-			got, err := keyrotation.FromEnv("SESSIONSEAL_TEST_KEYS")
-			if err != nil || got.Keys()[0].ID != k.Keys()[0].ID {
-				t.Errorf("got %v, %v; want the ring with primary %d", got, err, k.Keys()[0].ID)
-			}
-		})
-	}
-	secret := strings.Split(strings.Split(string(data), `"secret": "`)[1], `"`)[0]
-	t.Setenv("SESSIONSEAL_TEST_KEYS", strings.Replace(string(data), `"primary"`, `"boss"`, 1))
-	if _, err := keyrotation.FromEnv("SESSIONSEAL_TEST_KEYS"); !errors.Is(err, keyrotation.ErrInvalidKeyring) || strings.Contains(err.Error(), secret) {
-		t.Errorf("bad ring: got %v, want ErrInvalidKeyring without the secret", err)
-	}
-	t.Setenv("SESSIONSEAL_TEST_KEYS", "!!"+secret)
-	if _, err := keyrotation.FromEnv("SESSIONSEAL_TEST_KEYS"); err == nil || strings.Contains(err.Error(), secret) {
-		t.Errorf("garbage: got %v, want an error without the value", err)
-	}
-	if _, err := keyrotation.FromEnv("SESSIONSEAL_TEST_UNSET"); err == nil {
-		t.Error("unset variable: got no error")
-	}
-}
-
 func TestWatchFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys.json")
 	k, err := keyrotation.Generate()

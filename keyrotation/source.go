@@ -1,10 +1,8 @@
 package keyrotation
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -31,35 +29,12 @@ func LoadFile(path string) (*Keyring, error) {
 	return parseFile(path, data)
 }
 
-// FromEnv parses the key ring held by the environment variable name, in the
-// file format or as the standard base64 encoding of it (handy where
-// variables cannot hold newlines). Errors never quote the variable's value.
-func FromEnv(name string) (*Keyring, error) {
-	v, ok := os.LookupEnv(name)
-	if !ok || v == "" {
-		return nil, fmt.Errorf("keyrotation: environment variable %s is not set", name)
-	}
-	data := []byte(v)
-	if t := bytes.TrimSpace(data); len(t) == 0 || t[0] != '{' {
-		decoded, err := base64.StdEncoding.DecodeString(string(t))
-		if err != nil {
-			return nil, fmt.Errorf("keyrotation: environment variable %s holds neither JSON nor base64", name)
-		}
-		data = decoded
-	}
-	k, err := Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("keyrotation: environment variable %s: %w", name, err)
-	}
-	return k, nil
-}
-
 // WatchFile loads the key ring file at path and returns a ring that follows
 // it: every interval it reads the file again and, when the content changed
-// and parses, replaces the ring's keys atomically (see Replace). A file
-// that fails to read, parse or validate never replaces the current keys;
-// its error goes to onError, or to slog.Default() when onError is nil, and
-// the watcher keeps trying. Watching stops when ctx is done.
+// and parses, replaces the ring's keys atomically. A file that fails to
+// read, parse or validate never replaces the current keys; its error goes
+// to onError, or to slog.Default() when onError is nil, and the watcher
+// keeps trying. Watching stops when ctx is done.
 //
 // The first load's error is returned: a server should not start without its
 // keys.
@@ -115,7 +90,7 @@ func watch(ctx context.Context, k *Keyring, path string, interval time.Duration,
 			continue
 		}
 		lastErr = ""
-		k.Replace(next)
+		k.replace(next)
 	}
 }
 
@@ -129,13 +104,10 @@ func parseFile(path string, data []byte) (*Keyring, error) {
 	return k, err
 }
 
-// Replace gives k the keys and propagation delay of next, atomically:
-// readers see the old ring or the new one. Keys present in both keep their
-// seal counts. WatchFile calls it when the file changes.
-func (k *Keyring) Replace(next *Keyring) {
-	if next == k {
-		return
-	}
+// replace gives k the keys and propagation delay of next, a ring of its
+// own, atomically: readers see the old ring or the new one. Keys present
+// in both keep their seal counts. WatchFile calls it when the file changes.
+func (k *Keyring) replace(next *Keyring) {
 	next.mu.Lock()
 	keys := next.clone()
 	mat := next.mat
