@@ -57,11 +57,12 @@
 // not in the ring gives an error matching ErrUnknownKey.
 //
 // The ring cannot know when a stage has reached every server, but it
-// guards step 2: Promote refuses, with ErrTooEarly, a key added less than
+// guards step 2: Promote refuses, with ErrUnsafe, a key added less than
 // the ring's propagation delay ago (PropagationDelay, recorded in the file,
-// default one hour). Set the delay to the time a deployment takes to copy
-// the file everywhere plus the watchers' polling interval. ForcePromote
-// skips the check. Waiting in step 4 is the operator's part.
+// default one hour); KeyInfo.PromotableAt says from when it accepts each
+// key. Set the delay to the time a deployment takes to copy the file
+// everywhere plus the watchers' polling interval. ForcePromote skips the
+// check. Waiting in step 4 is the operator's part.
 //
 // After a leak of the ring (the file, a copy of it or the variable holding
 // it), every key in it is exposed, not only the primary one: EmergencyRotate

@@ -12,3 +12,6 @@ const (
 
 // Replace is what WatchFile does with a ring read from the file.
 func (k *Keyring) Replace(next *Keyring) { k.replace(next) }
+
+// ErrTooEarly is the error of a Promote before the propagation delay.
+var ErrTooEarly = errTooEarly

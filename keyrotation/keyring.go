@@ -75,6 +75,11 @@ type KeyInfo struct {
 	// UTC, which Promote waits the propagation delay from; zero if never,
 	// and cleared by Promote (the wait is over) and by Disable.
 	Enabled time.Time
+	// PromotableAt is the earliest time Promote accepts the key: the later
+	// of Created and Enabled, plus the ring's propagation delay and, when
+	// the delay is not zero, one second, since the times are kept in whole
+	// seconds.
+	PromotableAt time.Time
 	// Seals counts the Cipher.Seal calls this process made with the key,
 	// for all purposes, since the ring was loaded or generated. Keep it,
 	// summed over every process that seals, well under 2^32 (see
@@ -221,16 +226,22 @@ func newKey(taken map[uint32]*material) (entry, error) {
 // active keys, then the disabled keys, each group by creation time and
 // then ID.
 func (k *Keyring) Keys() []KeyInfo {
-	s := k.snap.Load()
+	// The lock gives the delay of the keys' state of the ring.
+	k.mu.Lock()
+	s, delay := k.snap.Load(), k.delay
+	k.mu.Unlock()
 	infos := make([]KeyInfo, len(s.keys))
-	for i, e := range s.keys {
+	for i := range s.keys {
+		e := &s.keys[i]
+		ready, _ := readyAt(e, delay)
 		infos[i] = KeyInfo{
-			ID:       e.id,
-			State:    e.state,
-			Created:  e.created,
-			Promoted: e.promoted,
-			Enabled:  e.enabled,
-			Seals:    e.m.seals.Load(),
+			ID:           e.id,
+			State:        e.state,
+			Created:      e.created,
+			Promoted:     e.promoted,
+			Enabled:      e.enabled,
+			PromotableAt: ready,
+			Seals:        e.m.seals.Load(),
 		}
 	}
 	return infos

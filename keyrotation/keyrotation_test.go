@@ -80,6 +80,18 @@ func states(k *keyrotation.Keyring) map[uint32]keyrotation.State {
 	return m
 }
 
+// keyInfo returns the description of key id in k.
+func keyInfo(t *testing.T, k *keyrotation.Keyring, id uint32) keyrotation.KeyInfo {
+	t.Helper()
+	for _, info := range k.Keys() {
+		if info.ID == id {
+			return info
+		}
+	}
+	t.Fatalf("no key %d in the ring", id)
+	return keyrotation.KeyInfo{}
+}
+
 // reparse marshals k and parses the result, as a write and a load of the
 // ring's file would, and returns both.
 func reparse(t *testing.T, k *keyrotation.Keyring) ([]byte, *keyrotation.Keyring) {
@@ -1226,8 +1238,8 @@ func TestPromoteHugeDelay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, err := k.PromotableAt(id); err != nil || !got.After(time.Now().Add(100*365*24*time.Hour)) {
-			t.Errorf("delay %v: PromotableAt = %v, %v; want centuries from now", delay, got, err)
+		if got := keyInfo(t, k, id).PromotableAt; !got.After(time.Now().Add(100 * 365 * 24 * time.Hour)) {
+			t.Errorf("delay %v: PromotableAt = %v; want centuries from now", delay, got)
 		}
 		if err := k.Promote(id); !errors.Is(err, keyrotation.ErrTooEarly) {
 			t.Errorf("delay %v: Promote = %v, want ErrTooEarly", delay, err)
@@ -1345,8 +1357,8 @@ func TestPromoteWaitsAfterEnable(t *testing.T) {
 	if k.Keys()[1].ID != 2 || enabled.Before(before) || enabled.After(time.Now()) {
 		t.Fatalf("Keys()[1] after Enable: %+v, want key 2 enabled now", k.Keys()[1])
 	}
-	if got, err := k.PromotableAt(2); err != nil || !got.Equal(enabled.Add(15*time.Minute+time.Second)) {
-		t.Errorf("PromotableAt: got %v, %v; want 15m1s after %v", got, err, enabled)
+	if got := keyInfo(t, k, 2).PromotableAt; !got.Equal(enabled.Add(15*time.Minute + time.Second)) {
+		t.Errorf("PromotableAt: got %v; want 15m1s after %v", got, enabled)
 	}
 	err = k.Promote(2)
 	if !errors.Is(err, keyrotation.ErrTooEarly) || !strings.Contains(err.Error(), "enabled again") {
@@ -1445,23 +1457,14 @@ func TestPromotableAt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var created time.Time
-	for _, info := range k.Keys() {
-		if info.ID == id {
-			created = info.Created
-		}
-	}
-	got, err := k.PromotableAt(id)
-	if want := created.Add(keyrotation.DefaultPropagationDelay + time.Second); err != nil || !got.Equal(want) {
-		t.Errorf("PromotableAt: got %v, %v; want %v", got, err, want)
+	info := keyInfo(t, k, id)
+	if want := info.Created.Add(keyrotation.DefaultPropagationDelay + time.Second); !info.PromotableAt.Equal(want) {
+		t.Errorf("PromotableAt: got %v; want %v", info.PromotableAt, want)
 	}
 	if err := k.SetPropagationDelay(0); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := k.PromotableAt(id); !got.Equal(created) {
-		t.Errorf("PromotableAt with no delay: got %v, want %v", got, created)
-	}
-	if _, err := k.PromotableAt(1); !errors.Is(err, keyrotation.ErrUnknownKey) {
-		t.Errorf("missing key: got %v, want ErrUnknownKey", err)
+	if got := keyInfo(t, k, id).PromotableAt; !got.Equal(info.Created) {
+		t.Errorf("PromotableAt with no delay: got %v, want %v", got, info.Created)
 	}
 }

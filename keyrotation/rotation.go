@@ -11,9 +11,9 @@ import (
 // every server.
 const defaultPropagationDelay = time.Hour
 
-// ErrTooEarly reports a Promote of a key added less than the propagation
-// delay ago. It matches ErrUnsafe.
-var ErrTooEarly = fmt.Errorf("%w: key not yet propagated", ErrUnsafe)
+// errTooEarly reports a Promote of a key added less than the propagation
+// delay ago: the only reason Promote refuses an active key.
+var errTooEarly = fmt.Errorf("%w: key not yet propagated", ErrUnsafe)
 
 // PropagationDelay returns how long after a key was added Promote accepts
 // it: the time the operator allows for the ring to reach every server, and
@@ -74,29 +74,15 @@ func find(keys []entry, id uint32) (int, error) {
 // on, and makes the previous primary key active, so that values it sealed
 // still open. Promoting the primary key does nothing. It returns an error
 // matching ErrUnsafe for a disabled key (Enable it first, and let it
-// propagate), ErrTooEarly for a key added less than PropagationDelay ago,
-// and one matching ErrUnknownKey for an ID not in the ring.
+// propagate) and for an active key before its KeyInfo.PromotableAt, the
+// propagation delay after it was added or enabled again, and one matching
+// ErrUnknownKey for an ID not in the ring.
 //
 // Promote a key only once every server that opens values has it, or those
 // servers will reject what this one seals: the propagation delay guards
 // against promoting a key at once by mistake.
 func (k *Keyring) Promote(id uint32) error {
 	return k.promote(id, false)
-}
-
-// PromotableAt returns the earliest time at which Promote accepts key id:
-// its creation, or the last time Enable made it active again if later, plus
-// the propagation delay. It returns an error matching ErrUnknownKey for an
-// ID not in the ring.
-func (k *Keyring) PromotableAt(id uint32) (time.Time, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	e := k.snap.Load().byID[id]
-	if e == nil {
-		return time.Time{}, fmt.Errorf("%w %d", ErrUnknownKey, id)
-	}
-	ready, _ := readyAt(e, k.delay)
-	return ready, nil
 }
 
 // readyAt returns when key e may be promoted under delay, and the time the
@@ -189,7 +175,7 @@ func (k *Keyring) promote(id uint32, force bool) error {
 			what = "enabled again"
 		}
 		return fmt.Errorf("%w: key %d was %s at %s; promote it from %s, once every server has it active (propagation delay %v), or force it",
-			ErrTooEarly, id, what, from.Format(time.RFC3339), ready.Format(time.RFC3339), k.delay)
+			errTooEarly, id, what, from.Format(time.RFC3339), ready.Format(time.RFC3339), k.delay)
 	}
 	// keys[0] is the primary: snapshots keep the primary first.
 	keys[0].state = Active

@@ -128,11 +128,11 @@ func runAdd(e *env, c *command, args []string) error {
 // promotableFrom says when promote accepts key id of keys, as "from TIME
 // (propagation delay DURATION)", for the commands that start the wait.
 func promotableFrom(keys *keyrotation.Keyring, id uint32) (string, error) {
-	ready, err := keys.PromotableAt(id)
-	if err != nil {
-		return "", err
+	info, ok := keyInfo(keys, id)
+	if !ok {
+		return "", fmt.Errorf("no key %d in the ring", id)
 	}
-	return fmt.Sprintf("from %s (propagation delay %v)", formatTime(ready), keys.PropagationDelay()), nil
+	return fmt.Sprintf("from %s (propagation delay %v)", formatTime(info.PromotableAt), keys.PropagationDelay()), nil
 }
 
 var promoteCommand = &command{
@@ -175,6 +175,7 @@ func runPromote(e *env, c *command, args []string) error {
 		return err
 	}
 	var previous uint32
+	var from keyrotation.State // the key's state before, zero when the ring has no such key
 	already := false
 	err = modify(path, func(keys *keyrotation.Keyring) (bool, error) {
 		previous = keys.Keys()[0].ID
@@ -182,13 +183,17 @@ func runPromote(e *env, c *command, args []string) error {
 			already = true
 			return false, nil
 		}
+		if info, ok := keyInfo(keys, id); ok {
+			from = info.State
+		}
 		if *force {
 			return true, keys.ForcePromote(id)
 		}
 		return true, keys.Promote(id)
 	})
 	switch {
-	case errors.Is(err, keyrotation.ErrTooEarly):
+	case errors.Is(err, keyrotation.ErrUnsafe) && from == keyrotation.Active:
+		// Promote refuses an active key only before the propagation delay.
 		return &hintError{err, fmt.Sprintf("--force skips the propagation delay (see sessionkeys promote -h); after a leak, run sessionkeys emergency %s instead", path)}
 	case err != nil:
 		return err

@@ -893,11 +893,11 @@ func TestEnablePrintsPromotableAt(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("enable: %+v", r)
 	}
-	ready, err := loadRing(t, file).PromotableAt(id)
-	if err != nil {
-		t.Fatal(err)
+	info, ok := keyInfo(loadRing(t, file), id)
+	if !ok {
+		t.Fatalf("no key %d in the ring", id)
 	}
-	want := "next: copy " + file + " to every server; promote accepts the key again from " + formatTime(ready) + " (propagation delay 15m0s)\n"
+	want := "next: copy " + file + " to every server; promote accepts the key again from " + formatTime(info.PromotableAt) + " (propagation delay 15m0s)\n"
 	if !strings.HasSuffix(r.stdout, want) {
 		t.Errorf("enable printed\n%s\nwant it to end with\n%s", r.stdout, want)
 	}
