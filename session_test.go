@@ -533,7 +533,7 @@ func TestPersistentCookie(t *testing.T) {
 
 func TestKeyRotationResealsUnderNewPrimary(t *testing.T) {
 	e := newEnv(t, session.Options{})
-	oldKid := e.keys.PrimaryID()
+	oldKid := e.keys.Keys()[0].ID
 	e.get("/set?k=a&v=1")
 	sealedUnderA := e.jarCookie(e.client)
 	if got := kidOf(t, sealedUnderA.Value); got != oldKid {

@@ -31,7 +31,7 @@ func New(keys *keyrotation.Keyring) (*Store, error) {
 	if keys == nil {
 		return nil, errors.New("cookiestore: nil key ring")
 	}
-	if _, err := keys.Primary(keyrotation.PurposeCookie); err != nil {
+	if _, _, err := keys.Primary(keyrotation.PurposeCookie); err != nil {
 		return nil, fmt.Errorf("cookiestore: %w", err)
 	}
 	return &Store{keys: keys, rand: rand.Reader}, nil
@@ -60,14 +60,18 @@ func (s *Store) Load(_ context.Context, name, token string, _ time.Time) (*sessi
 	// The record keeps the plaintext, so it gets a buffer of its own,
 	// which decoding allocates once the token's length has passed: a
 	// token refused for its length costs no allocation.
-	plaintext, c, err := format.Open(nil, token, 0, name, s.keys, keyrotation.PurposeCookie, sc.a)
+	plaintext, kid, err := format.Open(nil, token, 0, name, s.keys, keyrotation.PurposeCookie, sc.a)
 	switch {
 	case errors.Is(err, keyrotation.ErrUnknownKey):
 		return nil, errUnknownKey
 	case err != nil:
 		return nil, session.ErrInvalid
 	}
-	return &session.Record{Payload: plaintext, Mode: session.ModeCookie, Reseal: c.ID() != s.keys.PrimaryID()}, nil
+	primary, _, err := s.keys.Primary(keyrotation.PurposeCookie)
+	if err != nil {
+		return nil, fmt.Errorf("cookiestore: %w", err)
+	}
+	return &session.Record{Payload: plaintext, Mode: session.ModeCookie, Reseal: kid != primary}, nil
 }
 
 // Save seals r's payload into a token for the cookie name. It returns a
@@ -75,7 +79,7 @@ func (s *Store) Load(_ context.Context, name, token string, _ time.Time) (*sessi
 // the token together would exceed session.MaxCookieSize: browsers drop
 // such a cookie and keep sending the old one.
 func (s *Store) Save(_ context.Context, name string, r *session.Record, _ time.Time) (string, error) {
-	c, err := s.keys.Primary(keyrotation.PurposeCookie)
+	kid, c, err := s.keys.Primary(keyrotation.PurposeCookie)
 	if err != nil {
 		return "", fmt.Errorf("cookiestore: %w", err)
 	}
@@ -84,7 +88,7 @@ func (s *Store) Save(_ context.Context, name string, r *session.Record, _ time.T
 	}
 	sc := scratches.Get().(*scratch)
 	defer scratches.Put(sc)
-	b, err := format.Begin(sc.a[:0], 0, c.ID(), s.rand)
+	b, err := format.Begin(sc.a[:0], 0, kid, s.rand)
 	if err != nil {
 		return "", fmt.Errorf("cookiestore: reading nonce: %w", err)
 	}

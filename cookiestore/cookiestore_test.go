@@ -258,7 +258,7 @@ func TestWrongCookieName(t *testing.T) {
 func TestUnknownAndDisabledKeys(t *testing.T) {
 	f := newFixture(t)
 	tok, _ := f.token(t)
-	old := f.keys.PrimaryID()
+	old := f.keys.Keys()[0].ID
 	testkit.Rotate(t, f.keys)
 	rec, err := f.load(tok)
 	if err != nil {

@@ -2,6 +2,7 @@ package fuzz
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"log/slog"
 	"net/http/httptest"
@@ -34,15 +35,16 @@ func FuzzReferenceToken(f *testing.F) {
 		id     string // of the one session the store issued a token for
 		issued string // the token it issued for that session
 	}
-	kid := strconv.FormatUint(uint64(keys.PrimaryID()), 10)
-	mac, err := keys.MACKey(keyrotation.PurposeJWT, keys.PrimaryID())
+	kid := strconv.FormatUint(uint64(keys.Keys()[0].ID), 10)
+	mac, err := keys.MACKey(keyrotation.PurposeJWT, keys.Keys()[0].ID)
 	if err != nil {
 		f.Fatal(err)
 	}
-	pub, err := keys.Ed25519PublicKey(keys.PrimaryID())
+	priv, err := keys.Ed25519Key(keys.Keys()[0].ID)
 	if err != nil {
 		f.Fatal(err)
 	}
+	pub := priv.Public().(ed25519.PublicKey)
 	var issuers []issuer
 	for _, method := range []string{"HS256", "EdDSA"} {
 		b, err := mongostore.New(context.Background(), db.Collection("sessions_"+method))

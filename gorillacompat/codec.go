@@ -78,7 +78,7 @@ func NewCodec(keys *keyrotation.Keyring, opts CodecOptions) (*Codec, error) {
 	if keys == nil {
 		return nil, errors.New("gorillacompat: nil key ring")
 	}
-	if _, err := keys.Primary(keyrotation.PurposeCookie); err != nil {
+	if _, _, err := keys.Primary(keyrotation.PurposeCookie); err != nil {
 		return nil, fmt.Errorf("gorillacompat: %w", err)
 	}
 	c := &Codec{keys: keys, sz: opts.Serializer, maxLen: opts.MaxLength, now: opts.Now, rand: rand.Reader}
@@ -130,12 +130,12 @@ func (c *Codec) Encode(name string, value any) (string, error) {
 		return "", &codecError{kind: usageError, msg: "encoding value",
 			err: &session.SizeError{Size: size, Limit: c.maxLen}}
 	}
-	ci, err := c.keys.Primary(keyrotation.PurposeCookie)
+	kid, ci, err := c.keys.Primary(keyrotation.PurposeCookie)
 	if err != nil {
 		return "", &codecError{kind: internalError, msg: "sealing value", err: err}
 	}
 	t := make([]byte, 0, format.Overhead+issuedSize+len(b))
-	if t, err = format.Begin(t, 0, ci.ID(), c.rand); err != nil {
+	if t, err = format.Begin(t, 0, kid, c.rand); err != nil {
 		return "", &codecError{kind: internalError, msg: "reading nonce", err: err, cause: err}
 	}
 	t = binary.BigEndian.AppendUint64(t, uint64(c.now().Unix()))

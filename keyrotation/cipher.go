@@ -7,7 +7,6 @@ import (
 	"crypto/hkdf"
 	"crypto/sha256"
 	"encoding/binary"
-	"strconv"
 	"sync/atomic"
 )
 
@@ -26,31 +25,23 @@ const (
 // numPurposes is the number of valid purposes, PurposeCookie..PurposeJWT.
 const numPurposes = 3
 
-// String returns "cookie", "record" or "jwt". These names are part of the
-// subkey derivation (see "File format" in the package documentation) and
-// never change.
-func (p Purpose) String() string {
-	switch p {
-	case PurposeCookie:
-		return "cookie"
-	case PurposeRecord:
-		return "record"
-	case PurposeJWT:
-		return "jwt"
-	}
-	return "Purpose(" + strconv.Itoa(int(p)) + ")"
+// label returns "cookie", "record" or "jwt" for a valid p. These names are
+// part of the subkey derivation (see "File format" in the package
+// documentation) and never change.
+func (p Purpose) label() string {
+	return [...]string{PurposeCookie: "cookie", PurposeRecord: "record", PurposeJWT: "jwt"}[p]
 }
 
 func (p Purpose) valid() bool { return p >= PurposeCookie && p <= PurposeJWT }
 
-// Cipher is the AES-256-GCM of one key for one purpose, with a 96-bit nonce
-// and a 128-bit tag. It is safe for concurrent use.
+// Cipher is the AES-256-GCM of one key for one purpose, with a 96-bit
+// (12-byte) nonce and a 128-bit (16-byte) tag. It is safe for concurrent
+// use.
 //
 // A Cipher stays usable after its key changes state or leaves the ring, so
 // look one up with Keyring.Primary or Keyring.Cipher for each value rather
 // than keeping it.
 type Cipher struct {
-	id    uint32
 	aead  cipher.AEAD
 	seals *atomic.Uint64 // shared by every purpose of the key, and across snapshots
 }
@@ -64,7 +55,7 @@ const subkeyLabel = "sessionseal/v1 "
 // builds its AES-256-GCM. The derivation is part of the format:
 //
 //	subkey = HKDF-SHA256(secret, salt = nil,
-//	                     info = "sessionseal/v1 " || p.String() || " " || uint32 BE id,
+//	                     info = "sessionseal/v1 " || p.label() || " " || uint32 BE id,
 //	                     length = 32)
 //
 // Binding the key ID as well as the purpose means that two ring entries
@@ -73,7 +64,7 @@ const subkeyLabel = "sessionseal/v1 "
 func deriveCipher(secret *[secretSize]byte, id uint32, p Purpose, seals *atomic.Uint64) (*Cipher, error) {
 	var kid [4]byte
 	binary.BigEndian.PutUint32(kid[:], id)
-	info := subkeyLabel + p.String() + " " + string(kid[:])
+	info := subkeyLabel + p.label() + " " + string(kid[:])
 	subkey, err := hkdf.Key(sha256.New, secret[:], nil, info, 32)
 	if err != nil {
 		return nil, err
@@ -86,18 +77,18 @@ func deriveCipher(secret *[secretSize]byte, id uint32, p Purpose, seals *atomic.
 	if err != nil {
 		return nil, err
 	}
-	return &Cipher{id: id, aead: aead, seals: seals}, nil
+	return &Cipher{aead: aead, seals: seals}, nil
 }
 
 // deriveMACKey derives the HMAC subkey of secret for purpose p and key id:
 //
 //	mackey = HKDF-SHA256(secret, salt = nil,
-//	                     info = "sessionseal/v1 " || p.String() || " hmac " || uint32 BE id,
+//	                     info = "sessionseal/v1 " || p.label() || " hmac " || uint32 BE id,
 //	                     length = 32)
 func deriveMACKey(secret *[secretSize]byte, id uint32, p Purpose) ([]byte, error) {
 	var kid [4]byte
 	binary.BigEndian.PutUint32(kid[:], id)
-	return hkdf.Key(sha256.New, secret[:], nil, subkeyLabel+p.String()+" hmac "+string(kid[:]), 32)
+	return hkdf.Key(sha256.New, secret[:], nil, subkeyLabel+p.label()+" hmac "+string(kid[:]), 32)
 }
 
 // deriveEd25519 derives the Ed25519 signing key of secret and key id from
@@ -116,20 +107,11 @@ func deriveEd25519(secret *[secretSize]byte, id uint32) (ed25519.PrivateKey, err
 	return ed25519.NewKeyFromSeed(seed), nil
 }
 
-// ID returns the ID of the key in the ring, the value a sealed format
-// records so that Keyring.Cipher can find the key again.
-func (c *Cipher) ID() uint32 { return c.id }
-
-// NonceSize returns 12, the size of the nonce that Seal and Open take.
-func (c *Cipher) NonceSize() int { return c.aead.NonceSize() }
-
-// Overhead returns 16, the size of the tag Seal appends.
-func (c *Cipher) Overhead() int { return c.aead.Overhead() }
-
 // Seal encrypts and authenticates plaintext and additionalData, appends the
 // result to dst and returns it, with the contract of cipher.AEAD.Seal: the
 // nonce must never repeat under this key, to encrypt in place pass
-// plaintext[:0] as dst, and a nonce that is not NonceSize bytes panics.
+// plaintext[:0] as dst, and a nonce that is not 12 bytes panics. What Seal
+// appends is 16 bytes (the tag) longer than plaintext.
 //
 // Use a fresh random nonce from crypto/rand for every call. NIST SP 800-38D
 // bounds random 96-bit nonces to 2^32 invocations per key, beyond which a
@@ -147,8 +129,8 @@ func (c *Cipher) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
 // the plaintext to dst and returns it, with the contract of
 // cipher.AEAD.Open: to decrypt in place pass ciphertext[:0] as dst, on
 // error the contents of dst up to its capacity are undefined, and a nonce
-// that is not NonceSize bytes panics. Every failure is one opaque error,
-// whatever was wrong.
+// that is not 12 bytes panics. Every failure is one opaque error, whatever
+// was wrong.
 func (c *Cipher) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error) {
 	return c.aead.Open(dst, nonce, ciphertext, additionalData)
 }

@@ -18,8 +18,8 @@
 // Stores seal with the primary key's cipher and record its ID beside the
 // sealed value; they open with the cipher of the key that ID names:
 //
-//	c, err := keys.Primary(keyrotation.PurposeCookie)
-//	sealed := c.Seal(dst, nonce, plaintext, aad) // stores c.ID() and nonce too
+//	id, c, err := keys.Primary(keyrotation.PurposeCookie)
+//	sealed := c.Seal(dst, nonce, plaintext, aad) // stores id and nonce too
 //	...
 //	c, err = keys.Cipher(keyrotation.PurposeCookie, id)
 //	if errors.Is(err, keyrotation.ErrUnknownKey) { ... reject ... }
@@ -57,11 +57,12 @@
 // not in the ring gives an error matching ErrUnknownKey.
 //
 // The ring cannot know when a stage has reached every server, but it
-// guards step 2: Promote refuses, with ErrTooEarly, a key added less than
+// guards step 2: Promote refuses, with ErrUnsafe, a key added less than
 // the ring's propagation delay ago (PropagationDelay, recorded in the file,
-// default one hour). Set the delay to the time a deployment takes to copy
-// the file everywhere plus the watchers' polling interval. ForcePromote
-// skips the check. Waiting in step 4 is the operator's part.
+// default one hour); KeyInfo.PromotableAt says from when it accepts each
+// key. Set the delay to the time a deployment takes to copy the file
+// everywhere plus the watchers' polling interval. ForcePromote skips the
+// check. Waiting in step 4 is the operator's part.
 //
 // After a leak of the ring (the file, a copy of it or the variable holding
 // it), every key in it is exposed, not only the primary one: EmergencyRotate
@@ -73,13 +74,16 @@
 //
 // # Sources and hot reload
 //
-// LoadFile reads a ring file, FromEnv a ring held in an environment
-// variable (JSON or base64 of it). WatchFile loads a file and follows it:
-// it polls the file and, when its content changes and is a valid ring,
-// replaces the keys of the same *Keyring atomically (Replace), so stores
-// built on it pick up rotations with no restart. A file that does not parse
-// or validate never replaces a good ring; the error goes to a callback and
-// the watcher keeps trying.
+// LoadFile reads a ring file, and Parse a ring held anywhere else, such as
+// in an environment variable:
+//
+//	keys, err := keyrotation.Parse([]byte(os.Getenv("SESSION_KEYS")))
+//
+// WatchFile loads a file and follows it: it polls the file and, when its
+// content changes and is a valid ring, replaces the keys of the same
+// *Keyring atomically, so stores built on it pick up rotations with no
+// restart. A file that does not parse or validate never replaces a good
+// ring; the error goes to a callback and the watcher keeps trying.
 //
 // # Security model
 //
@@ -136,8 +140,7 @@
 //     this package.
 //   - propagation_delay: optional, how long after a key's creation (or
 //     after it was last enabled again) Promote accepts it, as a Go
-//     duration string such as "1h" or "15m"; absent means
-//     DefaultPropagationDelay.
+//     duration string such as "1h" or "15m"; absent means one hour.
 //   - keys: an array of at least one key, exactly one of them primary.
 //   - id: the key ID, an integer from 1 to 4294967295, unique in the ring.
 //     Sealed values record it.
@@ -170,18 +173,18 @@
 // part of the format: changing it would make every sealed value unreadable.
 //
 // Parse is strict: unknown and repeated fields, missing fields, values of
-// the wrong type or range, a file larger than MaxFileSize (1 MiB) and data
-// after the object are errors, reported as a *ParseError that names the key
-// (by its index in keys) and the field. Field order does not matter. Times
-// are RFC 3339 date-times, exactly: four-digit year, two-digit month, day,
-// hour, minute and second, an upper-case T, optionally '.' and one to nine
-// digits of fraction, then Z or a UTC offset +hh:mm or -hh:mm (no leap
-// seconds). They must fall within the years 0000 to 9999 once in UTC; they
-// are kept, and written back, in UTC. Times this package creates are in
-// whole seconds. Marshal and WriteFile write keys in the order of
-// Keyring.Keys, indented by two spaces; a ring whose file would then be
-// larger than MaxFileSize is an error, from Parse as from WriteFile, so that
-// every ring Parse accepts can be written back. WriteFile parses what it
-// would write before it replaces the file, and leaves the file as it was
+// the wrong type or range, a file larger than 1 MiB and data after the
+// object are errors, matching ErrInvalidKeyring, whose text names the key
+// (by its index in keys) and the field, and never quotes a secret. Field
+// order does not matter. Times are RFC 3339 date-times, exactly: four-digit
+// year, two-digit month, day, hour, minute and second, an upper-case T,
+// optionally '.' and one to nine digits of fraction, then Z or a UTC offset
+// +hh:mm or -hh:mm (no leap seconds). They must fall within the years 0000
+// to 9999 once in UTC; they are kept, and written back, in UTC. Times this
+// package creates are in whole seconds. Marshal and WriteFile write keys in
+// the order of Keyring.Keys, indented by two spaces; a ring whose file would
+// then be larger than 1 MiB is an error, from Parse as from WriteFile, so
+// that every ring Parse accepts can be written back. WriteFile parses what
+// it would write before it replaces the file, and leaves the file as it was
 // when Parse would refuse it.
 package keyrotation

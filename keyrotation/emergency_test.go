@@ -62,8 +62,8 @@ func TestEmergencyRotateDisablesEveryKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkRing(t, ring)
-	if got := ring.PrimaryID(); got != id {
-		t.Errorf("PrimaryID() = %d, want the new key %d", got, id)
+	if got := ring.Keys()[0].ID; got != id {
+		t.Errorf("primary key = %d, want the new key %d", got, id)
 	}
 	if !slices.Equal(disabled, wantDisabled) {
 		t.Errorf("disabled = %v, want %v (the primary and active keys, in Keys order)", disabled, wantDisabled)
@@ -90,14 +90,11 @@ func TestEmergencyRotateDisablesEveryKey(t *testing.T) {
 				t.Errorf("MACKey(%v, old key %d): %v, want ErrUnknownKey", p, k.ID, err)
 			}
 		}
-		if _, err := ring.Ed25519PublicKey(k.ID); !errors.Is(err, keyrotation.ErrUnknownKey) {
-			t.Errorf("Ed25519PublicKey(old key %d): %v, want ErrUnknownKey", k.ID, err)
+		if _, err := ring.Ed25519Key(k.ID); !errors.Is(err, keyrotation.ErrUnknownKey) {
+			t.Errorf("Ed25519Key(old key %d): %v, want ErrUnknownKey", k.ID, err)
 		}
 	}
-	b, err := ring.JWKS()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := jwks(t, ring)
 	var set struct{ Keys []struct{ Kid string } }
 	if err := json.Unmarshal(b, &set); err != nil {
 		t.Fatal(err)
@@ -108,11 +105,11 @@ func TestEmergencyRotateDisablesEveryKey(t *testing.T) {
 	if got := ring.PropagationDelay(); got != 3*time.Hour {
 		t.Errorf("propagation delay = %v, want it kept (3h)", got)
 	}
-	c, err := ring.Primary(keyrotation.PurposeCookie)
-	if err != nil || c.ID() != id {
-		t.Fatalf("Primary = %v, %v; want the cipher of key %d", c, err, id)
+	primary, c, err := ring.Primary(keyrotation.PurposeCookie)
+	if err != nil || primary != id {
+		t.Fatalf("Primary = %d, %v; want key %d", primary, err, id)
 	}
-	nonce := make([]byte, c.NonceSize())
+	nonce := make([]byte, 12)
 	if _, err := c.Open(nil, nonce, c.Seal(nil, nonce, []byte("v"), nil), nil); err != nil {
 		t.Errorf("the new primary key does not open what it sealed: %v", err)
 	}
@@ -122,7 +119,7 @@ func TestEmergencyRotateDisablesEveryKey(t *testing.T) {
 // new primary key beside an exposed key that still opens.
 func TestEmergencyRotateIsOneChange(t *testing.T) {
 	ring := midRotation(t)
-	first := ring.PrimaryID()
+	first := ring.Keys()[0].ID
 	const rotations = 50
 	var wg sync.WaitGroup
 	done := make(chan struct{})

@@ -39,7 +39,7 @@ func Example() {
 	}
 	fmt.Println("mode:", fi.Mode().Perm())
 	fmt.Println("keys:", len(loaded.Keys()))
-	fmt.Println("same primary:", loaded.PrimaryID() == keys.PrimaryID())
+	fmt.Println("same primary:", loaded.Keys()[0].ID == keys.Keys()[0].ID)
 	// Output:
 	// mode: -rw-------
 	// keys: 1
@@ -54,7 +54,7 @@ func ExampleGenerate() {
 	k := keys.Keys()[0]
 	fmt.Println("keys:", len(keys.Keys()))
 	fmt.Println("state:", k.State)
-	fmt.Println("id is the primary:", k.ID == keys.PrimaryID())
+	fmt.Println("id is the primary:", k.ID == keys.Keys()[0].ID)
 	// Output:
 	// keys: 1
 	// state: primary
@@ -82,7 +82,7 @@ func ExampleKeyring_Promote() {
 	if err := keys.SetPropagationDelay(0); err != nil {
 		log.Fatal(err)
 	}
-	old := keys.PrimaryID()
+	old := keys.Keys()[0].ID
 	show := func(step string, next uint32) {
 		s := map[uint32]string{}
 		for _, k := range keys.Keys() {
@@ -135,16 +135,16 @@ func ExampleKeyring_Cipher() {
 		log.Fatal(err)
 	}
 
-	c, err := keys.Primary(keyrotation.PurposeCookie)
+	id, c, err := keys.Primary(keyrotation.PurposeCookie)
 	if err != nil {
 		log.Fatal(err)
 	}
-	nonce := make([]byte, c.NonceSize())
+	nonce := make([]byte, 12) // a fresh 96-bit nonce for every seal
 	if _, err := rand.Read(nonce); err != nil {
 		log.Fatal(err)
 	}
 	sealed := c.Seal(nil, nonce, []byte("cart: 3 items"), []byte("cookie name"))
-	id := c.ID() // stored beside nonce and sealed
+	// id and nonce are stored beside sealed.
 
 	c, err = keys.Cipher(keyrotation.PurposeCookie, id)
 	if err != nil {
@@ -175,11 +175,11 @@ func ExampleKeyring_Keys() {
 		log.Fatal(err)
 	}
 	for _, p := range []keyrotation.Purpose{keyrotation.PurposeCookie, keyrotation.PurposeRecord, keyrotation.PurposeRecord} {
-		c, err := keys.Primary(p)
+		_, c, err := keys.Primary(p)
 		if err != nil {
 			log.Fatal(err)
 		}
-		nonce := make([]byte, c.NonceSize())
+		nonce := make([]byte, 12)
 		if _, err := rand.Read(nonce); err != nil {
 			log.Fatal(err)
 		}

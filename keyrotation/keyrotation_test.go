@@ -28,8 +28,8 @@ import (
 var purposes = []keyrotation.Purpose{keyrotation.PurposeCookie, keyrotation.PurposeRecord, keyrotation.PurposeJWT}
 
 // checkRing fails t unless k keeps the ring's invariants: at least one key,
-// exactly one primary key listed first and reported by PrimaryID, IDs not
-// 0 and unique, and Keys in order.
+// exactly one primary key listed first and reported by Primary, IDs not 0
+// and unique, and Keys in order.
 func checkRing(t *testing.T, k *keyrotation.Keyring) {
 	t.Helper()
 	if err := ringError(k); err != nil {
@@ -46,8 +46,8 @@ func ringError(k *keyrotation.Keyring) error {
 	if got, want := keys[0].State, keyrotation.Primary; got != want {
 		return fmt.Errorf("first key is %v, want %v", got, want)
 	}
-	if got, want := k.PrimaryID(), keys[0].ID; got != want {
-		return fmt.Errorf("PrimaryID() = %d, want %d (first of Keys)", got, want)
+	if got, _, err := k.Primary(keyrotation.PurposeCookie); err != nil || got != keys[0].ID {
+		return fmt.Errorf("Primary() = %d, %v, want %d (first of Keys)", got, err, keys[0].ID)
 	}
 	seen := make(map[uint32]bool)
 	for i, key := range keys {
@@ -78,6 +78,18 @@ func states(k *keyrotation.Keyring) map[uint32]keyrotation.State {
 		m[key.ID] = key.State
 	}
 	return m
+}
+
+// keyInfo returns the description of key id in k.
+func keyInfo(t *testing.T, k *keyrotation.Keyring, id uint32) keyrotation.KeyInfo {
+	t.Helper()
+	for _, info := range k.Keys() {
+		if info.ID == id {
+			return info
+		}
+	}
+	t.Fatalf("no key %d in the ring", id)
+	return keyrotation.KeyInfo{}
 }
 
 // reparse marshals k and parses the result, as a write and a load of the
@@ -144,18 +156,16 @@ func TestGenerate(t *testing.T) {
 		t.Errorf("%%#v = %q, want %q", got, want)
 	}
 	for _, p := range purposes {
-		c, err := k.Primary(p)
+		id, c, err := k.Primary(p)
 		if err != nil {
 			t.Fatalf("Primary(%v): %v", p, err)
 		}
-		if got, want := c.ID(), key.ID; got != want {
-			t.Errorf("Primary(%v).ID() = %d, want %d", p, got, want)
+		if got, want := id, key.ID; got != want {
+			t.Errorf("Primary(%v) ID = %d, want %d", p, got, want)
 		}
-		if got, want := c.NonceSize(), 12; got != want {
-			t.Errorf("NonceSize() = %d, want %d", got, want)
-		}
-		if got, want := c.Overhead(), 16; got != want {
-			t.Errorf("Overhead() = %d, want %d", got, want)
+		// A 12-byte nonce, and a 16-byte tag.
+		if got, want := len(c.Seal(nil, nonce(t), []byte("value"), nil)), len("value")+16; got != want {
+			t.Errorf("Seal with a 12-byte nonce: %d bytes, want %d", got, want)
 		}
 	}
 }
@@ -184,7 +194,7 @@ func ring(t *testing.T) (k *keyrotation.Keyring, primary, active, disabled uint3
 		t.Fatal(err)
 	}
 	checkRing(t, k)
-	return k, k.PrimaryID(), active, disabled
+	return k, k.Keys()[0].ID, active, disabled
 }
 
 func TestAdd(t *testing.T) {
@@ -192,7 +202,7 @@ func TestAdd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	primary := k.PrimaryID()
+	primary := k.Keys()[0].ID
 	id, err := k.Add()
 	if err != nil {
 		t.Fatal(err)
@@ -201,8 +211,8 @@ func TestAdd(t *testing.T) {
 	if got, want := states(k), map[uint32]keyrotation.State{primary: keyrotation.Primary, id: keyrotation.Active}; !maps.Equal(got, want) {
 		t.Errorf("states after Add = %v, want %v", got, want)
 	}
-	if got, want := k.PrimaryID(), primary; got != want {
-		t.Errorf("PrimaryID() after Add = %d, want %d", got, want)
+	if got, want := k.Keys()[0].ID, primary; got != want {
+		t.Errorf("primary after Add = %d, want %d", got, want)
 	}
 }
 
@@ -340,7 +350,7 @@ func TestCipher(t *testing.T) {
 				if err == nil || errors.Is(err, keyrotation.ErrUnknownKey) {
 					t.Fatalf("error = %v, want an invalid purpose error", err)
 				}
-				if _, err := k.Primary(tt.purpose); err == nil {
+				if _, _, err := k.Primary(tt.purpose); err == nil {
 					t.Errorf("Primary(%v) error = nil, want an invalid purpose error", tt.purpose)
 				}
 			case tt.err != nil:
@@ -351,8 +361,18 @@ func TestCipher(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got, want := c.ID(), tt.id; got != want {
-					t.Errorf("ID() = %d, want %d", got, want)
+				// The cipher of key tt.id: what it seals opens under
+				// no other key.
+				n := nonce(t)
+				sealed := c.Seal(nil, n, []byte("value"), nil)
+				for _, other := range []uint32{primary, active} {
+					oc, err := k.Cipher(tt.purpose, other)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, err := oc.Open(nil, n, sealed, nil); (err == nil) != (other == tt.id) {
+						t.Errorf("key %d opens what the cipher of key %d sealed: %v", other, tt.id, err == nil)
+					}
 				}
 			}
 		})
@@ -426,7 +446,7 @@ func TestOpenTampered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := k.Primary(keyrotation.PurposeRecord)
+	_, c, err := k.Primary(keyrotation.PurposeRecord)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,13 +473,13 @@ func TestSealOpenInPlace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := k.Primary(keyrotation.PurposeCookie)
+	_, c, err := k.Primary(keyrotation.PurposeCookie)
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := nonce(t)
 	want := []byte("in place")
-	buf := make([]byte, len(want), len(want)+c.Overhead())
+	buf := make([]byte, len(want), len(want)+16) // room for the tag
 	copy(buf, want)
 	sealed := c.Seal(buf[:0], n, buf, nil)
 	if &sealed[0] != &buf[0] {
@@ -580,9 +600,11 @@ func TestVectors(t *testing.T) {
 	if len(vectors) == 0 {
 		t.Fatal("no vectors in testdata/seal-v1.json")
 	}
-	byName := map[string]keyrotation.Purpose{}
-	for _, p := range purposes {
-		byName[p.String()] = p
+	// The names are part of the subkey derivation.
+	byName := map[string]keyrotation.Purpose{
+		"cookie": keyrotation.PurposeCookie,
+		"record": keyrotation.PurposeRecord,
+		"jwt":    keyrotation.PurposeJWT,
 	}
 	unhex := func(t *testing.T, s string) []byte {
 		b, err := hex.DecodeString(s)
@@ -690,6 +712,10 @@ func TestParseErrors(t *testing.T) {
 		{name: "two primaries", data: file(primary, key(2, "primary", secret)), key: 1, field: "state"},
 		{name: "no primary", data: file(key(1, "active", secret), key(2, "disabled", secret)), key: -1, field: "keys"},
 		{name: "bad state", data: file(key(1, "Primary", secret)), key: 0, field: "state"},
+		{name: "bad state not repeated", data: file(key(1, "Primary", secret)), secret: `Primary"`, key: 0, field: "state"},
+		{name: "empty state", data: file(key(1, "", secret)), key: 0, field: "state"},
+		{name: "state enabled", data: file(key(1, "enabled", secret)), secret: `enabled"`, key: 0, field: "state"},
+		{name: "state with a space", data: file(key(1, "primary ", secret)), secret: `primary "`, key: 0, field: "state"},
 		{name: "state missing", data: file(strings.Replace(primary, `"state": "primary",`, ``, 1)), key: 0, field: "state"},
 		{name: "created missing", data: file(strings.Replace(primary, `"created": "2026-01-01T00:00:00Z",`, ``, 1)), key: 0, field: "created"},
 		{name: "created not RFC 3339", data: file(strings.Replace(primary, `2026-01-01T00:00:00Z`, `2026-01-01 00:00:00`, 1)), key: 0, field: "created"},
@@ -864,48 +890,10 @@ func TestStateText(t *testing.T) {
 			if got := tt.state.String(); got != tt.text {
 				t.Errorf("String() = %q, want %q", got, tt.text)
 			}
-			got, err := tt.state.MarshalText()
-			if err != nil || string(got) != tt.text {
-				t.Errorf("MarshalText() = %q, %v, want %q", got, err, tt.text)
-			}
-			var s keyrotation.State
-			if err := s.UnmarshalText([]byte(tt.text)); err != nil || s != tt.state {
-				t.Errorf("UnmarshalText(%q) = %v, %v, want %v", tt.text, s, err, tt.state)
-			}
 		})
-	}
-	for _, bad := range []keyrotation.State{0, keyrotation.Disabled + 1} {
-		if _, err := bad.MarshalText(); err == nil {
-			t.Errorf("%v.MarshalText() error = nil, want one", bad)
-		}
-	}
-	for _, bad := range []string{"", "Primary", "enabled", "primary "} {
-		var s keyrotation.State
-		if err := s.UnmarshalText([]byte(bad)); err == nil || strings.Contains(err.Error(), bad+`"`) {
-			t.Errorf("UnmarshalText(%q) error = %v, want one that does not repeat the text", bad, err)
-		}
 	}
 	if got, want := keyrotation.State(9).String(), "State(9)"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
-	}
-}
-
-func TestPurposeString(t *testing.T) {
-	tests := []struct {
-		p    keyrotation.Purpose
-		want string
-	}{
-		{keyrotation.PurposeCookie, "cookie"},
-		{keyrotation.PurposeRecord, "record"},
-		{keyrotation.PurposeJWT, "jwt"},
-		{0, "Purpose(0)"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.want, func(t *testing.T) {
-			if got := tt.p.String(); got != tt.want {
-				t.Errorf("String() = %q, want %q", got, tt.want)
-			}
-		})
 	}
 }
 
@@ -915,11 +903,10 @@ func TestLookupAllocs(t *testing.T) {
 		name string
 		f    func()
 	}{
-		{"Primary", func() { _, _ = k.Primary(keyrotation.PurposeCookie) }},
+		{"Primary", func() { _, _, _ = k.Primary(keyrotation.PurposeCookie) }},
 		{"Cipher", func() { _, _ = k.Cipher(keyrotation.PurposeRecord, active) }},
 		{"Cipher disabled", func() { _, _ = k.Cipher(keyrotation.PurposeCookie, disabled) }},
 		{"Cipher missing", func() { _, _ = k.Cipher(keyrotation.PurposeCookie, 0) }},
-		{"PrimaryID", func() { _ = k.PrimaryID() }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -951,7 +938,7 @@ func TestConcurrentRotation(t *testing.T) {
 			n := make([]byte, 12)
 			plaintext := bytes.Repeat([]byte("s"), 300)
 			for range iterations {
-				c, err := k.Primary(keyrotation.PurposeCookie)
+				id, c, err := k.Primary(keyrotation.PurposeCookie)
 				if err != nil {
 					t.Error(err)
 					return
@@ -961,7 +948,7 @@ func TestConcurrentRotation(t *testing.T) {
 					return
 				}
 				sealed := c.Seal(nil, n, plaintext, nil)
-				opener, err := k.Cipher(keyrotation.PurposeCookie, c.ID())
+				opener, err := k.Cipher(keyrotation.PurposeCookie, id)
 				if errors.Is(err, keyrotation.ErrUnknownKey) {
 					// Disabled since it sealed: the rotation below does
 					// not wait, as a real one would.
@@ -972,7 +959,7 @@ func TestConcurrentRotation(t *testing.T) {
 					return
 				}
 				if got, err := opener.Open(nil, n, sealed, nil); err != nil || !bytes.Equal(got, plaintext) {
-					t.Errorf("Open of a value sealed with key %d: %v", c.ID(), err)
+					t.Errorf("Open of a value sealed with key %d: %v", id, err)
 					return
 				}
 			}
@@ -991,7 +978,7 @@ func TestConcurrentRotation(t *testing.T) {
 				}
 			default:
 			}
-			old := k.PrimaryID()
+			old := k.Keys()[0].ID
 			id, err := k.Add()
 			if err == nil {
 				err = k.ForcePromote(id)
@@ -1050,7 +1037,7 @@ func BenchmarkPrimarySealOpen(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(plaintext)))
 	for b.Loop() {
-		c, err := k.Primary(keyrotation.PurposeCookie)
+		id, c, err := k.Primary(keyrotation.PurposeCookie)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -1058,7 +1045,7 @@ func BenchmarkPrimarySealOpen(b *testing.B) {
 			b.Fatal(err)
 		}
 		sealed = c.Seal(sealed[:0], n, plaintext, aad)
-		c, err = k.Cipher(keyrotation.PurposeCookie, c.ID())
+		c, err = k.Cipher(keyrotation.PurposeCookie, id)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -1128,11 +1115,11 @@ func TestPromoteWaitsForPropagation(t *testing.T) {
 	if !errors.Is(err, keyrotation.ErrTooEarly) || !errors.Is(err, keyrotation.ErrUnsafe) {
 		t.Fatalf("Promote at once: got %v, want ErrTooEarly matching ErrUnsafe", err)
 	}
-	if k.PrimaryID() == id {
+	if k.Keys()[0].ID == id {
 		t.Fatal("a refused Promote changed the primary")
 	}
-	if err := k.ForcePromote(id); err != nil || k.PrimaryID() != id {
-		t.Fatalf("ForcePromote: %v, primary %d", err, k.PrimaryID())
+	if err := k.ForcePromote(id); err != nil || k.Keys()[0].ID != id {
+		t.Fatalf("ForcePromote: %v, primary %d", err, k.Keys()[0].ID)
 	}
 	if err := k.SetPropagationDelay(-time.Second); err == nil {
 		t.Error("negative delay: got no error")
@@ -1251,47 +1238,15 @@ func TestPromoteHugeDelay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, err := k.PromotableAt(id); err != nil || !got.After(time.Now().Add(100*365*24*time.Hour)) {
-			t.Errorf("delay %v: PromotableAt = %v, %v; want centuries from now", delay, got, err)
+		if got := keyInfo(t, k, id).PromotableAt; !got.After(time.Now().Add(100 * 365 * 24 * time.Hour)) {
+			t.Errorf("delay %v: PromotableAt = %v; want centuries from now", delay, got)
 		}
 		if err := k.Promote(id); !errors.Is(err, keyrotation.ErrTooEarly) {
 			t.Errorf("delay %v: Promote = %v, want ErrTooEarly", delay, err)
 		}
-		if k.PrimaryID() == id {
+		if k.Keys()[0].ID == id {
 			t.Errorf("delay %v: a refused Promote changed the primary", delay)
 		}
-	}
-}
-
-func TestFromEnv(t *testing.T) {
-	k, err := keyrotation.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := k.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, value := range map[string]string{"json": string(data), "base64": base64.StdEncoding.EncodeToString(data)} {
-		t.Run(name, func(t *testing.T) {
-			t.Setenv("SESSIONSEAL_TEST_KEYS", value)
-			got, err := keyrotation.FromEnv("SESSIONSEAL_TEST_KEYS")
-			if err != nil || got.PrimaryID() != k.PrimaryID() {
-				t.Errorf("got %v, %v; want the ring with primary %d", got, err, k.PrimaryID())
-			}
-		})
-	}
-	secret := strings.Split(strings.Split(string(data), `"secret": "`)[1], `"`)[0]
-	t.Setenv("SESSIONSEAL_TEST_KEYS", strings.Replace(string(data), `"primary"`, `"boss"`, 1))
-	if _, err := keyrotation.FromEnv("SESSIONSEAL_TEST_KEYS"); !errors.Is(err, keyrotation.ErrInvalidKeyring) || strings.Contains(err.Error(), secret) {
-		t.Errorf("bad ring: got %v, want ErrInvalidKeyring without the secret", err)
-	}
-	t.Setenv("SESSIONSEAL_TEST_KEYS", "!!"+secret)
-	if _, err := keyrotation.FromEnv("SESSIONSEAL_TEST_KEYS"); err == nil || strings.Contains(err.Error(), secret) {
-		t.Errorf("garbage: got %v, want an error without the value", err)
-	}
-	if _, err := keyrotation.FromEnv("SESSIONSEAL_TEST_UNSET"); err == nil {
-		t.Error("unset variable: got no error")
 	}
 }
 
@@ -1311,7 +1266,7 @@ func TestWatchFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := watched.Primary(keyrotation.PurposeCookie)
+	_, c, err := watched.Primary(keyrotation.PurposeCookie)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1335,7 +1290,7 @@ func TestWatchFile(t *testing.T) {
 	}
 	waitFor("the added key", func() bool { _, err := watched.Cipher(keyrotation.PurposeCookie, id); return err == nil })
 	for _, info := range watched.Keys() {
-		if info.ID == k.PrimaryID() && info.Seals != 1 {
+		if info.ID == k.Keys()[0].ID && info.Seals != 1 {
 			t.Errorf("seal count of the unchanged primary after a reload: %d, want 1", info.Seals)
 		}
 	}
@@ -1363,7 +1318,7 @@ func TestWatchFile(t *testing.T) {
 	if err := k.WriteFile(path); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("the promotion", func() bool { return watched.PrimaryID() == id })
+	waitFor("the promotion", func() bool { return watched.Keys()[0].ID == id })
 
 	// After cancel, changes are no longer followed.
 	cancel()
@@ -1376,7 +1331,7 @@ func TestWatchFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(50 * time.Millisecond)
-	if watched.PrimaryID() != id {
+	if watched.Keys()[0].ID != id {
 		t.Error("the ring changed after the watch was cancelled")
 	}
 	if _, err := keyrotation.WatchFile(context.Background(), filepath.Join(t.TempDir(), "missing.json"), time.Second, nil); err == nil {
@@ -1402,8 +1357,8 @@ func TestPromoteWaitsAfterEnable(t *testing.T) {
 	if k.Keys()[1].ID != 2 || enabled.Before(before) || enabled.After(time.Now()) {
 		t.Fatalf("Keys()[1] after Enable: %+v, want key 2 enabled now", k.Keys()[1])
 	}
-	if got, err := k.PromotableAt(2); err != nil || !got.Equal(enabled.Add(15*time.Minute+time.Second)) {
-		t.Errorf("PromotableAt: got %v, %v; want 15m1s after %v", got, err, enabled)
+	if got := keyInfo(t, k, 2).PromotableAt; !got.Equal(enabled.Add(15*time.Minute + time.Second)) {
+		t.Errorf("PromotableAt: got %v; want 15m1s after %v", got, enabled)
 	}
 	err = k.Promote(2)
 	if !errors.Is(err, keyrotation.ErrTooEarly) || !strings.Contains(err.Error(), "enabled again") {
@@ -1502,23 +1457,14 @@ func TestPromotableAt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var created time.Time
-	for _, info := range k.Keys() {
-		if info.ID == id {
-			created = info.Created
-		}
-	}
-	got, err := k.PromotableAt(id)
-	if want := created.Add(keyrotation.DefaultPropagationDelay + time.Second); err != nil || !got.Equal(want) {
-		t.Errorf("PromotableAt: got %v, %v; want %v", got, err, want)
+	info := keyInfo(t, k, id)
+	if want := info.Created.Add(keyrotation.DefaultPropagationDelay + time.Second); !info.PromotableAt.Equal(want) {
+		t.Errorf("PromotableAt: got %v; want %v", info.PromotableAt, want)
 	}
 	if err := k.SetPropagationDelay(0); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := k.PromotableAt(id); !got.Equal(created) {
-		t.Errorf("PromotableAt with no delay: got %v, want %v", got, created)
-	}
-	if _, err := k.PromotableAt(1); !errors.Is(err, keyrotation.ErrUnknownKey) {
-		t.Errorf("missing key: got %v, want ErrUnknownKey", err)
+	if got := keyInfo(t, k, id).PromotableAt; !got.Equal(info.Created) {
+		t.Errorf("PromotableAt with no delay: got %v, want %v", got, info.Created)
 	}
 }

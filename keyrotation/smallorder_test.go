@@ -3,6 +3,9 @@ package keyrotation
 import (
 	"crypto/ed25519"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -113,26 +116,28 @@ func TestSmallOrderEd25519KeyRefused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		id := ring.PrimaryID()
+		id := ring.Keys()[0].ID
 		copy(ring.snap.Load().keys[0].m.ed[ed25519.SeedSize:], enc)
-		if pub, err := ring.Ed25519PublicKey(id); err == nil {
-			t.Errorf("Ed25519PublicKey with the small-order key %x = %x, want an error", enc, pub)
-		}
 		if _, err := ring.Ed25519Key(id); err == nil {
 			t.Errorf("Ed25519Key with the small-order key %x: want an error", enc)
 		}
-		if b, err := ring.JWKS(); err == nil {
-			t.Errorf("JWKS with the small-order key %x = %s, want an error", enc, b)
+		if b, err := ring.jwks(); err == nil {
+			t.Errorf("jwks with the small-order key %x = %s, want an error", enc, b)
+		}
+		rec := httptest.NewRecorder()
+		ring.JWKSHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/.well-known/jwks.json", nil))
+		if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), `"x"`) {
+			t.Errorf("JWKSHandler with the small-order key %x: %d %s, want an error 500 and no key", enc, rec.Code, rec.Body)
 		}
 	}
 	ring, err := Generate()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ring.Ed25519PublicKey(ring.PrimaryID()); err != nil {
-		t.Errorf("Ed25519PublicKey of a derived key: %v", err)
+	if _, err := ring.Ed25519Key(ring.Keys()[0].ID); err != nil {
+		t.Errorf("Ed25519Key of a derived key: %v", err)
 	}
-	if _, err := ring.JWKS(); err != nil {
-		t.Errorf("JWKS of a derived key: %v", err)
+	if _, err := ring.jwks(); err != nil {
+		t.Errorf("jwks of a derived key: %v", err)
 	}
 }

@@ -1,46 +1,40 @@
 package keyrotation
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
 )
 
-// FromEnv parses the key ring held by the environment variable name, in the
-// file format or as the standard base64 encoding of it (handy where
-// variables cannot hold newlines). Errors never quote the variable's value.
-func FromEnv(name string) (*Keyring, error) {
-	v, ok := os.LookupEnv(name)
-	if !ok || v == "" {
-		return nil, fmt.Errorf("keyrotation: environment variable %s is not set", name)
-	}
-	data := []byte(v)
-	if t := bytes.TrimSpace(data); len(t) == 0 || t[0] != '{' {
-		decoded, err := base64.StdEncoding.DecodeString(string(t))
-		if err != nil {
-			return nil, fmt.Errorf("keyrotation: environment variable %s holds neither JSON nor base64", name)
-		}
-		data = decoded
-	}
-	k, err := Parse(data)
+// LoadFile reads the key ring file at path and parses it as Parse does.
+// An error names path but never the file's content; one about the content
+// matches ErrInvalidKeyring. LoadFile does not check the file's mode;
+// WriteFile writes 0600.
+func LoadFile(path string) (*Keyring, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("keyrotation: environment variable %s: %w", name, err)
+		return nil, fmt.Errorf("keyrotation: %w", err)
 	}
-	return k, nil
+	defer f.Close()
+	// One byte over the limit is enough for Parse to refuse the file.
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("keyrotation: %w", err)
+	}
+	return parseFile(path, data)
 }
 
 // WatchFile loads the key ring file at path and returns a ring that follows
 // it: every interval it reads the file again and, when the content changed
-// and parses, replaces the ring's keys atomically (see Replace). A file
-// that fails to read, parse or validate never replaces the current keys;
-// its error goes to onError, or to slog.Default() when onError is nil, and
-// the watcher keeps trying. Watching stops when ctx is done.
+// and parses, replaces the ring's keys atomically. A file that fails to
+// read, parse or validate never replaces the current keys; its error goes
+// to onError, or to slog.Default() when onError is nil, and the watcher
+// keeps trying. Watching stops when ctx is done.
 //
 // The first load's error is returned: a server should not start without its
 // keys.
@@ -96,27 +90,24 @@ func watch(ctx context.Context, k *Keyring, path string, interval time.Duration,
 			continue
 		}
 		lastErr = ""
-		k.Replace(next)
+		k.replace(next)
 	}
 }
 
 // parseFile parses data read from path, naming path in errors.
 func parseFile(path string, data []byte) (*Keyring, error) {
 	k, err := Parse(data)
-	var pe *ParseError
+	var pe *parseError
 	if errors.As(err, &pe) {
 		pe.path = path
 	}
 	return k, err
 }
 
-// Replace gives k the keys and propagation delay of next, atomically:
-// readers see the old ring or the new one. Keys present in both keep their
-// seal counts. WatchFile calls it when the file changes.
-func (k *Keyring) Replace(next *Keyring) {
-	if next == k {
-		return
-	}
+// replace gives k the keys and propagation delay of next, a ring of its
+// own, atomically: readers see the old ring or the new one. Keys present
+// in both keep their seal counts. WatchFile calls it when the file changes.
+func (k *Keyring) replace(next *Keyring) {
 	next.mu.Lock()
 	keys := next.clone()
 	mat := next.mat

@@ -52,7 +52,10 @@ func (s *Store) Load(ctx context.Context, name, token string, _ time.Time) (*ses
 	}
 	// Either can lag the other: Rewrap re-seals records, and a token is
 	// re-signed only on its next save.
-	primary := s.keys.PrimaryID()
+	primary, _, err := s.keys.Primary(keyrotation.PurposeRecord)
+	if err != nil {
+		return nil, fmt.Errorf("serverstore: %w", err)
+	}
 	return &session.Record{Payload: plaintext, Mode: session.ModeServer, Revision: doc.Version,
 		Reseal: claims.KeyID != primary || sealedBy != primary}, nil
 }

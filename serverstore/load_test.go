@@ -73,11 +73,11 @@ func TestTokens(t *testing.T) {
 		if len(tok) >= 200 {
 			t.Errorf("reference token of %d bytes, want under 200", len(tok))
 		}
-		key, err := f.keys.MACKey(keyrotation.PurposeJWT, f.keys.PrimaryID())
+		key, err := f.keys.MACKey(keyrotation.PurposeJWT, f.keys.Keys()[0].ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		kid := fmt.Sprint(f.keys.PrimaryID())
+		kid := fmt.Sprint(f.keys.Keys()[0].ID)
 		aud := jwt.ClaimStrings{m.CookieName()}
 		claims := jwt.RegisteredClaims{ID: s.ID(), Audience: aud, ExpiresAt: jwt.NewNumericDate(f.clock.Now().Add(time.Hour))}
 		sign := func(method jwt.SigningMethod, header map[string]any, claims jwt.Claims, key any) string {
@@ -112,7 +112,7 @@ func TestTokens(t *testing.T) {
 			"wrong key": {sign(jwt.SigningMethodHS256, map[string]any{"kid": kid}, claims, []byte("0123456789abcdef0123456789abcdef")),
 				session.ErrInvalid},
 			"no kid":         {sign(jwt.SigningMethodHS256, nil, claims, key), session.ErrInvalid},
-			"numeric kid":    {sign(jwt.SigningMethodHS256, map[string]any{"kid": f.keys.PrimaryID()}, claims, key), session.ErrInvalid},
+			"numeric kid":    {sign(jwt.SigningMethodHS256, map[string]any{"kid": f.keys.Keys()[0].ID}, claims, key), session.ErrInvalid},
 			"padded kid":     {sign(jwt.SigningMethodHS256, map[string]any{"kid": "0" + kid}, claims, key), session.ErrInvalid},
 			"unknown kid":    {sign(jwt.SigningMethodHS256, map[string]any{"kid": "1"}, claims, key), keyrotation.ErrUnknownKey},
 			"no exp":         {sign(jwt.SigningMethodHS256, map[string]any{"kid": kid}, noExp, key), session.ErrInvalid},
@@ -144,11 +144,11 @@ func TestRecordOfAnotherSession(t *testing.T) {
 		doc := f.document(t, s.ID())
 		now := f.clock.Now().Unix()
 		other := payload.Data{ID: "another-session", User: "admin", Created: now, Issued: now, IdleExpires: now + 3600, Expires: now + 3600}
-		cipher, err := f.keys.Primary(keyrotation.PurposeRecord)
+		kid, cipher, err := f.keys.Primary(keyrotation.PurposeRecord)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := format.Begin(nil, 0, cipher.ID(), rand.Reader)
+		b, err := format.Begin(nil, 0, kid, rand.Reader)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -200,7 +200,7 @@ func TestEdDSATokensVerifyWithTheJWKS(t *testing.T) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &set); err != nil || len(set.Keys) != 1 {
 			t.Fatalf("JWKS: %s, %v", rec.Body, err)
 		}
-		if k := set.Keys[0]; k.Kty != "OKP" || k.Crv != "Ed25519" || k.Alg != "EdDSA" || k.Kid != fmt.Sprint(f.keys.PrimaryID()) {
+		if k := set.Keys[0]; k.Kty != "OKP" || k.Crv != "Ed25519" || k.Alg != "EdDSA" || k.Kid != fmt.Sprint(f.keys.Keys()[0].ID) {
 			t.Errorf("JWK: %+v", k)
 		}
 		pub, err := base64.RawURLEncoding.DecodeString(set.Keys[0].X)
@@ -224,7 +224,7 @@ func TestEdDSATokensVerifyWithTheJWKS(t *testing.T) {
 		confused := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.RegisteredClaims{
 			ID: s.ID(), Audience: jwt.ClaimStrings{m.CookieName()}, ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour)),
 		})
-		confused.Header["kid"] = fmt.Sprint(f.keys.PrimaryID())
+		confused.Header["kid"] = fmt.Sprint(f.keys.Keys()[0].ID)
 		forged, err := confused.SignedString(pub)
 		if err != nil {
 			t.Fatal(err)
@@ -235,13 +235,14 @@ func TestEdDSATokensVerifyWithTheJWKS(t *testing.T) {
 			}
 		}
 		// A disabled key leaves the set.
-		old := f.keys.PrimaryID()
+		old := f.keys.Keys()[0].ID
 		id := testkit.Rotate(t, f.keys)
 		if err := f.keys.Disable(old); err != nil {
 			t.Fatal(err)
 		}
-		b, _ := f.keys.JWKS()
-		if strings.Contains(string(b), fmt.Sprint(old)) || !strings.Contains(string(b), fmt.Sprint(id)) {
+		rec = httptest.NewRecorder()
+		f.keys.JWKSHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/.well-known/jwks.json", nil))
+		if b := rec.Body.String(); strings.Contains(b, fmt.Sprint(old)) || !strings.Contains(b, fmt.Sprint(id)) {
 			t.Errorf("JWKS after rotation: %s", b)
 		}
 	})

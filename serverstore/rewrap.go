@@ -61,11 +61,11 @@ func (s *Store) Rewrap(ctx context.Context, progress func(done, total int64)) (i
 // rewrap re-seals one record under the primary key, reporting whether it
 // did.
 func (s *Store) rewrap(ctx context.Context, doc *Document) (bool, error) {
-	c, err := s.keys.Primary(keyrotation.PurposeRecord)
+	primary, _, err := s.keys.Primary(keyrotation.PurposeRecord)
 	if err != nil {
 		return false, fmt.Errorf("serverstore: %w", err)
 	}
-	if kid, ok := sealedBy(doc.Data); ok && kid == c.ID() {
+	if kid, ok := sealedBy(doc.Data); ok && kid == primary {
 		return false, nil
 	}
 	plaintext, _, err := s.open(doc)

@@ -33,7 +33,7 @@ func TestKeyRotationResealsRecord(t *testing.T) {
 func TestTokenResignedAfterRewrap(t *testing.T) {
 	eachBackend(t, func(t *testing.T, f *fixture) {
 		srv := testkit.KVServer(t, f.manager(t, f.store, insecure))
-		old := f.keys.PrimaryID()
+		old := f.keys.Keys()[0].ID
 		_, _, c := get(t, srv, "/set?k=a&v=1", nil)
 		testkit.Rotate(t, f.keys)
 		if n, err := f.store.Rewrap(ctx, nil); err != nil || n != 1 {

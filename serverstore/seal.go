@@ -18,11 +18,11 @@ import (
 
 // seal returns plaintext sealed under the primary key, bound to key.
 func (s *Store) seal(key, plaintext []byte) ([]byte, error) {
-	c, err := s.keys.Primary(keyrotation.PurposeRecord)
+	kid, c, err := s.keys.Primary(keyrotation.PurposeRecord)
 	if err != nil {
 		return nil, fmt.Errorf("serverstore: %w", err)
 	}
-	b, err := format.Begin(make([]byte, 0, len(plaintext)+format.Overhead), 0, c.ID(), s.rand)
+	b, err := format.Begin(make([]byte, 0, len(plaintext)+format.Overhead), 0, kid, s.rand)
 	if err != nil {
 		return nil, fmt.Errorf("serverstore: reading nonce: %w", err)
 	}
@@ -34,11 +34,11 @@ func (s *Store) seal(key, plaintext []byte) ([]byte, error) {
 // open was altered in the database, or moved there from another key: it is
 // refused as session.ErrInvalid, never trusted.
 func (s *Store) open(doc *Document) ([]byte, uint32, error) {
-	plaintext, c, err := format.OpenBytes(doc.Data, 0, string(doc.Key), s.keys, keyrotation.PurposeRecord, make([]byte, 0, 64))
+	plaintext, kid, err := format.OpenBytes(doc.Data, 0, string(doc.Key), s.keys, keyrotation.PurposeRecord, make([]byte, 0, 64))
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: %v", session.ErrInvalid, err)
 	}
-	return plaintext, c.ID(), nil
+	return plaintext, kid, nil
 }
 
 // sealedBy returns the ID of the key that sealed data, without opening it,

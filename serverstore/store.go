@@ -88,7 +88,7 @@ func New(keys *keyrotation.Keyring, b Backend, opts Options) (*Store, error) {
 	if opts.MaxAttempts < 0 {
 		return nil, fmt.Errorf("serverstore: negative MaxAttempts %d", opts.MaxAttempts)
 	}
-	if _, err := keys.Primary(keyrotation.PurposeRecord); err != nil {
+	if _, _, err := keys.Primary(keyrotation.PurposeRecord); err != nil {
 		return nil, fmt.Errorf("serverstore: %w", err)
 	}
 	tokens, err := reftoken.New(keys, opts.SigningMethod)

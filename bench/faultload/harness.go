@@ -238,7 +238,7 @@ func (h *harness) rotations(ctx context.Context, users []*user) (int, error) {
 			return n, nil
 		case <-time.After(h.cfg.Duration / 4):
 		}
-		old := h.keys.PrimaryID()
+		old := h.keys.Keys()[0].ID
 		id, err := h.keys.Add()
 		if err != nil {
 			return n, fmt.Errorf("key rotation: adding a key: %w", err)

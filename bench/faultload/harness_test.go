@@ -67,8 +67,8 @@ func TestFaultsThatFailEndTheRun(t *testing.T) {
 		// With the default propagation delay, Promote refuses a new key.
 		h := &harness{cfg: Config{Duration: 4 * time.Millisecond}, keys: keys}
 		n, err := h.rotations(context.Background(), nil)
-		if !errors.Is(err, keyrotation.ErrTooEarly) || n != 0 {
-			t.Errorf("rotations: got %d, %v; want 0, an error matching ErrTooEarly", n, err)
+		if !errors.Is(err, keyrotation.ErrUnsafe) || !strings.Contains(err.Error(), "not yet propagated") || n != 0 {
+			t.Errorf("rotations: got %d, %v; want 0, an error matching ErrUnsafe for a key not yet propagated", n, err)
 		}
 	})
 }

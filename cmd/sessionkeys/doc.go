@@ -38,8 +38,8 @@
 // --force overwrites an existing ring, for when every key in it must go at
 // once: every session sealed under it is lost. After a leak, emergency does
 // the same and keeps the ring's settings and its old keys, disabled.
-// --propagation-delay (default 1h, keyrotation.DefaultPropagationDelay) is
-// recorded in FILE: the time promote waits after add or enable.
+// --propagation-delay (default 1h, the key ring's default) is recorded in
+// FILE: the time promote waits after add or enable.
 //
 //	add FILE
 //

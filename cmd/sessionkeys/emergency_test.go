@@ -86,7 +86,7 @@ func TestEmergencyRotationAfterFileLeak(t *testing.T) {
 	if err := ring.Disable(retired); err != nil {
 		t.Fatal(err)
 	}
-	previous := ring.PrimaryID()
+	previous := ring.Keys()[0].ID
 	current, err := ring.Add()
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +158,7 @@ func TestEmergencyRotationAfterFileLeak(t *testing.T) {
 		}
 	}
 	fresh := newestKey(t, file, old)
-	if keys.PrimaryID() != fresh || len(keys.Keys()) != len(old)+1 {
+	if keys.Keys()[0].ID != fresh || len(keys.Keys()) != len(old)+1 {
 		t.Errorf("keys after emergency = %+v, want the old keys disabled and a new primary key", keys.Keys())
 	}
 	for _, want := range []string{"new primary key " + strconv.FormatUint(uint64(fresh), 10), "copy " + file + " to every server"} {

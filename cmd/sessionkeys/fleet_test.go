@@ -270,7 +270,7 @@ func (f *fleet) traffic(clients []*client) (stop func()) {
 
 func TestFleetRotation(t *testing.T) {
 	f := newFleet(t)
-	old := f.servers[0].keys.PrimaryID()
+	old := f.servers[0].keys.Keys()[0].ID
 	clients := make([]*client, 12)
 	for i := range clients {
 		clients[i] = f.newClient()
@@ -287,7 +287,7 @@ func TestFleetRotation(t *testing.T) {
 	time.Sleep(fleetDelay + time.Second)
 	f.sessionkeys("promote", f.master, fmt.Sprint(id))
 	f.deployAll()
-	f.everyServer("every server to seal with the new key", func(k *keyrotation.Keyring) bool { return k.PrimaryID() == id })
+	f.everyServer("every server to seal with the new key", func(k *keyrotation.Keyring) bool { return k.Keys()[0].ID == id })
 	// 3. Wait until every session in use has been re-sealed: in production,
 	// the longest session lifetime.
 	f.waitFor("every session to be re-sealed", func() bool {
@@ -324,7 +324,7 @@ func TestFleetRotation(t *testing.T) {
 // the command refuses to promote a key before the propagation delay.
 func TestFleetPromoteTooEarly(t *testing.T) {
 	f := newFleet(t)
-	old := f.servers[0].keys.PrimaryID()
+	old := f.servers[0].keys.Keys()[0].ID
 
 	f.sessionkeys("add", f.master)
 	id := f.newestKey()
@@ -333,7 +333,7 @@ func TestFleetPromoteTooEarly(t *testing.T) {
 		!strings.Contains(stderr.String(), "propagat") {
 		t.Errorf("promote right after add: exit %d, stderr %q; want a refusal that names the propagation delay", code, stderr.String())
 	}
-	if keys, err := keyrotation.LoadFile(f.master); err != nil || keys.PrimaryID() != old {
+	if keys, err := keyrotation.LoadFile(f.master); err != nil || keys.Keys()[0].ID != old {
 		t.Fatalf("a refused promote changed the ring: %v", err)
 	}
 
@@ -341,7 +341,7 @@ func TestFleetPromoteTooEarly(t *testing.T) {
 	// once; the others do not have it yet.
 	f.sessionkeys("promote", "--force", f.master, fmt.Sprint(id))
 	f.deploy(f.servers[0])
-	f.waitFor("server 0 to seal with the new key", func() bool { return f.servers[0].keys.PrimaryID() == id })
+	f.waitFor("server 0 to seal with the new key", func() bool { return f.servers[0].keys.Keys()[0].ID == id })
 	clients := make([]*client, 6)
 	for i := range clients {
 		clients[i] = f.newClient()

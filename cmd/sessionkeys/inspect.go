@@ -77,7 +77,7 @@ func runInspect(e *env, c *command, args []string) error {
 // inspectCookie prints the session sealed in a cookie token.
 func inspectCookie(e *env, path string, keys *keyrotation.Keyring, token, name string) error {
 	buf := make([]byte, 0, format.Base64.DecodedLen(len(token)))
-	plaintext, cipher, err := format.Open(buf, token, 0, name, keys, keyrotation.PurposeCookie, nil)
+	plaintext, kid, err := format.Open(buf, token, 0, name, keys, keyrotation.PurposeCookie, nil)
 	if errors.Is(err, keyrotation.ErrUnknownKey) {
 		// Open checked the header before looking the key up, so the
 		// token decodes and holds a kid.
@@ -102,7 +102,7 @@ func inspectCookie(e *env, path string, keys *keyrotation.Keyring, token, name s
 	idle, deadline := time.Unix(d.IdleExpires, 0), time.Unix(d.Expires, 0)
 	w := tabwriter.NewWriter(e.stdout, 0, 0, 1, ' ', 0)
 	field(w, "format", "version %d (AES-256-GCM sealed cookie)", format.Version1)
-	field(w, "kid", "%d (%s)", cipher.ID(), stateOf(keys, cipher.ID()))
+	field(w, "kid", "%d (%s)", kid, stateOf(keys, kid))
 	field(w, "mode", "cookie (the whole session is sealed in the token)")
 	field(w, "cookie name", "%s", name)
 	field(w, "session ID", "%s", d.ID)

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
 	"os"
-	"text/tabwriter"
 	"time"
 
 	"github.com/sessionseal/session/keyrotation"
@@ -32,21 +30,23 @@ less than that long ago (see promote -h); sessionkeys delay changes it later.
 }
 
 func runInit(e *env, c *command, args []string) error {
+	// The flag defaults to the delay of a new ring, which the key ring
+	// owns.
+	keys, err := keyrotation.Generate()
+	if err != nil {
+		return err
+	}
 	flags := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	force := flags.Bool("force", false, "overwrite an existing ring: every session sealed under it is lost")
-	delay := flags.Duration("propagation-delay", keyrotation.DefaultPropagationDelay,
+	delay := flags.Duration("propagation-delay", keys.PropagationDelay(),
 		"the `DURATION` after add (or enable) from which promote accepts a key:\nthe time it takes to copy FILE to every server and for them to load it.\n0 turns the check off, which only a single server can afford")
-	args, err := e.parse(c, flags, args, 1)
+	args, err = e.parse(c, flags, args, 1)
 	if err != nil {
 		return err
 	}
 	path := args[0]
 	if *delay < 0 {
 		return &usageError{cmd: c, msg: fmt.Sprintf("negative --propagation-delay %v", *delay)}
-	}
-	keys, err := keyrotation.Generate()
-	if err != nil {
-		return err
 	}
 	if err := keys.SetPropagationDelay(*delay); err != nil {
 		return err
@@ -84,7 +84,7 @@ func runInit(e *env, c *command, args []string) error {
 	if replaced {
 		fmt.Fprintf(e.stdout, "replaced %s with a new ring: sessions sealed under its old keys are lost\n", path)
 	}
-	fmt.Fprintf(e.stdout, "created %s with primary key %d (propagation delay %v)\n", path, keys.PrimaryID(), keys.PropagationDelay())
+	fmt.Fprintf(e.stdout, "created %s with primary key %d (propagation delay %v)\n", path, keys.Keys()[0].ID, keys.PropagationDelay())
 	fmt.Fprintf(e.stdout, "next: copy %s to every server, readable by the servers only\n", path)
 	return nil
 }
@@ -128,11 +128,11 @@ func runAdd(e *env, c *command, args []string) error {
 // promotableFrom says when promote accepts key id of keys, as "from TIME
 // (propagation delay DURATION)", for the commands that start the wait.
 func promotableFrom(keys *keyrotation.Keyring, id uint32) (string, error) {
-	ready, err := keys.PromotableAt(id)
-	if err != nil {
-		return "", err
+	info, ok := keyInfo(keys, id)
+	if !ok {
+		return "", fmt.Errorf("no key %d in the ring", id)
 	}
-	return fmt.Sprintf("from %s (propagation delay %v)", formatTime(ready), keys.PropagationDelay()), nil
+	return fmt.Sprintf("from %s (propagation delay %v)", formatTime(info.PromotableAt), keys.PropagationDelay()), nil
 }
 
 var promoteCommand = &command{
@@ -175,12 +175,16 @@ func runPromote(e *env, c *command, args []string) error {
 		return err
 	}
 	var previous uint32
+	var from keyrotation.State // the key's state before, zero when the ring has no such key
 	already := false
 	err = modify(path, func(keys *keyrotation.Keyring) (bool, error) {
-		previous = keys.PrimaryID()
+		previous = keys.Keys()[0].ID
 		if previous == id {
 			already = true
 			return false, nil
+		}
+		if info, ok := keyInfo(keys, id); ok {
+			from = info.State
 		}
 		if *force {
 			return true, keys.ForcePromote(id)
@@ -188,7 +192,8 @@ func runPromote(e *env, c *command, args []string) error {
 		return true, keys.Promote(id)
 	})
 	switch {
-	case errors.Is(err, keyrotation.ErrTooEarly):
+	case errors.Is(err, keyrotation.ErrUnsafe) && from == keyrotation.Active:
+		// Promote refuses an active key only before the propagation delay.
 		return &hintError{err, fmt.Sprintf("--force skips the propagation delay (see sessionkeys promote -h); after a leak, run sessionkeys emergency %s instead", path)}
 	case err != nil:
 		return err
@@ -412,114 +417,3 @@ func runRemove(e *env, c *command, args []string) error {
 	fmt.Fprintf(e.stdout, "removed key %d and its secret from %s\nnext: copy %s to every server\n", id, path, path)
 	return nil
 }
-
-var listCommand = &command{
-	name:    "list",
-	args:    "[--json] FILE",
-	summary: "list the keys of a ring, without their secrets",
-	doc: `List prints the keys of the ring in FILE, primary first: ID, state (primary,
-active or disabled), when the key was created, and when it last became primary
-("-" if never). Times are RFC 3339, in UTC. No secret is printed.
-
-With --json it prints an array of objects, in the same order:
-
-  [{"id": 2847392011, "state": "primary", "created": "2026-11-25T20:00:00Z",
-    "promoted": "2026-11-25T20:00:00Z"}, ...]
-
-where promoted is null for a key never promoted.
-`,
-	run: runList,
-}
-
-// jsonKey is one key in the output of list --json.
-type jsonKey struct {
-	ID       uint32  `json:"id"`
-	State    string  `json:"state"`
-	Created  string  `json:"created"`
-	Promoted *string `json:"promoted"`
-}
-
-func runList(e *env, c *command, args []string) error {
-	flags := flag.NewFlagSet(c.name, flag.ContinueOnError)
-	asJSON := flags.Bool("json", false, "print a JSON array instead of a table")
-	args, err := e.parse(c, flags, args, 1)
-	if err != nil {
-		return err
-	}
-	keys, err := load(args[0])
-	if err != nil {
-		return err
-	}
-	infos := keys.Keys()
-	if *asJSON {
-		out := make([]jsonKey, len(infos))
-		for i, k := range infos {
-			out[i] = jsonKey{ID: k.ID, State: k.State.String(), Created: formatTime(k.Created)}
-			if !k.Promoted.IsZero() {
-				p := formatTime(k.Promoted)
-				out[i].Promoted = &p
-			}
-		}
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATE\tCREATED\tPROMOTED")
-	for _, k := range infos {
-		promoted := "-"
-		if !k.Promoted.IsZero() {
-			promoted = formatTime(k.Promoted)
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", k.ID, k.State, formatTime(k.Created), promoted)
-	}
-	return tw.Flush()
-}
-
-// load reads the key ring file at path.
-func load(path string) (*keyrotation.Keyring, error) {
-	keys, err := keyrotation.LoadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s does not exist (sessionkeys init %s creates a ring)", path, path)
-	}
-	return keys, err
-}
-
-// modify loads the ring at path, applies f, and writes the ring back
-// (atomically, mode 0600) when f succeeds and reports a change. It holds a
-// lock on the file throughout, so that concurrent runs take turns.
-func modify(path string, f func(keys *keyrotation.Keyring) (changed bool, err error)) error {
-	unlock, err := lockRing(path)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	keys, err := load(path)
-	if err != nil {
-		return err
-	}
-	changed, err := f(keys)
-	if err != nil || !changed {
-		return err
-	}
-	return keys.WriteFile(path)
-}
-
-// keyInfo returns the description of key id.
-func keyInfo(keys *keyrotation.Keyring, id uint32) (keyrotation.KeyInfo, bool) {
-	for _, k := range keys.Keys() {
-		if k.ID == id {
-			return k, true
-		}
-	}
-	return keyrotation.KeyInfo{}, false
-}
-
-// hintError is an error with advice, which run prints on a line of its own.
-type hintError struct {
-	err  error
-	hint string
-}
-
-func (e *hintError) Error() string { return e.err.Error() }
-func (e *hintError) Unwrap() error { return e.err }

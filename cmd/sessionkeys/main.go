@@ -51,6 +51,15 @@ type usageError struct {
 
 func (e *usageError) Error() string { return e.msg }
 
+// hintError is an error with advice, which run prints on a line of its own.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+
 // errHelp reports that help was printed as asked: exit code 0.
 var errHelp = flag.ErrHelp
 

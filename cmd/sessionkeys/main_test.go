@@ -130,8 +130,8 @@ func TestRotation(t *testing.T) {
 				if n := len(keys.Keys()); n != 1 {
 					t.Errorf("keys = %d, want 1", n)
 				}
-				if got := keys.PropagationDelay(); got != keyrotation.DefaultPropagationDelay {
-					t.Errorf("propagation delay = %v, want %v", got, keyrotation.DefaultPropagationDelay)
+				if got, want := keys.PropagationDelay(), time.Hour; got != want {
+					t.Errorf("propagation delay = %v, want %v", got, want)
 				}
 			},
 		},
@@ -403,7 +403,7 @@ func TestList(t *testing.T) {
 	if err := keys.WriteFile(file); err != nil {
 		t.Fatal(err)
 	}
-	primary := keys.PrimaryID()
+	primary := keys.Keys()[0].ID
 
 	t.Run("table", func(t *testing.T) {
 		r := cli(t, []string{file}, "list", file)
@@ -530,7 +530,7 @@ func TestInspectCookie(t *testing.T) {
 		if err := k.ForcePromote(id); err != nil {
 			t.Fatal(err)
 		}
-		if err := k.Disable(keys.PrimaryID()); err != nil {
+		if err := k.Disable(keys.Keys()[0].ID); err != nil {
 			t.Fatal(err)
 		}
 		if err := k.WriteFile(disabledFile); err != nil {
@@ -549,7 +549,7 @@ func TestInspectCookie(t *testing.T) {
 	} else {
 		tampered[i] = 'A'
 	}
-	kid := strconv.FormatUint(uint64(keys.PrimaryID()), 10)
+	kid := strconv.FormatUint(uint64(keys.Keys()[0].ID), 10)
 
 	valid := []string{"format:", "version 1", "kid:", kid + " (primary", "mode:", "cookie", "issued:", "expires:",
 		`"cart"`, "[3,1,4]", `"name"`, `"Zoë"`, "user-42", "persistent", `"welcome back"`}
@@ -644,7 +644,7 @@ func TestInspectReference(t *testing.T) {
 	past := time.Now().Add(-48 * time.Hour)
 	clock := func() time.Time { return past }
 	expiredToken, expiredID := save(t, serverstore.Options{}, session.Options{Now: clock, Lifetime: time.Hour})
-	kid := strconv.FormatUint(uint64(keys.PrimaryID()), 10)
+	kid := strconv.FormatUint(uint64(keys.Keys()[0].ID), 10)
 	parts := strings.Split(token, ".")
 	sig := []byte(parts[2])
 	if sig[0] == 'A' {
@@ -729,7 +729,7 @@ func TestRewrap(t *testing.T) {
 		}
 		cookies[i], ids[i] = testkit.Save(t, m, r, s), s.ID()
 	}
-	oldKey := keys.PrimaryID()
+	oldKey := keys.Keys()[0].ID
 	newKey, err := keys.Add()
 	if err != nil {
 		t.Fatal(err)
@@ -893,11 +893,11 @@ func TestEnablePrintsPromotableAt(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("enable: %+v", r)
 	}
-	ready, err := loadRing(t, file).PromotableAt(id)
-	if err != nil {
-		t.Fatal(err)
+	info, ok := keyInfo(loadRing(t, file), id)
+	if !ok {
+		t.Fatalf("no key %d in the ring", id)
 	}
-	want := "next: copy " + file + " to every server; promote accepts the key again from " + formatTime(ready) + " (propagation delay 15m0s)\n"
+	want := "next: copy " + file + " to every server; promote accepts the key again from " + formatTime(info.PromotableAt) + " (propagation delay 15m0s)\n"
 	if !strings.HasSuffix(r.stdout, want) {
 		t.Errorf("enable printed\n%s\nwant it to end with\n%s", r.stdout, want)
 	}
@@ -954,7 +954,7 @@ func TestInitForceTakesTurns(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, k := range keys.Keys() {
-			if k.ID == old.PrimaryID() {
+			if k.ID == old.Keys()[0].ID {
 				t.Fatalf("round %d: key %d of the replaced ring came back", round, k.ID)
 			}
 		}

@@ -45,8 +45,9 @@ func TestRingWrittenBackUnreadable(t *testing.T) {
 
 // TestRingWrittenBackUnreadableTooLarge checks that add leaves a ring as it
 // was when the ring with the new key would not load again: here, a file
-// over keyrotation.MaxFileSize.
+// over the 1 MiB that a ring file may hold.
 func TestRingWrittenBackUnreadableTooLarge(t *testing.T) {
+	const maxFileSize = 1 << 20
 	// A key takes at most this many bytes of the file: its ID has up to
 	// ten digits.
 	const keySize = 166
@@ -67,7 +68,7 @@ func TestRingWrittenBackUnreadableTooLarge(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := (keyrotation.MaxFileSize - len(data)) / keySize
+		n := (maxFileSize - len(data)) / keySize
 		if n == 0 {
 			break
 		}
@@ -101,5 +102,5 @@ func TestRingWrittenBackUnreadableTooLarge(t *testing.T) {
 		}
 		return
 	}
-	t.Fatalf("add kept adding keys past %d bytes", keyrotation.MaxFileSize)
+	t.Fatalf("add kept adding keys past %d bytes", maxFileSize)
 }

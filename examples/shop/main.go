@@ -70,7 +70,7 @@ func run(ctx context.Context, addr, keysPath string) error {
 		}
 	}()
 	log.Printf("shop: sessions in %s, database %q; key ring %s (primary key %d)",
-		where, defaultDatabase, keysPath, sh.keys.PrimaryID())
+		where, defaultDatabase, keysPath, sh.keys.Keys()[0].ID)
 	log.Printf("shop: rotate keys live with: go run github.com/sessionseal/session/cmd/sessionkeys add %s", keysPath)
 
 	ln, err := net.Listen("tcp", addr)

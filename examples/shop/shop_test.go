@@ -284,7 +284,7 @@ func TestCartSpillsToMongoDBAndBack(t *testing.T) {
 	ts := startShop(t)
 	v := ts.visitor(t)
 	v.login("ada")
-	primary := strconv.FormatUint(uint64(ts.keys.PrimaryID()), 10)
+	primary := strconv.FormatUint(uint64(ts.keys.Keys()[0].ID), 10)
 
 	var p page
 	for n := 1; p.Mode != "MongoDB"; n++ {

@@ -81,30 +81,30 @@ var MinTokenLen = Base64.EncodedLen(Overhead)
 // flags sealed for the cookie name, decoding it into buf and using scratch
 // for the encoded bytes and the additional data (both reused when large
 // enough). It returns the plaintext, which aliases the decoded buffer, and
-// the cipher that opened it. The checks run in order: length before
+// the ID of the key that opened it. The checks run in order: length before
 // decoding, strict base64, minimum length, version and flags, one key
 // lookup by ID, then authentication. Every failure is ErrInvalid, or an
 // error matching keyrotation.ErrUnknownKey for a key the ring lacks.
-func Open(buf []byte, token string, flags byte, name string, keys *keyrotation.Keyring, purpose keyrotation.Purpose, scratch []byte) (plaintext []byte, c *keyrotation.Cipher, err error) {
+func Open(buf []byte, token string, flags byte, name string, keys *keyrotation.Keyring, purpose keyrotation.Purpose, scratch []byte) (plaintext []byte, kid uint32, err error) {
 	return OpenLimit(buf, token, MaxTokenLen, flags, name, keys, purpose, scratch)
 }
 
 // OpenLimit is Open for tokens of up to maxLen bytes in place of
 // MaxTokenLen, for values that are kept elsewhere than in a cookie of
 // their own (gorillacompat.CodecOptions.MaxLength).
-func OpenLimit(buf []byte, token string, maxLen int, flags byte, name string, keys *keyrotation.Keyring, purpose keyrotation.Purpose, scratch []byte) (plaintext []byte, c *keyrotation.Cipher, err error) {
+func OpenLimit(buf []byte, token string, maxLen int, flags byte, name string, keys *keyrotation.Keyring, purpose keyrotation.Purpose, scratch []byte) (plaintext []byte, kid uint32, err error) {
 	if len(token) < MinTokenLen || len(token) > maxLen {
-		return nil, nil, ErrInvalid
+		return nil, 0, ErrInvalid
 	}
 	// Strict base64 still skips CR and LF; refusing them keeps one
 	// encoding per token.
 	if strings.IndexByte(token, '\r') >= 0 || strings.IndexByte(token, '\n') >= 0 {
-		return nil, nil, ErrInvalid
+		return nil, 0, ErrInvalid
 	}
 	src := append(scratch[:0], token...)
 	b, err := Base64.AppendDecode(buf[:0], src)
 	if err != nil {
-		return nil, nil, ErrInvalid
+		return nil, 0, ErrInvalid
 	}
 	return OpenBytes(b, flags, name, keys, purpose, src)
 }
@@ -112,19 +112,20 @@ func OpenLimit(buf []byte, token string, maxLen int, flags byte, name string, ke
 // OpenBytes authenticates and decrypts b, the raw bytes of a version-1
 // token with the given flags sealed for name, in place. It is Open without
 // the base64 layer, for stores that keep sealed bytes as they are.
-func OpenBytes(b []byte, flags byte, name string, keys *keyrotation.Keyring, purpose keyrotation.Purpose, scratch []byte) (plaintext []byte, c *keyrotation.Cipher, err error) {
+func OpenBytes(b []byte, flags byte, name string, keys *keyrotation.Keyring, purpose keyrotation.Purpose, scratch []byte) (plaintext []byte, kid uint32, err error) {
 	if len(b) < Overhead || b[0] != Version1 || b[1] != flags {
-		return nil, nil, ErrInvalid
+		return nil, 0, ErrInvalid
 	}
-	c, err = keys.Cipher(purpose, binary.BigEndian.Uint32(b[2:HeaderSize]))
+	kid = binary.BigEndian.Uint32(b[2:HeaderSize])
+	c, err := keys.Cipher(purpose, kid)
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, err
 	}
 	aad := AppendAAD(scratch[:0], b[:HeaderSize], name)
 	body := HeaderSize + NonceSize
 	plaintext, err = c.Open(b[body:body], b[HeaderSize:body], b[body:], aad)
 	if err != nil {
-		return nil, nil, ErrInvalid
+		return nil, 0, ErrInvalid
 	}
-	return plaintext, c, nil
+	return plaintext, kid, nil
 }

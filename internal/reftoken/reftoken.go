@@ -87,9 +87,11 @@ func (c claims) GetAudience() (jwt.ClaimStrings, error)       { return jwt.Claim
 // Sign returns a token for the session id, for the cookie name, expiring
 // at exp, signed with the ring's primary key.
 func (c *Codec) Sign(name, id string, exp time.Time) (string, error) {
-	kid := c.keys.PrimaryID()
+	kid, _, err := c.keys.Primary(keyrotation.PurposeJWT)
+	if err != nil {
+		return "", fmt.Errorf("reftoken: %w", err)
+	}
 	var key any
-	var err error
 	if c.method == jwt.SigningMethodHS256 {
 		key, err = c.keys.MACKey(keyrotation.PurposeJWT, kid)
 	} else {
@@ -149,17 +151,20 @@ func (c *Codec) verificationKey(t *jwt.Token) (any, error) {
 	if !ok {
 		return nil, ErrInvalid
 	}
-	var key any
-	var err error
 	if c.method == jwt.SigningMethodHS256 {
-		key, err = c.keys.MACKey(keyrotation.PurposeJWT, id)
-	} else {
-		key, err = c.keys.Ed25519PublicKey(id)
+		key, err := c.keys.MACKey(keyrotation.PurposeJWT, id)
+		if err != nil {
+			return nil, keyrotation.ErrUnknownKey
+		}
+		return key, nil
 	}
+	priv, err := c.keys.Ed25519Key(id)
 	if err != nil {
 		return nil, keyrotation.ErrUnknownKey
 	}
-	return key, nil
+	pub := priv.Public()
+	clear(priv) // verifying needs the public half only
+	return pub, nil
 }
 
 // KeyID returns the key ID of a token header's kid: a uint32 in canonical

@@ -1,6 +1,7 @@
 package reftoken
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"strings"
@@ -63,7 +64,7 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			if got.ID != "q2D9vJm1c0bWw3nY8fR4sA" || got.KeyID != keys.PrimaryID() || !got.Exp.Equal(exp) {
+			if got.ID != "q2D9vJm1c0bWw3nY8fR4sA" || got.KeyID != keys.Keys()[0].ID || !got.Exp.Equal(exp) {
 				t.Errorf("got %+v", got)
 			}
 			if err := Verify(keys, tok); err != nil {
@@ -81,11 +82,11 @@ func TestRoundTrip(t *testing.T) {
 func TestParseRefuses(t *testing.T) {
 	keys := newKeys(t)
 	c := newCodec(t, keys, HS256)
-	key, err := keys.MACKey(keyrotation.PurposeJWT, keys.PrimaryID())
+	key, err := keys.MACKey(keyrotation.PurposeJWT, keys.Keys()[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kid := fmt.Sprint(keys.PrimaryID())
+	kid := fmt.Sprint(keys.Keys()[0].ID)
 	aud := jwt.ClaimStrings{name}
 	exp := jwt.NewNumericDate(time.Now().Add(time.Hour))
 	claims := jwt.RegisteredClaims{ID: "id", Audience: aud, ExpiresAt: exp}
@@ -105,10 +106,11 @@ func TestParseRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub, err := keys.Ed25519PublicKey(keys.PrimaryID())
+	priv, err := keys.Ed25519Key(keys.Keys()[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
+	pub := priv.Public().(ed25519.PublicKey)
 	cases := map[string]struct {
 		codec *Codec
 		token string
@@ -118,7 +120,7 @@ func TestParseRefuses(t *testing.T) {
 		"HS384":       {c, sign(t, jwt.SigningMethodHS384, map[string]any{"kid": kid}, claims, key)},
 		"wrong key":   {c, sign(t, jwt.SigningMethodHS256, map[string]any{"kid": kid}, claims, []byte("0123456789abcdef0123456789abcdef"))},
 		"no kid":      {c, sign(t, jwt.SigningMethodHS256, nil, claims, key)},
-		"numeric kid": {c, sign(t, jwt.SigningMethodHS256, map[string]any{"kid": keys.PrimaryID()}, claims, key)},
+		"numeric kid": {c, sign(t, jwt.SigningMethodHS256, map[string]any{"kid": keys.Keys()[0].ID}, claims, key)},
 		"padded kid":  {c, sign(t, jwt.SigningMethodHS256, map[string]any{"kid": "0" + kid}, claims, key)},
 		"no jti":      {c, sign(t, jwt.SigningMethodHS256, map[string]any{"kid": kid}, jwt.RegisteredClaims{Audience: aud, ExpiresAt: exp}, key)},
 		"no exp":      {c, sign(t, jwt.SigningMethodHS256, map[string]any{"kid": kid}, jwt.RegisteredClaims{ID: "id", Audience: aud}, key)},
@@ -160,7 +162,7 @@ func TestDecodeAndVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kid, ok := KeyID(d.Header); d.Alg != HS256 || !ok || kid != keys.PrimaryID() || d.ID != "id" ||
+	if kid, ok := KeyID(d.Header); d.Alg != HS256 || !ok || kid != keys.Keys()[0].ID || d.ID != "id" ||
 		len(d.Audience) != 1 || d.Audience[0] != name || !d.ExpiresAt.Equal(exp) || !d.IssuedAt.IsZero() {
 		t.Errorf("Decode: %+v", d)
 	}

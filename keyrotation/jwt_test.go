@@ -3,6 +3,8 @@ package keyrotation_test
 import (
 	"bytes"
 	"crypto/ed25519"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/sessionseal/session/keyrotation"
@@ -17,36 +19,38 @@ func TestEd25519KeyWipedByCallerKeepsRingKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := ring.PrimaryID()
-	wantJWKS, err := ring.JWKS()
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := ring.Keys()[0].ID
+	wantJWKS := jwks(t, ring)
 	priv, err := ring.Ed25519Key(id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantPub := bytes.Clone(priv.Public().(ed25519.PublicKey))
-	pub, err := ring.Ed25519PublicKey(id)
-	if err != nil {
-		t.Fatal(err)
-	}
 	clear(priv)
-	clear(pub)
 
-	if got, err := ring.JWKS(); err != nil || !bytes.Equal(got, wantJWKS) {
-		t.Errorf("JWKS after the caller wiped its keys = %s, %v; want %s", got, err, wantJWKS)
-	}
-	gotPub, err := ring.Ed25519PublicKey(id)
-	if err != nil || !bytes.Equal(gotPub, wantPub) {
-		t.Fatalf("Ed25519PublicKey after the caller wiped its keys = %x, %v; want %x", gotPub, err, wantPub)
+	if got := jwks(t, ring); !bytes.Equal(got, wantJWKS) {
+		t.Errorf("JWKS after the caller wiped its key = %s; want %s", got, wantJWKS)
 	}
 	again, err := ring.Ed25519Key(id)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if gotPub := again.Public().(ed25519.PublicKey); !bytes.Equal(gotPub, wantPub) {
+		t.Fatalf("public key after the caller wiped its key = %x; want %x", gotPub, wantPub)
+	}
 	msg := []byte("header.claims")
 	if !ed25519.Verify(wantPub, msg, ed25519.Sign(again, msg)) {
 		t.Error("the ring no longer signs under its public key after a caller wiped its copy")
 	}
+}
+
+// jwks returns the key set that ring's JWKSHandler serves.
+func jwks(t *testing.T, ring *keyrotation.Keyring) []byte {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	ring.JWKSHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/.well-known/jwks.json", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("JWKSHandler: status %d, %s", rec.Code, rec.Body)
+	}
+	return rec.Body.Bytes()
 }

@@ -12,33 +12,23 @@ import (
 
 // Ed25519Key returns a copy of key id's Ed25519 private key, derived from
 // its secret, for signing reference tokens with EdDSA so that other services
-// can verify them with the public key alone (see JWKSHandler). The caller
-// owns the copy and may wipe it. Sign with the key of PrimaryID. It returns
-// ErrUnknownKey when the ring has no such key or the key is disabled, and an
-// error when the key's public half is of small order (see Ed25519PublicKey).
+// can verify them with the public key alone (see JWKSHandler); its Public
+// method gives that key. The caller owns the copy and may wipe it. Sign with
+// the primary key (see Primary). It returns ErrUnknownKey when the ring has
+// no such key or the key is disabled.
+//
+// It refuses, with an error, a key whose public half is of small order, such
+// as the all-zero key, under which forged signatures verify with high
+// probability. A key derived by the ring never has small order (a nonzero
+// clamped scalar times the base point has prime order), so the check guards
+// only against a ring whose memory was overwritten; JWKSHandler makes it
+// too.
 func (k *Keyring) Ed25519Key(id uint32) (ed25519.PrivateKey, error) {
 	priv, err := k.ed25519Key(id)
 	if err != nil {
 		return nil, err
 	}
 	return slices.Clone(priv), nil
-}
-
-// Ed25519PublicKey returns a copy of the public half of Ed25519Key(id), to
-// verify tokens signed with it. It returns ErrUnknownKey when the ring has no
-// such key or the key is disabled.
-//
-// It refuses, with an error, a public key of small order, such as the
-// all-zero key, under which forged signatures verify with high probability.
-// A key derived by the ring never has small order (a nonzero clamped scalar
-// times the base point has prime order), so the check guards only against a
-// ring whose memory was overwritten; JWKS makes it too.
-func (k *Keyring) Ed25519PublicKey(id uint32) (ed25519.PublicKey, error) {
-	priv, err := k.ed25519Key(id)
-	if err != nil {
-		return nil, err
-	}
-	return ed25519.PublicKey(slices.Clone(ed25519Public(priv))), nil
 }
 
 // ed25519Key returns the ring's own Ed25519 private key of key id, not to
@@ -113,13 +103,10 @@ type jwk struct {
 	Alg string `json:"alg"`
 }
 
-// JWKS returns the Ed25519 public keys of the ring's primary and active
-// keys as a JSON Web Key Set (RFC 7517): "kid" is the key ID in decimal, as
-// in the header of the tokens they verify. Disabled keys are left out, so
-// a verifier stops accepting what they signed. It returns an error, and
-// publishes nothing, if a key's public key is of small order (see
-// Ed25519PublicKey).
-func (k *Keyring) JWKS() ([]byte, error) {
+// jwks returns the Ed25519 public keys of the ring's primary and active
+// keys as a JSON Web Key Set (RFC 7517), or an error if one is of small
+// order (see Ed25519Key).
+func (k *Keyring) jwks() ([]byte, error) {
 	s := k.snap.Load()
 	set := struct {
 		Keys []jwk `json:"keys"`
@@ -141,13 +128,18 @@ func (k *Keyring) JWKS() ([]byte, error) {
 	return json.Marshal(set)
 }
 
-// JWKSHandler serves JWKS, following the ring as it rotates, for services
-// that verify reference tokens offline. Only public keys are served.
-// Responses may be cached for a minute: publish a new key (Add) at least
-// that long before promoting it.
+// JWKSHandler serves the Ed25519 public keys of the ring's primary and
+// active keys as a JSON Web Key Set (RFC 7517), following the ring as it
+// rotates, for services that verify reference tokens offline: "kid" is the
+// key ID in decimal, as in the header of the tokens they verify. Disabled
+// keys are left out, so a verifier stops accepting what they signed. Only
+// public keys are served, and none if one of them is of small order (see
+// Ed25519Key): the response is then an error 500. Responses may be cached
+// for a minute: publish a new key (Add) at least that long before promoting
+// it.
 func (k *Keyring) JWKSHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, err := k.JWKS()
+		b, err := k.jwks()
 		if err != nil {
 			http.Error(w, "cannot encode the key set", http.StatusInternalServerError)
 			return
@@ -156,4 +148,20 @@ func (k *Keyring) JWKSHandler() http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=60")
 		w.Write(b)
 	})
+}
+
+// MACKey returns a copy of key id's 32-byte HMAC-SHA256 subkey for p, to
+// sign and verify tokens such as JWTs. It is derived apart from the key's
+// cipher subkey for p, so that one secret never serves two algorithms. It
+// returns ErrUnknownKey when the ring has no such key or the key is
+// disabled. Sign with the primary key (see Primary).
+func (k *Keyring) MACKey(p Purpose, id uint32) ([]byte, error) {
+	if !p.valid() {
+		return nil, errInvalidPurpose
+	}
+	e := k.snap.Load().byID[id]
+	if e == nil || e.state == Disabled {
+		return nil, ErrUnknownKey
+	}
+	return slices.Clone(e.m.macs[p-1]), nil
 }
