@@ -22,7 +22,10 @@
 // FerretDB 1.24 answers createIndexes with expireAfterSeconds (a TTL index)
 // with NotImplemented (code 238), and it has no transactions. Database names
 // must match [a-zA-Z0-9_-]{1,63} and must not start with "_ferretdb_".
-// Every command it refuses is logged at WARN, which is why the default
+// Over PostgreSQL, a database whose name starts with "pg" and at least one
+// more character is not found again by a restarted server, which then
+// fails to write to it: FerretDB lists its schemas with LIKE 'pg_%', where
+// "_" matches any character. Every command it refuses is logged at WARN, which is why the default
 // logger discards everything.
 //
 // # SQLite or PostgreSQL

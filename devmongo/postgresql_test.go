@@ -85,12 +85,16 @@ func postgresURL(t *testing.T) string {
 
 // TestPostgreSQL runs the server over PostgreSQL: the commands the
 // library relies on behave as over SQLite, and the data is in PostgreSQL,
-// where a second server finds it.
+// where a second server finds it, except in a database named pg...,
+// as the package documentation warns.
 func TestPostgreSQL(t *testing.T) {
 	pg := postgresURL(t)
 	ctx := t.Context()
 	// A database of its own, in case DATABASE_URL's is shared.
 	dbName := fmt.Sprintf("devmongo_pg_%d", time.Now().UnixNano())
+	// Its schema stays in the PostgreSQL database: FerretDB no longer
+	// finds it to drop it.
+	lostName := fmt.Sprintf("pgdevmongo_%d", time.Now().UnixNano())
 
 	srv, err := devmongo.Start(ctx, devmongo.Options{PostgreSQLURL: pg})
 	if err != nil {
@@ -110,6 +114,9 @@ func TestPostgreSQL(t *testing.T) {
 		bson.D{{Key: "$set", Value: bson.D{{Key: "n", Value: 2}}}})
 	if err != nil || res.MatchedCount != 1 {
 		t.Errorf("UpdateOne on _id and n: %+v, %v; want one match", res, err)
+	}
+	if _, err := client.Database(lostName).Collection("docs").InsertOne(ctx, bson.D{{Key: "_id", Value: "a"}}); err != nil {
+		t.Fatalf("InsertOne into %s: %v", lostName, err)
 	}
 	client.Disconnect(ctx) // before Close, which otherwise waits for open connections
 	if err := srv.Close(); err != nil {
@@ -133,6 +140,14 @@ func TestPostgreSQL(t *testing.T) {
 	}
 	if err := client.Database(dbName).Drop(ctx); err != nil {
 		t.Errorf("Drop: %v", err)
+	}
+
+	n, err := client.Database(lostName).Collection("docs").CountDocuments(ctx, bson.D{})
+	if err != nil || n != 0 {
+		t.Errorf("database %s after a restart: count %d, %v; want 0 documents, as the package documentation says", lostName, n, err)
+	}
+	if _, err := client.Database(lostName).Collection("docs").InsertOne(ctx, bson.D{{Key: "_id", Value: "b"}}); err == nil {
+		t.Errorf("InsertOne into %s after a restart succeeded; the package documentation says it fails", lostName)
 	}
 }
 
