@@ -41,16 +41,31 @@
 // the same run: the cost its session layer adds to the handler, which is
 // what the ratios in README.md compare.
 //
-// Each benchmark reports ns/op, B/op, allocs/op and, as cookie-bytes, the
+// Each of these benchmarks reports ns/op, B/op, allocs/op and, as cookie-bytes, the
 // length of the cookie value. TestPeersAgree checks that every
 // implementation decodes the reference session, that every request
 // handler saw user_id or the cart, and that every change request set a
 // cookie that reads back as the changed cart, so that no benchmark can pass
 // by timing a failure.
 //
+// BenchmarkScale measures the server store, not the peers: requests
+// through session.Manager over serverstore.Store while the store holds
+// sessions=100, 1000 and 10000 live sessions, on backend=memstore,
+// backend=devmongo (FerretDB over SQLite, from internal/mongotest;
+// backend=mongodb when MONGODB_URI is set) and backend=devmongo-pg
+// (FerretDB over a PostgreSQL server from internal/pgtest). The sessions
+// are made by requests, so every document is a real one; each op=read
+// loads a random one and reads its cart, each op=write changes one
+// quantity of a random one and saves it, op=cleanup is Store.DeleteExpired
+// with 10 expired records among the live ones, and op=revokeuser is
+// Manager.RevokeUser of a user with 2 sessions. Each reports commands/op,
+// the commands the MongoDB client sent (memstore: its backend calls), and
+// backend-calls/op. The command ./loadtest measures latency percentiles
+// and throughput with concurrent users.
+//
 // To run, from this directory:
 //
-//	go test -run '^$' -bench . -benchmem -count 6 | tee /tmp/bench.txt
+//	go test -run '^$' -bench 'RoundTrip|Request|Cart' -benchmem -count 6 | tee /tmp/bench.txt
 //	go install golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 //	~/go/bin/benchstat -col /impl /tmp/bench.txt
 //	go run ./chart < /tmp/bench.txt > ../docs/bench.svg

@@ -2,6 +2,7 @@ package devmongo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
+	"github.com/jackc/pgx/v5"
 )
 
 // Options configure Start. The zero value is ready to use.
@@ -22,8 +24,22 @@ type Options struct {
 
 	// Dir is the directory that holds the SQLite databases; it is created
 	// when missing and kept on Close, so that data outlives the server.
-	// Default: a new temporary directory, removed on Close.
+	// Default: a new temporary directory, removed on Close. Leave it unset
+	// when PostgreSQLURL is set.
 	Dir string
+
+	// PostgreSQLURL, when set, keeps the data in PostgreSQL instead of
+	// SQLite files, through FerretDB's postgresql backend: a connection URL
+	// such as "postgres://user@127.0.0.1:5432/ferretdb". The database it
+	// names must exist; FerretDB keeps each MongoDB database in a schema of
+	// it, and the data outlives the server. Start checks that PostgreSQL
+	// answers. A password may be in the URL, or, as for any PostgreSQL
+	// client, in PGPASSWORD or ~/.pgpass. Default "": SQLite, in Dir.
+	//
+	// FerretDB pushes more of a query down to PostgreSQL than to SQLite,
+	// which scans a collection for any filter other than one on _id alone:
+	// use it to see how a workload behaves as collections grow.
+	PostgreSQLURL string
 
 	// Logger receives FerretDB's logs. FerretDB logs every command it
 	// refuses at WARN, so pass a handler with a level of ERROR unless those
@@ -56,6 +72,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.PostgreSQLURL != "" && opts.Dir != "" {
+		return nil, errors.New("devmongo: both Dir and PostgreSQLURL are set; the data is in one or the other")
+	}
 	if port != "0" {
 		// FerretDB opens the SQLite backend before it listens and leaks it
 		// when the address is taken; probing first avoids that in the
@@ -66,47 +85,56 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		}
 		l.Close()
 	}
-	logger := opts.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+	cfg := &ferretdb.Config{Listener: ferretdb.ListenerConfig{TCP: addr}, Logger: opts.Logger}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.PostgreSQLURL != "" {
+		// FerretDB connects on the first command; a server that cannot be
+		// reached is better reported here.
+		if err := pingPostgreSQL(ctx, opts.PostgreSQLURL); err != nil {
+			return nil, err
+		}
+		cfg.Handler, cfg.PostgreSQLURL = "postgresql", opts.PostgreSQLURL
+		return start(ctx, cfg, "")
 	}
 
-	s := &Server{done: make(chan struct{})}
-	dir := opts.Dir
+	dir, tmpDir := opts.Dir, ""
 	if dir == "" {
 		d, err := os.MkdirTemp("", "devmongo-")
 		if err != nil {
 			return nil, fmt.Errorf("devmongo: %w", err)
 		}
-		dir, s.tmpDir = d, d
+		dir, tmpDir = d, d
 	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("devmongo: %w", err)
 	}
-	ok := false
-	defer func() {
-		if !ok && s.tmpDir != "" {
-			os.RemoveAll(s.tmpDir)
-		}
-	}()
 	abs, err := filepath.Abs(dir)
 	if err != nil {
+		os.RemoveAll(tmpDir)
 		return nil, fmt.Errorf("devmongo: %w", err)
 	}
 	// FerretDB wants a file: URI naming an existing directory, with a
 	// trailing slash; url.URL escapes unusual characters in the path.
 	sqliteURL := &url.URL{Scheme: "file", Path: filepath.ToSlash(abs) + "/", OmitHost: true}
+	cfg.Handler, cfg.SQLiteURL = "sqlite", sqliteURL.String()
+	s, err := start(ctx, cfg, tmpDir)
+	if err != nil {
+		os.RemoveAll(tmpDir)
+	}
+	return s, err
+}
 
+// start runs FerretDB with cfg until Close, which removes tmpDir unless it
+// is "".
+func start(ctx context.Context, cfg *ferretdb.Config, tmpDir string) (*Server, error) {
 	// New binds the listener and opens the backend, so a failure to listen
 	// or to open the directory is reported here rather than by Run.
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: addr},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: sqliteURL.String(),
-	})
+	f, err := ferretdb.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("devmongo: %w", err)
 	}
+	s := &Server{tmpDir: tmpDir, done: make(chan struct{})}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	go func() {
@@ -130,8 +158,21 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("devmongo: server does not accept connections: %w", err)
 	}
 	conn.Close()
-	ok = true
 	return s, nil
+}
+
+// pingPostgreSQL connects to the database that url names and pings it.
+// pgx's errors name the host, user and database, never the password.
+func pingPostgreSQL(ctx context.Context, url string) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return fmt.Errorf("devmongo: PostgreSQL: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if err := conn.Ping(ctx); err != nil {
+		return fmt.Errorf("devmongo: PostgreSQL: %w", err)
+	}
+	return nil
 }
 
 // checkLoopback refuses an address that other machines could reach, since

@@ -1,5 +1,7 @@
 package mongotest
 
+import "errors"
+
 // Process is a devmongo server run as a child process, for programs other
 // than tests that need a real server they can crash and restart, such as
 // the fault harness in bench/faultload.
@@ -9,7 +11,22 @@ type Process struct{ p *process }
 // documentation) and starts it on a free loopback port with a new data
 // directory. It returns the server and its MongoDB URI, which Restart keeps.
 func StartProcess() (*Process, string, error) {
-	p, uri, err := startDevmongo()
+	p, uri, err := startDevmongo("")
+	if err != nil {
+		return nil, "", err
+	}
+	return &Process{p}, uri, nil
+}
+
+// StartPostgreSQLProcess is StartProcess with the data in the PostgreSQL
+// database that postgresqlURL names (devmongo's -postgresql-url, which
+// other users of the machine can read: use a URL without a password)
+// instead of SQLite files. Close leaves the data there.
+func StartPostgreSQLProcess(postgresqlURL string) (*Process, string, error) {
+	if postgresqlURL == "" {
+		return nil, "", errors.New("mongotest: empty PostgreSQL URL")
+	}
+	p, uri, err := startDevmongo(postgresqlURL)
 	if err != nil {
 		return nil, "", err
 	}

@@ -184,7 +184,7 @@ func get(t testing.TB) *server {
 func setup() (*server, error) {
 	s := &server{uri: os.Getenv("MONGODB_URI")}
 	if s.uri == "" {
-		p, uri, err := startDevmongo()
+		p, uri, err := startDevmongo("")
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package mongotest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"regexp"
 	"testing"
@@ -10,12 +11,19 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
 
 	"github.com/sessionseal/session/internal/mongotest"
+	"github.com/sessionseal/session/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(mongotest.Run(m)) }
+// mongoM runs the tests through mongotest.Run, inside pgtest.Run.
+type mongoM struct{ m *testing.M }
+
+func (w mongoM) Run() int { return mongotest.Run(w.m) }
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Run(mongoM{m})) }
 
 type doc struct {
 	ID string `bson:"_id"`
@@ -122,5 +130,46 @@ func TestStopWithoutRestart(t *testing.T) {
 	})
 	if _, err := mongotest.DB(t).Collection("c").InsertOne(t.Context(), doc{ID: "x"}); err != nil {
 		t.Errorf("InsertOne after a subtest stopped the server: %v", err)
+	}
+}
+
+// TestPostgreSQLProcess runs devmongo over PostgreSQL: the data is in the
+// database, where a second process finds it.
+func TestPostgreSQLProcess(t *testing.T) {
+	pg := pgtest.URL(t)
+	ctx := t.Context()
+	for i, step := range []func(*mongo.Collection) error{
+		func(c *mongo.Collection) error {
+			_, err := c.InsertOne(ctx, doc{ID: "kept", N: 7})
+			return err
+		},
+		func(c *mongo.Collection) error {
+			var got doc
+			if err := c.FindOne(ctx, bson.D{{Key: "_id", Value: "kept"}}).Decode(&got); err != nil {
+				return err
+			}
+			if got.N != 7 {
+				return fmt.Errorf("found n = %d, want 7", got.N)
+			}
+			return nil
+		},
+	} {
+		p, uri, err := mongotest.StartPostgreSQLProcess(pg)
+		if err != nil {
+			t.Fatalf("process %d: %v", i, err)
+		}
+		client, err := mongo.Connect(options.Client().ApplyURI(uri))
+		if err != nil {
+			p.Close()
+			t.Fatal(err)
+		}
+		err = step(client.Database("mongotest_pg").Collection("c"))
+		client.Disconnect(ctx)
+		if cerr := p.Close(); cerr != nil {
+			t.Errorf("process %d: Close: %v", i, cerr)
+		}
+		if err != nil {
+			t.Fatalf("process %d: %v", i, err)
+		}
 	}
 }

@@ -39,7 +39,8 @@ const (
 // process is a devmongo subprocess and what it takes to restart it.
 type process struct {
 	bin  string
-	dir  string        // the SQLite data directory, kept across restarts
+	dir  string        // the SQLite data directory, kept across restarts; "" over PostgreSQL
+	pg   string        // devmongo's -postgresql-url, or "" for SQLite
 	logs *lockedBuffer // stderr of every run, shown when one fails
 
 	mu      sync.Mutex
@@ -55,21 +56,23 @@ type run struct {
 	err    error         // cmd.Wait's result, set before exited is closed
 }
 
-// startDevmongo builds devmongo and starts it on a free loopback port with
-// a new data directory.
-func startDevmongo() (*process, string, error) {
+// startDevmongo builds devmongo and starts it on a free loopback port:
+// with a new SQLite data directory, or over the PostgreSQL database that
+// pg names when it is not "".
+func startDevmongo(pg string) (*process, string, error) {
 	bin, err := buildDevmongo()
 	if err != nil {
 		return nil, "", err
 	}
-	dir, err := os.MkdirTemp("", "mongotest-")
-	if err != nil {
-		return nil, "", err
+	p := &process{bin: bin, pg: pg, logs: new(lockedBuffer)}
+	if pg == "" {
+		if p.dir, err = os.MkdirTemp("", "mongotest-"); err != nil {
+			return nil, "", err
+		}
 	}
-	p := &process{bin: bin, dir: dir, logs: new(lockedBuffer)}
 	uri, err := p.start("127.0.0.1:0")
 	if err != nil {
-		os.RemoveAll(dir)
+		p.removeDir()
 		return nil, "", err
 	}
 	u, err := url.Parse(uri)
@@ -84,7 +87,11 @@ func startDevmongo() (*process, string, error) {
 // start runs the binary on addr and returns the URI it prints.
 func (p *process) start(addr string) (string, error) {
 	uriLine := make(chan string, 1)
-	cmd := exec.Command(p.bin, "-addr", addr, "-dir", p.dir)
+	args := []string{"-addr", addr, "-dir", p.dir}
+	if p.pg != "" {
+		args = []string{"-addr", addr, "-postgresql-url", p.pg}
+	}
+	cmd := exec.Command(p.bin, args...)
 	cmd.Stdout = &firstLineWriter{line: uriLine, rest: p.logs}
 	cmd.Stderr = p.logs
 	cmd.SysProcAttr = sysProcAttr()
@@ -197,7 +204,15 @@ func (p *process) crashed() error {
 
 // close stops the process and removes its data directory.
 func (p *process) close() error {
-	return errors.Join(p.stop(), os.RemoveAll(p.dir))
+	return errors.Join(p.stop(), p.removeDir())
+}
+
+// removeDir removes the SQLite data directory, if there is one.
+func (p *process) removeDir() error {
+	if p.dir == "" {
+		return nil
+	}
+	return os.RemoveAll(p.dir)
 }
 
 // buildDevmongo returns the path of a devmongo binary built from the
