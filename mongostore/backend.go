@@ -2,6 +2,7 @@ package mongostore
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -18,17 +19,18 @@ import (
 // backend keeps session records and revocation stamps as documents of one
 // MongoDB collection. It is safe for concurrent use.
 type backend struct {
-	coll *mongo.Collection
-	ttl  bool // the server expires documents itself
+	coll   *mongo.Collection
+	ttl    bool // the server expires documents itself
+	legacy bool // the collection held binary keys when New ran
 
 	writing turns // of each key's writes from this process
 }
 
 // record is the document of one session.
 type record struct {
-	ID        []byte    `bson:"_id"`
+	ID        any       `bson:"_id"`
 	Data      []byte    `bson:"data,omitempty"`
-	User      []byte    `bson:"user,omitempty"`
+	User      any       `bson:"user,omitempty"`
 	ExpiresAt time.Time `bson:"expiresAt"`
 	Version   int64     `bson:"version"`
 	Created   time.Time `bson:"created"`
@@ -45,8 +47,11 @@ type device struct {
 }
 
 func toRecord(doc *serverstore.Document) *record {
-	r := &record{ID: doc.Key, Data: doc.Data, User: doc.User, ExpiresAt: doc.ExpiresAt, Version: doc.Version,
+	r := &record{ID: hexKey(doc.Key), Data: doc.Data, ExpiresAt: doc.ExpiresAt, Version: doc.Version,
 		Created: doc.Created, Updated: doc.Updated, From: doc.From}
+	if doc.User != nil {
+		r.User = hexKey(doc.User)
+	}
 	if doc.UserAgent != "" || doc.IP != "" {
 		r.Device = &device{UserAgent: doc.UserAgent, IP: doc.IP}
 	}
@@ -54,12 +59,33 @@ func toRecord(doc *serverstore.Document) *record {
 }
 
 func (r *record) document() serverstore.Document {
-	doc := serverstore.Document{Key: r.ID, Data: r.Data, User: r.User, ExpiresAt: r.ExpiresAt, Version: r.Version,
-		Created: r.Created, Updated: r.Updated, From: r.From}
+	doc := serverstore.Document{Key: keyBytes(r.ID), Data: r.Data, User: keyBytes(r.User), ExpiresAt: r.ExpiresAt,
+		Version: r.Version, Created: r.Created, Updated: r.Updated, From: r.From}
 	if r.Device != nil {
 		doc.UserAgent, doc.IP = r.Device.UserAgent, r.Device.IP
 	}
 	return doc
+}
+
+// hexKey is how a key is stored in _id and user: lowercase hex, a string,
+// which FerretDB hands to its database as a filter (it never hands a
+// binary value on), and which sorts as the key's bytes do.
+func hexKey(key []byte) string { return hex.EncodeToString(key) }
+
+// keyBytes returns the key stored as v: hex, or the binary value that
+// releases before hex keys wrote; nil for anything else.
+func keyBytes(v any) []byte {
+	switch v := v.(type) {
+	case string:
+		b, err := hex.DecodeString(v)
+		if err != nil {
+			return nil
+		}
+		return b
+	case bson.Binary:
+		return v.Data
+	}
+	return nil
 }
 
 // indexTimeout bounds New's index builds.
@@ -96,6 +122,16 @@ func New(ctx context.Context, coll *mongo.Collection) (serverstore.Backend, erro
 	default:
 		return nil, fmt.Errorf("mongostore: creating the expiry index: %w", classify(err))
 	}
+	// Releases before hex keys stored them as binary values. One lookup
+	// tells whether any are left; only then do lookups that miss try the
+	// binary form too.
+	err = coll.FindOne(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$type", Value: "binData"}}}}).Err()
+	switch {
+	case err == nil:
+		b.legacy = true
+	case !errors.Is(err, mongo.ErrNoDocuments):
+		return nil, fmt.Errorf("mongostore: looking for binary keys: %w", classify(err))
+	}
 	return b, nil
 }
 
@@ -104,27 +140,47 @@ func (b *backend) NativeExpiry() bool { return b.ttl }
 
 // byKey is the filter of a point lookup: _id alone, which every server
 // answers from its primary index (FerretDB's SQLite backend scans the
-// collection for any other filter).
-func byKey(key []byte) bson.D { return bson.D{{Key: "_id", Value: key}} }
+// collection for any other filter). id is a key as stored (see ids).
+func byKey(id any) bson.D { return bson.D{{Key: "_id", Value: id}} }
+
+// ids returns the forms in which key may be stored, the current one first:
+// hex, and when the collection held binary keys at New, binary.
+func (b *backend) ids(key []byte) []any {
+	if b.legacy {
+		return []any{hexKey(key), bson.Binary{Data: key}}
+	}
+	return []any{hexKey(key)}
+}
+
+// byUser is the filter of the user's documents, in every stored form.
+func (b *backend) byUser(user []byte) bson.D {
+	if b.legacy {
+		return bson.D{{Key: "user", Value: bson.D{{Key: "$in", Value: b.ids(user)}}}}
+	}
+	return bson.D{{Key: "user", Value: hexKey(user)}}
+}
 
 // hasData selects session documents, not stamps.
 var hasData = bson.E{Key: "data", Value: bson.D{{Key: "$exists", Value: true}}}
 
 // Get reads the session document under key.
 func (b *backend) Get(ctx context.Context, key []byte) (*serverstore.Document, error) {
-	var r record
-	err := b.coll.FindOne(ctx, byKey(key)).Decode(&r)
-	switch {
-	case errors.Is(err, mongo.ErrNoDocuments):
-		return nil, serverstore.ErrNotFound
-	case err != nil:
-		return nil, fmt.Errorf("mongostore: %w", classify(err))
-	case len(r.Data) == 0:
-		// A stamp, not a session.
-		return nil, serverstore.ErrNotFound
+	for _, id := range b.ids(key) {
+		var r record
+		err := b.coll.FindOne(ctx, byKey(id)).Decode(&r)
+		switch {
+		case errors.Is(err, mongo.ErrNoDocuments):
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("mongostore: %w", classify(err))
+		case len(r.Data) == 0:
+			// A stamp, not a session.
+			return nil, serverstore.ErrNotFound
+		}
+		doc := r.document()
+		return &doc, nil
 	}
-	doc := r.document()
-	return &doc, nil
+	return nil, serverstore.ErrNotFound
 }
 
 // Insert writes doc as a new document.
@@ -168,30 +224,40 @@ func (b *backend) Update(ctx context.Context, doc *serverstore.Document, version
 		}
 	}
 	defer b.writing.take(doc.Key)()
-	res, err := b.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: doc.Key}, {Key: "version", Value: version}}, update)
-	if err != nil {
-		return false, fmt.Errorf("mongostore: %w", classify(err))
+	for _, id := range b.ids(doc.Key) {
+		res, err := b.coll.UpdateOne(ctx, append(byKey(id), bson.E{Key: "version", Value: version}), update)
+		if err != nil {
+			return false, fmt.Errorf("mongostore: %w", classify(err))
+		}
+		if res.MatchedCount == 1 {
+			return true, nil
+		}
 	}
-	return res.MatchedCount == 1, nil
+	return false, nil
 }
 
 // Delete deletes the document under key, at version unless it is 0.
 func (b *backend) Delete(ctx context.Context, key []byte, version int64) (bool, error) {
-	filter := byKey(key)
-	if version != 0 {
-		filter = append(filter, bson.E{Key: "version", Value: version})
-	}
 	defer b.writing.take(key)()
-	res, err := b.coll.DeleteOne(ctx, filter)
-	if err != nil {
-		return false, fmt.Errorf("mongostore: %w", classify(err))
+	for _, id := range b.ids(key) {
+		filter := byKey(id)
+		if version != 0 {
+			filter = append(filter, bson.E{Key: "version", Value: version})
+		}
+		res, err := b.coll.DeleteOne(ctx, filter)
+		if err != nil {
+			return false, fmt.Errorf("mongostore: %w", classify(err))
+		}
+		if res.DeletedCount == 1 {
+			return true, nil
+		}
 	}
-	return res.DeletedCount == 1, nil
+	return false, nil
 }
 
 // ListUser reads the user's session documents.
 func (b *backend) ListUser(ctx context.Context, user []byte) ([]serverstore.Document, error) {
-	cur, err := b.coll.Find(ctx, bson.D{{Key: "user", Value: user}})
+	cur, err := b.coll.Find(ctx, b.byUser(user))
 	if err != nil {
 		return nil, fmt.Errorf("mongostore: %w", classify(err))
 	}
@@ -213,7 +279,7 @@ func all(ctx context.Context, cur *mongo.Cursor) ([]serverstore.Document, error)
 
 // DeleteUser deletes the user's session documents.
 func (b *backend) DeleteUser(ctx context.Context, user []byte) (int64, error) {
-	res, err := b.coll.DeleteMany(ctx, bson.D{{Key: "user", Value: user}})
+	res, err := b.coll.DeleteMany(ctx, b.byUser(user))
 	if err != nil {
 		return 0, fmt.Errorf("mongostore: %w", classify(err))
 	}
@@ -221,13 +287,16 @@ func (b *backend) DeleteUser(ctx context.Context, user []byte) (int64, error) {
 }
 
 // Scan reads up to limit session documents with an _id after after, in
-// _id order. _ids are 32-byte binaries of one subtype, which the server
-// orders bytewise.
+// _id order: hex strings, which sort as the keys' bytes do. Documents with
+// binary keys, from releases before hex keys, are not scanned; they expire
+// within a session lifetime of the upgrade.
 func (b *backend) Scan(ctx context.Context, after []byte, limit int) ([]serverstore.Document, error) {
-	filter := bson.D{hasData}
+	// $gt and $gte compare strings with strings only.
+	from := bson.E{Key: "$gte", Value: ""}
 	if after != nil {
-		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}})
+		from = bson.E{Key: "$gt", Value: hexKey(after)}
 	}
+	filter := bson.D{hasData, {Key: "_id", Value: bson.D{from}}}
 	cur, err := b.coll.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
 	if err != nil {
 		return nil, fmt.Errorf("mongostore: %w", classify(err))

@@ -15,11 +15,12 @@
 //
 // One document per session:
 //
-//	_id        SHA-256 of the session ID (a dump of the collection holds no live tokens)
+//	_id        SHA-256 of the session ID, in hex (a dump of the collection holds no
+//	           live tokens)
 //	data       the session's payload, sealed with AES-256-GCM under the ring's record
 //	           subkey, in the version-1 token layout; the additional data binds _id,
 //	           so data moved to another document does not open
-//	user       SHA-256 of the user ID, when the session has one
+//	user       SHA-256 of the user ID, in hex, when the session has one
 //	expiresAt  when the document may go (Date): the session's idle deadline
 //	           rounded up to a tenth of the idle timeout, so that it moves once
 //	           in that time, not on every save; data holds the exact deadlines
@@ -40,8 +41,20 @@
 //	           tokens could be live; at most 100 entries
 //	expiresAt  when the stamp refuses nothing any more
 //
-// Every write of a stamp uses $max, so it never moves back. Documents
-// written by earlier releases, with the same fields, are read as they are.
+// Every write of a stamp uses $max, so it never moves back.
+//
+// Keys are hex strings because FerretDB hands a string _id to its database
+// as a filter and never a binary one: with binary keys every lookup read
+// the whole collection. Releases before this one wrote the same fields
+// with binary _id and user. New looks for one such document; when there is
+// one, a lookup that misses in hex tries the binary key too, listing and
+// revoking a user's sessions match both forms, and a stamp read merges the
+// stamp under each, so that a revocation an earlier release recorded still
+// counts. Rewrap skips documents with binary keys; they expire within a
+// session lifetime of the upgrade, and the next start of the store after
+// that looks up hex keys alone. A server of the earlier release, during a
+// rolling upgrade, keeps writing binary keys: finish the upgrade before
+// that lifetime ends.
 //
 // New creates an index on user and a TTL index on expiresAt. A server that
 // refuses TTL indexes (FerretDB) leaves expiry to the store's cleanup loop.

@@ -2,6 +2,8 @@ package mongostore_test
 
 import (
 	"bytes"
+	"encoding/hex"
+	"errors"
 	"maps"
 	"slices"
 	"strings"
@@ -15,11 +17,12 @@ import (
 )
 
 // TestDocumentsAsWrittenBefore reads a session and a stamp document in the
-// shape that earlier releases wrote, field for field, and checks that a
-// document written now has that shape.
+// shape that earlier releases wrote, with binary keys, field for field,
+// through a backend started on the collection that holds them; it updates
+// the session, lists it, and merges the old stamp into a raised one. A
+// document written now has the same fields, its keys in hex.
 func TestDocumentsAsWrittenBefore(t *testing.T) {
 	coll := mongotest.DB(t).Collection("sessions")
-	b := newBackend(t, coll)
 	t0 := time.Date(2100, 11, 25, 12, 0, 0, 0, time.UTC) // ahead of any TTL deletion
 	key, user, stampKey := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32), bytes.Repeat([]byte{3}, 32)
 	old := bson.D{
@@ -36,16 +39,24 @@ func TestDocumentsAsWrittenBefore(t *testing.T) {
 	if _, err := coll.InsertMany(ctx, []any{old, oldStamp}); err != nil {
 		t.Fatal(err)
 	}
+	b := newBackend(t, coll)
 	doc, err := b.Get(ctx, key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := serverstore.Document{Key: key, Data: []byte("sealed"), User: user, ExpiresAt: t0.Add(time.Hour), Version: 42,
 		Created: t0.Add(-time.Hour), Updated: t0, From: t0.Add(-time.Minute), UserAgent: "Mozilla/5.0", IP: "192.0.2.1"}
-	if !bytes.Equal(doc.Key, want.Key) || !bytes.Equal(doc.Data, want.Data) || !bytes.Equal(doc.User, want.User) ||
-		!doc.ExpiresAt.Equal(want.ExpiresAt) || doc.Version != want.Version || !doc.Created.Equal(want.Created) ||
-		!doc.Updated.Equal(want.Updated) || !doc.From.Equal(want.From) || doc.UserAgent != want.UserAgent || doc.IP != want.IP {
-		t.Errorf("Get of a document as written before:\n got %+v\nwant %+v", doc, want)
+	checkDoc(t, "Get of a document as written before", doc, &want)
+	if docs, err := b.ListUser(ctx, user); err != nil || len(docs) != 1 {
+		t.Errorf("ListUser of the old document's user: %d documents, %v; want 1", len(docs), err)
+	}
+	next := want
+	next.Data, next.Version = []byte("resealed"), 43
+	if ok, err := b.Update(ctx, &next, 42); !ok || err != nil {
+		t.Fatalf("Update of a document as written before: %v, %v", ok, err)
+	}
+	if doc, err := b.Get(ctx, key); err != nil || !bytes.Equal(doc.Data, next.Data) {
+		t.Errorf("Get after the Update: %+v, %v", doc, err)
 	}
 	st, err := b.GetStamp(ctx, stampKey)
 	if err != nil {
@@ -54,21 +65,73 @@ func TestDocumentsAsWrittenBefore(t *testing.T) {
 	if !st.NotBefore.Equal(t0) || !st.ExpiresAt.Equal(t0.Add(time.Hour)) || len(st.Ended) != 1 || !st.Ended["handle"].Equal(t0.Add(time.Hour)) {
 		t.Errorf("GetStamp of a stamp as written before: %+v", st)
 	}
+	// A raise writes a stamp under the hex key; the old one still counts.
+	st, err = b.RaiseStamp(ctx, stampKey, &serverstore.Stamp{Ended: map[string]time.Time{"other": t0}, ExpiresAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []*serverstore.Stamp{st, must(b.GetStamp(ctx, stampKey))(t)} {
+		if !st.NotBefore.Equal(t0) || !st.ExpiresAt.Equal(t0.Add(time.Hour)) || len(st.Ended) != 2 {
+			t.Errorf("stamp raised over one as written before: %+v; want the old notBefore, expiry and entry kept", st)
+		}
+	}
 
-	// Written now: the same fields, in the same order.
+	// Written now: the same fields, in the same order, the keys in hex.
 	want.Key = bytes.Repeat([]byte{4}, 32)
 	if err := b.Insert(ctx, &want); err != nil {
 		t.Fatal(err)
 	}
 	var raw bson.Raw
-	if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: want.Key}}).Decode(&raw); err != nil {
+	if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: hex.EncodeToString(want.Key)}}).Decode(&raw); err != nil {
 		t.Fatal(err)
 	}
 	if got, wantFields := fields(t, raw), fields(t, mustMarshal(t, old)); !slices.Equal(got, wantFields) {
 		t.Errorf("fields of a document written now: %v, want %v", got, wantFields)
 	}
+	if got := raw.Lookup("user").StringValue(); got != hex.EncodeToString(user) {
+		t.Errorf("user of a document written now: %q, want hex", got)
+	}
 	if got := fields(t, raw.Lookup("device").Document()); !slices.Equal(got, []string{"userAgent", "ip"}) {
 		t.Errorf("fields of device: %v, want [userAgent ip]", got)
+	}
+}
+
+// TestBinaryKeysLookedUpOnlyWhenPresent: a backend started on a collection
+// without binary keys looks keys up in hex alone: a document with a binary
+// key written after New is not found.
+func TestBinaryKeysLookedUpOnlyWhenPresent(t *testing.T) {
+	coll := mongotest.DB(t).Collection("sessions")
+	b := newBackend(t, coll)
+	key := bytes.Repeat([]byte{6}, 32)
+	if _, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "data", Value: []byte("sealed")},
+		{Key: "version", Value: int64(1)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Get(ctx, key); !errors.Is(err, serverstore.ErrNotFound) {
+		t.Errorf("Get of a binary key written after New: %v, want ErrNotFound", err)
+	}
+	if _, err := b.GetStamp(ctx, key); !errors.Is(err, serverstore.ErrNotFound) {
+		t.Errorf("GetStamp of a binary key written after New: %v, want ErrNotFound", err)
+	}
+}
+
+func must[T any](v T, err error) func(t *testing.T) T {
+	return func(t *testing.T) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+// checkDoc compares got with want, field by field.
+func checkDoc(t *testing.T, what string, got, want *serverstore.Document) {
+	t.Helper()
+	if !bytes.Equal(got.Key, want.Key) || !bytes.Equal(got.Data, want.Data) || !bytes.Equal(got.User, want.User) ||
+		!got.ExpiresAt.Equal(want.ExpiresAt) || got.Version != want.Version || !got.Created.Equal(want.Created) ||
+		!got.Updated.Equal(want.Updated) || !got.From.Equal(want.From) || got.UserAgent != want.UserAgent || got.IP != want.IP {
+		t.Errorf("%s:\n got %+v\nwant %+v", what, got, want)
 	}
 }
 
@@ -116,7 +179,7 @@ func TestStampStaysSmall(t *testing.T) {
 		t.Fatal(err)
 	}
 	var raw bson.Raw
-	if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&raw); err != nil {
+	if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: hex.EncodeToString(key)}}).Decode(&raw); err != nil {
 		t.Fatal(err)
 	}
 	if len(raw) > 200 {
