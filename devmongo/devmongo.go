@@ -116,7 +116,13 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	// FerretDB wants a file: URI naming an existing directory, with a
 	// trailing slash; url.URL escapes unusual characters in the path.
-	sqliteURL := &url.URL{Scheme: "file", Path: filepath.ToSlash(abs) + "/", OmitHost: true}
+	// FerretDB puts SQLite in WAL mode; synchronous=NORMAL then syncs the
+	// disk at checkpoints rather than at every commit. A crash of the
+	// machine (not of the process) can lose the last commits, never
+	// corrupt the database: the trade a development server wants, since
+	// every write of a session otherwise waits for the disk, one at a time.
+	sqliteURL := &url.URL{Scheme: "file", Path: filepath.ToSlash(abs) + "/", OmitHost: true,
+		RawQuery: url.Values{"_pragma": {"synchronous(normal)"}}.Encode()}
 	cfg.Handler, cfg.SQLiteURL = "sqlite", sqliteURL.String()
 	s, err := start(ctx, cfg, tmpDir)
 	if err != nil {
