@@ -181,6 +181,34 @@ func TestIndexDropsExpiredMembers(t *testing.T) {
 	})
 }
 
+// TestDeleteUserSparesMovedRecords: a record that moved to another user
+// stays listed in its first user's index until its expiry, and neither
+// that user's listing nor its revocation reaches it.
+func TestDeleteUserSparesMovedRecords(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, tp *redistest.Topology) {
+		b := newBackend(t, tp, nil)
+		alice, bob := newKey(), newKey()
+		doc := &serverstore.Document{Key: newKey(), Data: []byte{1}, User: alice, Version: 1, ExpiresAt: time.Now().Add(time.Hour)}
+		if err := b.Insert(t.Context(), doc); err != nil {
+			t.Fatal(err)
+		}
+		moved := *doc
+		moved.Version, moved.User, moved.UserChanged = 2, bob, true
+		if ok, err := b.Update(t.Context(), &moved, 1); !ok || err != nil {
+			t.Fatalf("Update to another user: %v, %v", ok, err)
+		}
+		if docs, err := b.ListUser(t.Context(), alice); len(docs) != 0 || err != nil {
+			t.Errorf("ListUser of the first user: %d records, %v; want none", len(docs), err)
+		}
+		if n, err := b.DeleteUser(t.Context(), alice); n != 0 || err != nil {
+			t.Errorf("DeleteUser of the first user: %d, %v; want 0", n, err)
+		}
+		if got, err := b.Get(t.Context(), doc.Key); err != nil || !bytes.Equal(got.User, bob) {
+			t.Errorf("the moved record after the first user's DeleteUser: %+v, %v; want it kept, of the second user", got, err)
+		}
+	})
+}
+
 // TestUpdateListsTheStoredUser: an update that keeps a record's user
 // without naming it, and moves its expiry, first lists the record in that
 // user's index for as long; so does one that moves the expiry past the
