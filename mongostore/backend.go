@@ -22,6 +22,7 @@ type backend struct {
 	coll   *mongo.Collection
 	ttl    bool // the server expires documents itself
 	legacy bool // the collection held binary keys when New ran
+	claims bool // the server is FerretDB: conditional writes take claims
 
 	writing turns // of each key's writes from this process
 }
@@ -108,6 +109,11 @@ func New(ctx context.Context, coll *mongo.Collection) (serverstore.Backend, erro
 		return nil, fmt.Errorf("mongostore: creating the user index: %w", classify(err))
 	}
 	b := &backend{coll: coll}
+	var info bson.M
+	if err := coll.Database().RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
+		return nil, fmt.Errorf("mongostore: buildInfo: %w", classify(err))
+	}
+	_, b.claims = info["ferretdbVersion"]
 	_, err = coll.Indexes().CreateOne(ctx, mongo.IndexModel{
 		Keys:    bson.D{{Key: "expiresAt", Value: 1}},
 		Options: options.Index().SetExpireAfterSeconds(0),
@@ -224,6 +230,13 @@ func (b *backend) Update(ctx context.Context, doc *serverstore.Document, version
 		}
 	}
 	defer b.writing.take(doc.Key)()
+	if b.claims {
+		release, ok, err := b.claim(ctx, doc.Key, version)
+		if !ok {
+			return false, err
+		}
+		defer release()
+	}
 	for _, id := range b.ids(doc.Key) {
 		res, err := b.coll.UpdateOne(ctx, append(byKey(id), bson.E{Key: "version", Value: version}), update)
 		if err != nil {
@@ -239,6 +252,13 @@ func (b *backend) Update(ctx context.Context, doc *serverstore.Document, version
 // Delete deletes the document under key, at version unless it is 0.
 func (b *backend) Delete(ctx context.Context, key []byte, version int64) (bool, error) {
 	defer b.writing.take(key)()
+	if b.claims && version != 0 {
+		release, ok, err := b.claim(ctx, key, version)
+		if !ok {
+			return false, err
+		}
+		defer release()
+	}
 	for _, id := range b.ids(key) {
 		filter := byKey(id)
 		if version != 0 {

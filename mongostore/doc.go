@@ -68,7 +68,8 @@
 // them and the expiresAt index untouched when they do not move), and
 // writes user and device only when the session's user changed. A request
 // that only reads its session costs one command (find), one that changes
-// it two (find, update), a new session one (insert). Listing and revoking
+// it two (find, update; on FerretDB two more for a claim, see below), a
+// new session one (insert). Listing and revoking
 // a user's sessions use the user index, the cleanup the expiresAt index.
 //
 // On FerretDB 1.24 with SQLite (devmongo) the version filter costs a scan:
@@ -77,18 +78,24 @@
 // checks a field inside the command (no pipeline updates, no $cond), so
 // no single command both finds the document by _id alone and checks its
 // version. Its conditional writes therefore grow with the number of
-// sessions, while MongoDB and FerretDB over PostgreSQL answer them from
-// the _id index.
+// sessions. FerretDB 1.24 over PostgreSQL tests _id by containment in the
+// whole document, which its _id index cannot answer, so PostgreSQL reads
+// every row for it, quickly; MongoDB answers every command here from an
+// index.
 //
 // # Concurrent requests
 //
 // The store's merges need conditional writes that the server applies
-// atomically, as MongoDB does. FerretDB 1.24 with SQLite (devmongo) does
-// not: it reads, then writes (FerretDB issue 3040). Within one process the
-// backend makes the writes of one _id take turns, which is enough for
-// development and tests; two processes saving one session at the same moment
-// on FerretDB can both succeed, the later overwriting the earlier. Use
-// MongoDB in production.
+// atomically, as MongoDB does. FerretDB 1.24 does not, over SQLite or
+// PostgreSQL: it reads, then writes (FerretDB issue 3040). New asks the
+// server (buildInfo) and, on FerretDB, brackets each conditional write
+// with a claim document whose _id names the record and the version the
+// write starts from; inserts of one _id are atomic there, so of the
+// servers that loaded a version, one writes and the others re-read, and
+// no acknowledged change is lost (storetest.RunShared). A write then costs
+// three commands (insert the claim, update, delete the claim) instead of
+// one; a claim left by a process that died is taken over after 30
+// seconds. Within one process the writes of one _id also take turns.
 //
 // # Availability
 //

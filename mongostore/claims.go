@@ -1,0 +1,82 @@
+package mongostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+)
+
+// FerretDB 1.24 applies an update or delete filtered by _id and version
+// as a read, then a write (FerretDB issue 3040): two servers that loaded
+// one version can both match it, and the later write overwrites the
+// earlier. Inserts of one _id, though, are atomic there. So on FerretDB a
+// conditional write first inserts a claim, a document whose _id names the
+// record and the version the write starts from: of the writers that
+// loaded that version, the one whose claim is inserted writes, and the
+// others see a conflict and re-read, as they would on MongoDB. The claim
+// is deleted once the write is done. A write costs three commands there
+// (insert the claim, write, delete the claim) against one on MongoDB.
+//
+// A claim left by a process that died between its insert and its delete
+// would block the version it names; one older than claimTimeout is taken
+// over.
+
+// claimTimeout is how old a claim must be before another writer takes it
+// over: far longer than any write, which serverstore bounds by its
+// Timeout (2 seconds by default).
+const claimTimeout = 30 * time.Second
+
+// claim is the document of a claim. It has no data and no user, so
+// listings, scans and counts of sessions pass it by, and no expiresAt, so
+// the cleanup leaves it to its writer.
+type claim struct {
+	ID string    `bson:"_id"`
+	At time.Time `bson:"at"`
+}
+
+// claimID names the claim on the write of the record under key that
+// starts from version.
+func claimID(key []byte, version int64) string {
+	return "claim:" + hexKey(key) + ":" + strconv.FormatInt(version, 10)
+}
+
+// claim inserts the claim on the write of key from version and returns
+// the function that deletes it, or reports false when another writer holds
+// it.
+func (b *backend) claim(ctx context.Context, key []byte, version int64) (release func(), ok bool, err error) {
+	id := claimID(key, version)
+	for range 2 {
+		now := time.Now()
+		_, err := b.coll.InsertOne(ctx, claim{ID: id, At: now})
+		switch {
+		case err == nil:
+			return func() {
+				// After a failed write the context may be done; a claim
+				// left behind is taken over after claimTimeout.
+				_, _ = b.coll.DeleteOne(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: id}, {Key: "at", Value: now}})
+			}, true, nil
+		case !mongo.IsDuplicateKeyError(err):
+			return nil, false, fmt.Errorf("mongostore: %w", classify(err))
+		}
+		var held claim
+		err = b.coll.FindOne(ctx, byKey(id)).Decode(&held)
+		switch {
+		case errors.Is(err, mongo.ErrNoDocuments):
+			continue // released meanwhile: try again
+		case err != nil:
+			return nil, false, fmt.Errorf("mongostore: %w", classify(err))
+		case now.Sub(held.At) < claimTimeout:
+			return nil, false, nil
+		}
+		// Abandoned: take it over, unless another writer did first.
+		if _, err := b.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "at", Value: held.At}}); err != nil {
+			return nil, false, fmt.Errorf("mongostore: %w", classify(err))
+		}
+	}
+	return nil, false, nil
+}
