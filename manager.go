@@ -176,6 +176,7 @@ type CookieOptions struct {
 type Manager struct {
 	store    Store
 	cookie   http.Cookie // attributes of every cookie written
+	attrs    cookieAttrs // cookie's attributes, rendered for Set-Cookie
 	idle     time.Duration
 	lifetime time.Duration
 	touch    int64 // seconds
@@ -215,7 +216,7 @@ func NewManager(store Store, opts Options) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.cookie = c
+	m.cookie, m.attrs = c, renderAttrs(c)
 	return m, nil
 }
 
@@ -545,21 +546,16 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 		m.log.DebugContext(ctx, "session: re-sealed", "mode", s.Mode())
 	}
 	h := w.Header()
-	c := m.cookie
 	switch {
 	case bearer && save:
 		h.Set(TokenHeader, token)
 	case bearer:
+	case save && persistent:
+		h.Add("Set-Cookie", m.setCookie(token, expires, int(max(expires-now, 1))))
 	case save:
-		c.Value = token
-		if persistent {
-			c.Expires = time.Unix(expires, 0)
-			c.MaxAge = int(max(expires-now, 1))
-		}
-		h.Add("Set-Cookie", c.String())
+		h.Add("Set-Cookie", m.setCookie(token, 0, 0))
 	default:
-		c.MaxAge = -1
-		h.Add("Set-Cookie", c.String())
+		h.Add("Set-Cookie", m.setCookie("", 0, -1))
 	}
 	if cc := strings.Join(h.Values("Cache-Control"), ", "); cc == "" {
 		h.Set("Cache-Control", `no-cache="Set-Cookie"`)
