@@ -518,7 +518,8 @@ func reason(err error) string {
 // itself.
 func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error {
 	ctx := r.Context()
-	now := m.now().Unix()
+	t := m.now()
+	now := t.Unix()
 	s.mu.Lock()
 	s.committed = true
 	destroyed, fresh, hadCookie, bearer := s.destroyed, s.fresh, s.hadCookie, s.bearer
@@ -538,7 +539,7 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 		return nil
 	}
 
-	token, err := m.write(ctx, r, s, save, deleteRecord, SaveEvent{Destroyed: destroyed, Resealed: resealed})
+	token, err := m.write(ctx, r, s, save, deleteRecord, t, SaveEvent{Destroyed: destroyed, Resealed: resealed})
 	if err != nil {
 		return err
 	}
@@ -577,10 +578,10 @@ func (m *Manager) stamp(s *Session, now int64) {
 	s.setIssued(now, m.idle)
 }
 
-// write deletes and saves s in the store as Save decided, marks s saved,
-// reports the outcome to the observer as e, completed, and returns the new
-// token when it saved.
-func (m *Manager) write(ctx context.Context, r *http.Request, s *Session, save, deleteRecord bool, e SaveEvent) (token string, err error) {
+// write deletes and saves s in the store at now as Save decided, marks s
+// saved, reports the outcome to the observer as e, completed, and returns
+// the new token when it saved.
+func (m *Manager) write(ctx context.Context, r *http.Request, s *Session, save, deleteRecord bool, now time.Time, e SaveEvent) (token string, err error) {
 	if m.observer != nil {
 		start := time.Now()
 		defer func() {
@@ -588,7 +589,6 @@ func (m *Manager) write(ctx context.Context, r *http.Request, s *Session, save, 
 			m.observer.Saved(ctx, e)
 		}()
 	}
-	now := m.now()
 	if deleteRecord {
 		s.mu.Lock()
 		rec := s.record(nil)
@@ -634,9 +634,10 @@ func (m *Manager) Token(r *http.Request, s *Session) (string, error) {
 		return "", ErrDestroyed
 	}
 	deleteRecord := s.endsRecord()
-	m.stamp(s, m.now().Unix())
+	now := m.now()
+	m.stamp(s, now.Unix())
 	s.mu.Unlock()
-	return m.write(r.Context(), r, s, true, deleteRecord, SaveEvent{})
+	return m.write(r.Context(), r, s, true, deleteRecord, now, SaveEvent{})
 }
 
 // fail reports err and lets the error handler write the response.
