@@ -56,7 +56,7 @@ func (s *Session) record(r *http.Request) *Record {
 		rec.Changes.Deleted = slices.Sorted(slices.Values(s.removed))
 	}
 	if r != nil {
-		rec.UserAgent, rec.IP = userAgent(r.UserAgent()), clientIP(r.RemoteAddr)
+		rec.userAgent, rec.remoteAddr = r.UserAgent(), r.RemoteAddr
 	}
 	return rec
 }

@@ -57,8 +57,8 @@ func (s *Store) document(rec *session.Record, key []byte, version int64, now tim
 	if err != nil {
 		return nil, err
 	}
-	doc := &Document{Key: key, Data: data, ExpiresAt: rec.Idle, Version: version, Updated: now,
-		UserAgent: rec.UserAgent, IP: rec.IP}
+	doc := &Document{Key: key, Data: data, ExpiresAt: rec.Idle, Version: version, Updated: now}
+	doc.UserAgent, doc.IP = rec.Client()
 	if rec.User != "" {
 		doc.User = recordkey.User(rec.User)
 	}
