@@ -2,7 +2,10 @@ package session
 
 import (
 	"context"
+	"io"
+	"log"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +16,7 @@ import (
 // for every attribute option, every kind of cookie and values that
 // http.Cookie must clean or quote.
 func TestSetCookieMatchesCookieString(t *testing.T) {
+	quietCookieLog(t)
 	options := []struct {
 		name string
 		opts CookieOptions
@@ -71,6 +75,7 @@ func TestSetCookieMatchesCookieString(t *testing.T) {
 // TestSetCookieCarriesNoForeignAttribute checks that a token that is not a
 // plain cookie value cannot add an attribute to the session cookie.
 func TestSetCookieCarriesNoForeignAttribute(t *testing.T) {
+	quietCookieLog(t)
 	m, err := NewManager(nopStore{}, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -83,6 +88,31 @@ func TestSetCookieCarriesNoForeignAttribute(t *testing.T) {
 	if c.Domain != "" || c.MaxAge != 0 || strings.Count(line, ";") != 4 {
 		t.Errorf("Set-Cookie %q: got Domain %q, Max-Age %d, want the Manager's attributes alone", line, c.Domain, c.MaxAge)
 	}
+}
+
+// TestPlainCookieValue checks plainCookieValue against http.Cookie, for
+// every byte at every position of a value long enough to fill two of the
+// eight-byte blocks it tests and a tail.
+func TestPlainCookieValue(t *testing.T) {
+	quietCookieLog(t)
+	for pos := range 19 {
+		for c := range 256 {
+			b := []byte(strings.Repeat("A", 19))
+			b[pos] = byte(c)
+			v := string(b)
+			want := (&http.Cookie{Name: "n", Value: v}).String() == "n="+v
+			if got := plainCookieValue(v); got != want {
+				t.Errorf("byte %#x at %d: got %v, want %v", c, pos, got, want)
+			}
+		}
+	}
+}
+
+// quietCookieLog discards what net/http logs about the bytes it drops from
+// cookie values, for the duration of the test.
+func quietCookieLog(t *testing.T) {
+	log.SetOutput(io.Discard)
+	t.Cleanup(func() { log.SetOutput(os.Stderr) })
 }
 
 // nopStore is a Store for tests that need a Manager and no sessions.
