@@ -202,7 +202,10 @@ func (r *reader) tail(d *Data) {
 		}
 		prev = key
 		if d != nil {
-			d.Entries[i] = Entry{Key: r.s[end-len(key) : end], Value: value}
+			// Field by field: assigning the whole Entry costs a bulk
+			// write barrier while the collector runs.
+			e := &d.Entries[i]
+			e.Key, e.Value = r.s[end-len(key):end], value
 		}
 	}
 	n = r.count(1)
@@ -250,6 +253,20 @@ func (r *reader) byte() byte {
 }
 
 func (r *reader) uvarint() uint64 {
+	// Nearly every length and count is under 128: one byte, canonical.
+	// The longer encodings are read out of line, which keeps this way
+	// short.
+	if r.off < len(r.b) {
+		if c := r.b[r.off]; c < 0x80 {
+			r.off++
+			return uint64(c)
+		}
+	}
+	return r.longUvarint()
+}
+
+// longUvarint is uvarint for values of two bytes or more.
+func (r *reader) longUvarint() uint64 {
 	v, n := binary.Uvarint(r.b[r.off:])
 	// A padded varint (0x80 0x00 for 0) would give the same contents a
 	// second encoding.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -34,6 +35,8 @@ func TestRoundTrip(t *testing.T) {
 		"empty":          {},
 		"negative times": {Created: -5, Issued: -1, IdleExpires: 100, Expires: -3},
 		"extreme times":  {Created: math.MaxInt64, Issued: math.MaxInt64, IdleExpires: math.MaxInt64, Expires: math.MaxInt64},
+		"lengths of two bytes": {ID: strings.Repeat("i", 128), Entries: []Entry{
+			{Key: strings.Repeat("k", 200), Value: []byte(`"` + strings.Repeat("v", 16000) + `"`)}}},
 	}
 	for name, d := range cases {
 		t.Run(name, func(t *testing.T) {
