@@ -8,19 +8,29 @@ import (
 	"unicode/utf8"
 )
 
-// maxUserAgentLen is the longest Record.UserAgent, in bytes. Browsers
-// send 100 to 200 bytes, in-app browsers up to about 300, and the first
-// 256 say which browser on which system; a store keeps the value with
-// every session, for as long as the session lives, so the client must not
-// choose its size (net/http accepts a megabyte of headers by default).
-// Both fields a store receives about the client come from the client, or
-// from whatever sits in front of the server: they are bounded and cleaned,
-// never trusted.
+// Client describes the client that saves the session, for "your active
+// sessions" listings: the printable characters of its User-Agent, at most
+// 256 bytes of them, and the canonical form of its IP address (a proxy's
+// behind one), or "". The Manager gives it on Save, and "" for both on
+// Delete and Load. Client cleans what the request sent on each call, so
+// that stores that keep neither (a cookie store) pay nothing for it.
+func (r *Record) Client() (userAgent, ip string) {
+	return cleanUserAgent(r.userAgent), clientIP(r.remoteAddr)
+}
+
+// maxUserAgentLen is the longest user agent that Record.Client returns, in
+// bytes. Browsers send 100 to 200 bytes, in-app browsers up to about 300,
+// and the first 256 say which browser on which system; a store keeps the
+// value with every session, for as long as the session lives, so the
+// client must not choose its size (net/http accepts a megabyte of headers
+// by default). Both values a store receives about the client come from
+// the client, or from whatever sits in front of the server: they are
+// bounded and cleaned, never trusted.
 const maxUserAgentLen = 256
 
-// userAgent returns the printable characters of ua, at most maxUserAgentLen
-// bytes of them.
-func userAgent(ua string) string {
+// cleanUserAgent returns the printable characters of ua, at most
+// maxUserAgentLen bytes of them.
+func cleanUserAgent(ua string) string {
 	if len(ua) <= maxUserAgentLen && utf8.ValidString(ua) && strings.IndexFunc(ua, notPrintable) < 0 {
 		return ua
 	}

@@ -10,7 +10,8 @@ import (
 	"github.com/sessionseal/session"
 )
 
-// maxUserAgentLen is the documented bound on Record.UserAgent.
+// maxUserAgentLen is the documented bound on the user agent of
+// Record.Client.
 const maxUserAgentLen = 256
 
 // TestUnboundedUserAgentIsCapped checks that the client a store receives
@@ -67,13 +68,14 @@ func TestUnboundedUserAgentIsCapped(t *testing.T) {
 			if len(saved) != 1 {
 				t.Fatalf("the store's Save was called %d times, want once", len(saved))
 			}
-			if got := saved[0].UserAgent; got != tt.wantUA {
-				t.Errorf("UserAgent: got %d bytes %.40q, want %d bytes %.40q", len(got), got, len(tt.wantUA), tt.wantUA)
+			ua, ip := saved[0].Client()
+			if ua != tt.wantUA {
+				t.Errorf("UserAgent: got %d bytes %.40q, want %d bytes %.40q", len(ua), ua, len(tt.wantUA), tt.wantUA)
 			}
-			if got := saved[0].IP; got != tt.wantIP {
-				t.Errorf("IP: got %.40q, want %q", got, tt.wantIP)
+			if ip != tt.wantIP {
+				t.Errorf("IP: got %.40q, want %q", ip, tt.wantIP)
 			}
-			if ua := saved[0].UserAgent; len(ua) > maxUserAgentLen || !utf8.ValidString(ua) ||
+			if len(ua) > maxUserAgentLen || !utf8.ValidString(ua) ||
 				strings.IndexFunc(ua, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
 				t.Errorf("UserAgent %.40q is not bounded printable UTF-8", ua)
 			}

@@ -177,6 +177,7 @@ type CookieOptions struct {
 type Manager struct {
 	store    Store
 	cookie   http.Cookie // attributes of every cookie written
+	attrs    cookieAttrs // cookie's attributes, rendered for Set-Cookie
 	idle     time.Duration
 	lifetime time.Duration
 	touch    int64 // seconds
@@ -216,7 +217,7 @@ func NewManager(store Store, opts Options) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.cookie = c
+	m.cookie, m.attrs = c, renderAttrs(c)
 	return m, nil
 }
 
@@ -511,7 +512,8 @@ func reason(err error) string {
 // itself.
 func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error {
 	ctx := r.Context()
-	now := m.now().Unix()
+	t := m.now()
+	now := t.Unix()
 	s.mu.Lock()
 	s.committed = true
 	destroyed, fresh, hadCookie, bearer := s.destroyed, s.fresh, s.hadCookie, s.bearer
@@ -531,7 +533,7 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 		return nil
 	}
 
-	token, err := m.write(ctx, r, s, save, deleteRecord, SaveEvent{Destroyed: destroyed, Resealed: resealed})
+	token, err := m.write(ctx, r, s, save, deleteRecord, t, SaveEvent{Destroyed: destroyed, Resealed: resealed})
 	if err != nil {
 		return err
 	}
@@ -539,21 +541,16 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 		m.log.DebugContext(ctx, "session: re-sealed", "mode", s.Mode())
 	}
 	h := w.Header()
-	c := m.cookie
 	switch {
 	case bearer && save:
 		h.Set(tokenHeader, token)
 	case bearer:
+	case save && persistent:
+		h.Add("Set-Cookie", m.setCookie(token, expires, int(max(expires-now, 1))))
 	case save:
-		c.Value = token
-		if persistent {
-			c.Expires = time.Unix(expires, 0)
-			c.MaxAge = int(max(expires-now, 1))
-		}
-		h.Add("Set-Cookie", c.String())
+		h.Add("Set-Cookie", m.setCookie(token, 0, 0))
 	default:
-		c.MaxAge = -1
-		h.Add("Set-Cookie", c.String())
+		h.Add("Set-Cookie", m.setCookie("", 0, -1))
 	}
 	if cc := strings.Join(h.Values("Cache-Control"), ", "); cc == "" {
 		h.Set("Cache-Control", `no-cache="Set-Cookie"`)
@@ -575,10 +572,10 @@ func (m *Manager) stamp(s *Session, now int64) {
 	s.setIssued(now, m.idle)
 }
 
-// write deletes and saves s in the store as Save decided, marks s saved,
-// reports the outcome to the observer as e, completed, and returns the new
-// token when it saved.
-func (m *Manager) write(ctx context.Context, r *http.Request, s *Session, save, deleteRecord bool, e SaveEvent) (token string, err error) {
+// write deletes and saves s in the store at now as Save decided, marks s
+// saved, reports the outcome to the observer as e, completed, and returns
+// the new token when it saved.
+func (m *Manager) write(ctx context.Context, r *http.Request, s *Session, save, deleteRecord bool, now time.Time, e SaveEvent) (token string, err error) {
 	if m.observer != nil {
 		start := time.Now()
 		defer func() {
@@ -586,7 +583,6 @@ func (m *Manager) write(ctx context.Context, r *http.Request, s *Session, save, 
 			m.observer.Saved(ctx, e)
 		}()
 	}
-	now := m.now()
 	if deleteRecord {
 		s.mu.Lock()
 		rec := s.record(nil)
@@ -632,9 +628,10 @@ func (m *Manager) Token(r *http.Request, s *Session) (string, error) {
 		return "", ErrDestroyed
 	}
 	deleteRecord := s.endsRecord()
-	m.stamp(s, m.now().Unix())
+	now := m.now()
+	m.stamp(s, now.Unix())
 	s.mu.Unlock()
-	return m.write(r.Context(), r, s, true, deleteRecord, SaveEvent{})
+	return m.write(r.Context(), r, s, true, deleteRecord, now, SaveEvent{})
 }
 
 // fail reports err and lets the error handler write the response.

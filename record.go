@@ -14,7 +14,8 @@ import (
 // can only come from a store that keeps something else.
 func fromRecord(r *Record) (*Session, error) {
 	s := &Session{mode: r.Mode, rev: r.Revision, touched: r.Reseal}
-	if err := payload.Parse(&s.d, r.Payload); err != nil {
+	// Packed: most requests read a value or two and change nothing.
+	if err := payload.ParsePacked(&s.d, r.Payload); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	// A session a store made from something else (a legacy cookie it
@@ -56,7 +57,7 @@ func (s *Session) record(r *http.Request) *Record {
 		rec.Changes.Deleted = slices.Sorted(slices.Values(s.removed))
 	}
 	if r != nil {
-		rec.UserAgent, rec.IP = userAgent(r.UserAgent()), clientIP(r.RemoteAddr)
+		rec.userAgent, rec.remoteAddr = r.UserAgent(), r.RemoteAddr
 	}
 	return rec
 }

@@ -86,11 +86,7 @@ func (s *Session) ID() string {
 // It reports false, and leaves dst alone, when there is no such key.
 func (s *Session) Get(key string, dst any) (bool, error) {
 	s.mu.Lock()
-	i, ok := s.find(key)
-	var v []byte
-	if ok {
-		v = s.d.Entries[i].Value
-	}
+	v, ok := s.d.Lookup(key)
 	s.mu.Unlock()
 	if !ok {
 		return false, nil
@@ -119,6 +115,7 @@ func (s *Session) Set(key string, v any) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.d.Unpack()
 	i, ok := s.find(key)
 	if ok && bytes.Equal(s.d.Entries[i].Value, b) {
 		return nil
@@ -139,6 +136,7 @@ func (s *Session) Set(key string, v any) error {
 func (s *Session) Delete(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.d.Unpack()
 	if i, ok := s.find(key); ok {
 		s.change()
 		s.remove(i)
@@ -149,6 +147,7 @@ func (s *Session) Delete(key string) {
 func (s *Session) Clear() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.d.Unpack()
 	if len(s.d.Entries) == 0 && len(s.d.Flashes) == 0 {
 		return
 	}
@@ -166,6 +165,7 @@ func (s *Session) Clear() {
 func (s *Session) Keys() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.d.Unpack()
 	keys := make([]string, len(s.d.Entries))
 	for i := range s.d.Entries {
 		keys[i] = s.d.Entries[i].Key
@@ -178,6 +178,7 @@ func (s *Session) Keys() []string {
 func (s *Session) AddFlash(msg string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.d.Unpack()
 	s.change()
 	s.meta |= metaFlashes
 	s.d.Flashes = append(s.d.Flashes, msg)
@@ -188,6 +189,7 @@ func (s *Session) AddFlash(msg string) {
 func (s *Session) Flashes() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.d.Unpack()
 	f := s.d.Flashes
 	if len(f) > 0 {
 		s.change()
@@ -276,6 +278,7 @@ func (s *Session) Renew() {
 func (s *Session) Destroy() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.d.Unpack()
 	if s.committed {
 		s.late = true
 	}
@@ -328,7 +331,8 @@ func (s *Session) Deadline() time.Time {
 	return time.Unix(s.d.Expires, 0)
 }
 
-// find returns the index of key in the sorted entries, or where it would go.
+// find returns the index of key in the sorted entries, which must be
+// unpacked, or where it would go.
 func (s *Session) find(key string) (int, bool) { return s.d.Find(key) }
 
 func (s *Session) remove(i int) {

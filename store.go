@@ -45,9 +45,10 @@ type Store interface {
 // Record is a session as a store sees it: its encoded payload, which holds
 // everything, and the facts a store needs without decoding it.
 //
-// On Save and Delete the Manager fills every field. On Load a store returns
-// Payload, Mode, Revision, Reseal and Converted, and may leave the rest
-// zero: the Manager decodes the payload.
+// On Save and Delete the Manager fills every field, and on Save tells
+// Client who saves. On Load a store returns Payload, Mode, Revision, Reseal
+// and Converted, and may leave the rest zero: the Manager decodes the
+// payload.
 type Record struct {
 	ID        string    // the session's ID: 128 random bits in base64url
 	User      string    // the user it belongs to, or ""
@@ -102,11 +103,9 @@ type Record struct {
 	// which a server store re-applies when it merges concurrent saves.
 	Changes Changes
 
-	// UserAgent and IP describe the client that saves the session, for
-	// "your active sessions" listings: the User-Agent's printable
-	// characters, at most 256 bytes, and the canonical form of the
-	// client's IP address (a proxy's behind one), or "".
-	UserAgent, IP string
+	// userAgent and remoteAddr are the request's, as it sent them, for
+	// Client.
+	userAgent, remoteAddr string
 }
 
 // Changes says what one request changed in a session since it was loaded.

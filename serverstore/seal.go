@@ -66,7 +66,8 @@ func (s *Store) document(rec *session.Record, key []byte, version int64, now tim
 		expires = rec.Deadline
 	}
 	doc := &Document{Key: key, Data: data, Version: version, ExpiresAt: expires, Updated: now,
-		UserAgent: rec.UserAgent, IP: rec.IP, UserChanged: rec.Changes.User}
+		UserChanged: rec.Changes.User}
+	doc.UserAgent, doc.IP = rec.Client()
 	if rec.User != "" {
 		doc.User = recordkey.User(rec.User)
 	}

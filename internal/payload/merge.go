@@ -71,7 +71,7 @@ func Merge(mine, latest *Data, ch Changes) {
 func compareKey(e Entry, k string) int { return strings.Compare(e.Key, k) }
 
 // Find returns the index of key in d's sorted entries, or where it would
-// go.
+// go. Packed data has no entries until Unpack: Lookup reads either.
 func (d *Data) Find(key string) (int, bool) {
 	return slices.BinarySearchFunc(d.Entries, key, compareKey)
 }

@@ -1,6 +1,7 @@
 package payload
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"math"
@@ -35,16 +36,23 @@ type Data struct {
 	Issued      int64
 	IdleExpires int64
 	Expires     int64
-	Entries     []Entry // sorted by Key, keys unique
-	Flashes     []string
+	Entries     []Entry  // sorted by Key, keys unique; empty while packed
+	Flashes     []string // empty while packed
+
+	// packed holds the values and flashes as ParsePacked found them, still
+	// encoded, until Unpack decodes them into Entries and Flashes.
+	packed []byte
 }
 
 // Size returns the exact length of d's encoding.
 func (d *Data) Size() int {
 	n := 2 + strSize(len(d.ID)) + strSize(len(d.User)) +
 		varintSize(d.Created) + varintSize(d.Issued-d.Created) +
-		varintSize(d.IdleExpires-d.Issued) + varintSize(d.Expires-d.Created) +
-		uvarintSize(uint64(len(d.Entries))) + uvarintSize(uint64(len(d.Flashes)))
+		varintSize(d.IdleExpires-d.Issued) + varintSize(d.Expires-d.Created)
+	if d.packed != nil {
+		return n + len(d.packed)
+	}
+	n += uvarintSize(uint64(len(d.Entries))) + uvarintSize(uint64(len(d.Flashes)))
 	for i := range d.Entries {
 		n += strSize(len(d.Entries[i].Key)) + strSize(len(d.Entries[i].Value))
 	}
@@ -70,6 +78,11 @@ func (d *Data) Append(b []byte) []byte {
 	b = binary.AppendVarint(b, d.Issued-d.Created)
 	b = binary.AppendVarint(b, d.IdleExpires-d.Issued)
 	b = binary.AppendVarint(b, d.Expires-d.Created)
+	if d.packed != nil {
+		// The encoding is unique: packed is what Unpack and Append would
+		// write again.
+		return append(b, d.packed...)
+	}
 	b = binary.AppendUvarint(b, uint64(len(d.Entries)))
 	for i := range d.Entries {
 		b = appendString(b, d.Entries[i].Key)
@@ -89,12 +102,74 @@ func (d *Data) Append(b []byte) []byte {
 // modify data afterwards.
 func Parse(d *Data, data []byte) error {
 	r := reader{b: data, s: string(data)}
+	r.head(d)
+	r.tail(d)
+	return r.done(d)
+}
+
+// ParsePacked is Parse for a session that may only be read: it checks data
+// as Parse does, but leaves the values and flashes encoded in data, packed,
+// and copies only the ID and the user. Lookup reads a value either way;
+// anything else that reads or changes Entries or Flashes calls Unpack
+// first. A request that reads a value or two then costs neither the
+// entries nor a copy of every key. The caller must not modify data
+// afterwards.
+func ParsePacked(d *Data, data []byte) error {
+	r := reader{b: data}
+	r.head(d)
+	start := r.off
+	r.tail(nil)
+	if err := r.done(d); err != nil {
+		return err
+	}
+	d.packed = data[start:]
+	return nil
+}
+
+// Unpack decodes the values and flashes that ParsePacked left packed into
+// Entries and Flashes, which share one copy of their strings. It does
+// nothing for data that is not packed.
+func (d *Data) Unpack() {
+	if d.packed == nil {
+		return
+	}
+	// ParsePacked checked these bytes.
+	r := reader{b: d.packed, s: string(d.packed)}
+	d.packed = nil
+	r.tail(d)
+}
+
+// Lookup returns the value stored under key, packed or not.
+func (d *Data) Lookup(key string) ([]byte, bool) {
+	if d.packed == nil {
+		i, ok := d.Find(key)
+		if !ok {
+			return nil, false
+		}
+		return d.Entries[i].Value, true
+	}
+	r := reader{b: d.packed}
+	for range r.count(2) {
+		k, v := r.bytes(), r.bytes()
+		switch {
+		case string(k) == key:
+			return v, true
+		case string(k) > key: // keys are sorted
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// head reads the version, the flags, the ID, the user and the times into d,
+// replacing its contents.
+func (r *reader) head(d *Data) {
 	if r.byte() != Version {
-		return ErrMalformed
+		r.fail()
 	}
 	flags := r.byte()
 	if flags&^flagsKnown != 0 {
-		return ErrMalformed
+		r.fail()
 	}
 	*d = Data{
 		Revocable:  flags&flagRevocable != 0,
@@ -106,25 +181,48 @@ func Parse(d *Data, data []byte) error {
 	d.Issued = r.add(d.Created, r.varint())
 	d.IdleExpires = r.add(d.Issued, r.varint())
 	d.Expires = r.add(d.Created, r.varint())
+}
+
+// tail reads the values and flashes into d, or only checks them when d is
+// nil.
+func (r *reader) tail(d *Data) {
 	// Each value takes at least two bytes, each flash one: a count larger
 	// than the bytes left is malformed, and never sizes an allocation.
-	if n := r.count(2); n > 0 {
+	n := r.count(2)
+	if d != nil && n > 0 {
 		d.Entries = make([]Entry, n)
-		for i := range d.Entries {
+	}
+	var prev []byte
+	for i := range n {
+		key := r.bytes()
+		end := r.off
+		value := r.bytes()
+		if i > 0 && bytes.Compare(key, prev) <= 0 {
+			r.fail()
+		}
+		prev = key
+		if d != nil {
+			// Field by field: assigning the whole Entry costs a bulk
+			// write barrier while the collector runs.
 			e := &d.Entries[i]
-			e.Key = r.string()
-			e.Value = r.bytes()
-			if i > 0 && r.err == nil && e.Key <= d.Entries[i-1].Key {
-				r.err = ErrMalformed
-			}
+			e.Key, e.Value = r.s[end-len(key):end], value
 		}
 	}
-	if n := r.count(1); n > 0 {
+	n = r.count(1)
+	if d != nil && n > 0 {
 		d.Flashes = make([]string, n)
-		for i := range d.Flashes {
-			d.Flashes[i] = r.string()
+	}
+	for i := range n {
+		f := r.bytes()
+		if d != nil {
+			d.Flashes[i] = r.s[r.off-len(f) : r.off]
 		}
 	}
+}
+
+// done reports whether the reader met an error or bytes were left over,
+// clearing d if so.
+func (r *reader) done(d *Data) error {
 	if r.err != nil || r.off != len(r.b) {
 		*d = Data{}
 		return ErrMalformed
@@ -132,9 +230,10 @@ func Parse(d *Data, data []byte) error {
 	return nil
 }
 
-// reader reads fields from b; s is the same bytes as a string, so that
-// string fields are substrings of one copy. The first error sticks and every
-// later read returns zero values.
+// reader reads fields from b; s, when set, is the same bytes as a string,
+// so that string fields are substrings of one copy, and otherwise each
+// string field is a copy of its own. The first error sticks and every later
+// read returns zero values.
 type reader struct {
 	b   []byte
 	s   string
@@ -154,6 +253,20 @@ func (r *reader) byte() byte {
 }
 
 func (r *reader) uvarint() uint64 {
+	// Nearly every length and count is under 128: one byte, canonical.
+	// The longer encodings are read out of line, which keeps this way
+	// short.
+	if r.off < len(r.b) {
+		if c := r.b[r.off]; c < 0x80 {
+			r.off++
+			return uint64(c)
+		}
+	}
+	return r.longUvarint()
+}
+
+// longUvarint is uvarint for values of two bytes or more.
+func (r *reader) longUvarint() uint64 {
 	v, n := binary.Uvarint(r.b[r.off:])
 	// A padded varint (0x80 0x00 for 0) would give the same contents a
 	// second encoding.
@@ -205,9 +318,11 @@ func (r *reader) count(minSize int) int {
 }
 
 func (r *reader) string() string {
-	n := r.length()
-	r.off += n
-	return r.s[r.off-n : r.off]
+	b := r.bytes()
+	if r.s == "" {
+		return string(b)
+	}
+	return r.s[r.off-len(b) : r.off]
 }
 
 func (r *reader) bytes() []byte {

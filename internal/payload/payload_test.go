@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -34,6 +35,8 @@ func TestRoundTrip(t *testing.T) {
 		"empty":          {},
 		"negative times": {Created: -5, Issued: -1, IdleExpires: 100, Expires: -3},
 		"extreme times":  {Created: math.MaxInt64, Issued: math.MaxInt64, IdleExpires: math.MaxInt64, Expires: math.MaxInt64},
+		"lengths of two bytes": {ID: strings.Repeat("i", 128), Entries: []Entry{
+			{Key: strings.Repeat("k", 200), Value: []byte(`"` + strings.Repeat("v", 16000) + `"`)}}},
 	}
 	for name, d := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -147,5 +150,96 @@ func TestRejectsPaddedVarints(t *testing.T) {
 	padded = append(append(slices.Clone(b[:4]), 0x82, 0x00), b[5:]...)
 	if err := Parse(&got, padded); !errors.Is(err, ErrMalformed) {
 		t.Errorf("padded varint: got %v, want ErrMalformed", err)
+	}
+}
+
+// TestParsePackedAgreesWithParse checks that ParsePacked refuses exactly
+// what Parse refuses, on the sample's encoding with each byte replaced and
+// cut at each length, and that what it accepts reads, encodes and unpacks
+// as what Parse gives.
+func TestParsePackedAgreesWithParse(t *testing.T) {
+	s := sample()
+	valid := [][]byte{s.Append(nil), (&Data{}).Append(nil), (&Data{ID: "x", Entries: []Entry{{Key: "k", Value: []byte(`""`)}}}).Append(nil)}
+	var inputs [][]byte
+	for _, b := range valid {
+		for n := range len(b) + 1 {
+			inputs = append(inputs, b[:n], append(slices.Clone(b[:n]), 0))
+		}
+		for i := range b {
+			for _, c := range []byte{0, 1, 2, 'a', 'c', 0x7f, 0x80, 0xff, b[i] ^ 1, b[i] + 1, b[i] - 1} {
+				m := slices.Clone(b)
+				m[i] = c
+				inputs = append(inputs, m)
+			}
+		}
+	}
+	accepted := 0
+	for _, in := range inputs {
+		var want, got Data
+		wantErr := Parse(&want, slices.Clone(in))
+		gotErr := ParsePacked(&got, slices.Clone(in))
+		if (gotErr == nil) != (wantErr == nil) || (gotErr != nil && !errors.Is(gotErr, ErrMalformed)) {
+			t.Fatalf("%x: ParsePacked: %v, Parse: %v", in, gotErr, wantErr)
+		}
+		if gotErr != nil {
+			continue
+		}
+		accepted++
+		for _, e := range want.Entries {
+			if v, ok := got.Lookup(e.Key); !ok || !bytes.Equal(v, e.Value) {
+				t.Errorf("%x: Lookup(%q): got %s, %v; want %s", in, e.Key, v, ok, e.Value)
+			}
+			for _, absent := range []string{e.Key + "\x00", e.Key[:len(e.Key)/2]} {
+				if _, ok := want.Find(absent); ok {
+					continue
+				}
+				if v, ok := got.Lookup(absent); ok {
+					t.Errorf("%x: Lookup(%q) of an absent key: got %s", in, absent, v)
+				}
+			}
+		}
+		if enc := got.Append(nil); !bytes.Equal(enc, in) || got.Size() != len(in) {
+			t.Errorf("%x: packed encodes as %x, size %d", in, enc, got.Size())
+		}
+		got.Unpack()
+		if !equalData(got, want) {
+			t.Errorf("%x: unpacked %+v, Parse gave %+v", in, got, want)
+		}
+	}
+	if accepted < len(valid) {
+		t.Fatalf("only %d of the inputs parsed, want at least the %d valid ones", accepted, len(valid))
+	}
+}
+
+// equalData reports whether a and b hold the same contents.
+func equalData(a, b Data) bool {
+	return a.ID == b.ID && a.User == b.User && a.Revocable == b.Revocable && a.Persistent == b.Persistent &&
+		a.Created == b.Created && a.Issued == b.Issued && a.IdleExpires == b.IdleExpires && a.Expires == b.Expires &&
+		slices.EqualFunc(a.Entries, b.Entries, func(x, y Entry) bool {
+			return x.Key == y.Key && bytes.Equal(x.Value, y.Value) && x.Dirty == y.Dirty
+		}) &&
+		slices.Equal(a.Flashes, b.Flashes) && bytes.Equal(a.packed, b.packed)
+}
+
+func TestParsePackedAllocations(t *testing.T) {
+	s := sample()
+	b := s.Append(nil)
+	var d Data
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := ParsePacked(&d, b); err != nil {
+			t.Fatal(err)
+		}
+	})
+	// The ID and the user.
+	if allocs > 2 {
+		t.Errorf("ParsePacked: %v allocations, want at most 2", allocs)
+	}
+	allocs = testing.AllocsPerRun(100, func() {
+		if _, ok := d.Lookup("cart"); !ok {
+			t.Fatal("no cart")
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("Lookup: %v allocations, want none", allocs)
 	}
 }
