@@ -47,11 +47,11 @@
 //
 // Those times come from the clock of the server that sealed the token. The
 // Manager refuses, as ErrExpired, a token whose creation or issue time lies
-// more than MaxClockSkew (one minute) ahead of its own clock, and counts the
+// more than one minute ahead of its own clock, and counts the
 // idle timeout and the lifetime from those times as well as reading the
-// sealed deadlines: no session outlives now+MaxClockSkew+Lifetime, whatever
+// sealed deadlines: no session outlives now + one minute + Lifetime, whatever
 // clock sealed it. Keep the servers that share sessions within
-// MaxClockSkew of each other (NTP). A server that runs further ahead issues
+// a minute of each other (NTP). A server that runs further ahead issues
 // sessions that the others refuse, and that become valid when their clocks
 // reach the sealed times; a "log out everywhere" stamp made on a correct
 // clock in between does not reach them.

@@ -20,7 +20,7 @@ var (
 	ErrInvalid = errors.New("session: invalid token")
 
 	// ErrExpired reports an authentic token past its idle or absolute
-	// deadline, or dated more than MaxClockSkew ahead of the clock that
+	// deadline, or dated more than a minute ahead of the clock that
 	// checks it. It is returned only after authentication. The Manager
 	// treats it as no session.
 	ErrExpired = errors.New("session: expired")

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sessionseal/session/internal/payload"
 	"github.com/sessionseal/session/keyrotation"
 )
 
@@ -247,9 +248,10 @@ func (m *Manager) loadToken(ctx context.Context, source, token string, now time.
 // which may be stricter than those it was sealed under, counted from its
 // own creation and issue times; and it reports whether s may be used at
 // now: its deadlines have not passed, and those times lie at most
-// MaxClockSkew ahead. Whatever clock sealed s and whatever it holds, it
-// ends by now+MaxClockSkew+Lifetime, and what the handler, the cookie's
-// Max-Age and the store see afterwards are the deadlines enforced here.
+// payload.MaxClockSkew (one minute) ahead. Whatever clock sealed s and
+// whatever it holds, it ends by now + one minute + Lifetime, and what the
+// handler, the cookie's Max-Age and the store see afterwards are the
+// deadlines enforced here.
 // Creation may follow the last issue by a little, and is not refused for
 // it: a save that merges a concurrent login (Rebase) keeps the other
 // request's creation time.
@@ -258,7 +260,7 @@ func (m *Manager) admit(s *Session, now time.Time) bool {
 	d := &s.d
 	d.Expires = min(d.Expires, d.Created+int64(m.lifetime/time.Second))
 	d.IdleExpires = min(d.IdleExpires, d.Issued+int64(m.idle/time.Second), d.Expires)
-	ahead := t + int64(MaxClockSkew/time.Second)
+	ahead := t + int64(payload.MaxClockSkew/time.Second)
 	return d.Created <= ahead && d.Issued <= ahead && t < d.IdleExpires
 }
 
@@ -441,7 +443,7 @@ func (m *Manager) RevokeUser(ctx context.Context, userID string) (int64, error) 
 		return 0, errors.New("session: the store cannot revoke sessions: use a server store or package hybrid")
 	}
 	nb := m.now().Truncate(time.Second).Add(time.Second)
-	// A session started on a server up to MaxClockSkew ahead can end that
+	// A session started on a server up to a minute ahead can end that
 	// much later.
-	return rv.RevokeUser(ctx, userID, nb, m.lifetime+MaxClockSkew)
+	return rv.RevokeUser(ctx, userID, nb, m.lifetime+payload.MaxClockSkew)
 }

@@ -19,7 +19,7 @@
 // session.ErrInvalid. The store checks no deadline: the Manager, which owns
 // the clock and the options, checks the deadlines inside the plaintext,
 // bounds them by its current timeouts and refuses a token dated more than
-// session.MaxClockSkew ahead of its clock.
+// a minute ahead of its clock.
 //
 // A stolen cookie can be replayed until its deadlines pass; a cookie store
 // cannot revoke a single session. Use a server store for sessions that must

@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/securecookie"
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/internal/format"
+	"github.com/sessionseal/session/internal/payload"
 	"github.com/sessionseal/session/keyrotation"
 )
 
@@ -149,7 +150,7 @@ func (c *Codec) Encode(name string, value any) (string, error) {
 // tampered with, sealed for another cookie or under a key the ring lacks
 // or has disabled returns an error matching session.ErrInvalid (one error,
 // whichever check failed); an authentic one older than MaxAge, or sealed
-// more than session.MaxClockSkew ahead of the clock, returns an error
+// more than a minute ahead of the clock (the skew the Manager allows), returns an error
 // matching session.ErrExpired. Errors implement securecookie.Error, with
 // IsDecode true.
 func (c *Codec) Decode(name, value string, dst any) error {
@@ -171,10 +172,10 @@ func (c *Codec) Decode(name, value string, dst any) error {
 	issued := int64(binary.BigEndian.Uint64(plaintext))
 	// Expiry is checked only now, after authentication: a forged value
 	// learns nothing from the error. A value sealed further ahead than
-	// session.MaxClockSkew came from a fast clock, and MaxAge counted from
+	// a minute came from a fast clock, and MaxAge counted from
 	// its time would not bound it.
 	now := c.now().Unix()
-	if issued <= now-c.maxAge || issued > now+int64(session.MaxClockSkew/time.Second) {
+	if issued <= now-c.maxAge || issued > now+int64(payload.MaxClockSkew/time.Second) {
 		return &codecError{kind: decodeError, err: session.ErrExpired}
 	}
 	if err := c.sz.Deserialize(plaintext[issuedSize:], dst); err != nil {

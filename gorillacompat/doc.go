@@ -61,7 +61,7 @@
 //   - The time of sealing is inside the encryption and MaxAge is checked only
 //     after authentication: every failure before is one opaque error,
 //     session.ErrInvalid, and expiry, session.ErrExpired, says nothing to a
-//     forger. A value sealed more than session.MaxClockSkew ahead of the
+//     forger. A value sealed more than a minute ahead of the
 //     decoding clock is expired too: MaxAge counted from a time in the
 //     future would not bound it.
 //   - The cookie's name and value together must fit in session.MaxCookieSize

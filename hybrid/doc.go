@@ -43,7 +43,7 @@
 // A stamp only moves forward: a second RevokeUser from a server whose clock
 // is behind, or one that loses a race, never moves it back. It is kept for
 // what the Manager asks, its session.Options.Lifetime and
-// session.MaxClockSkew, so it outlives every session it revokes. The cache's
+// the one minute of clock skew the Manager allows, so it outlives every session it revokes. The cache's
 // freshness is measured on the Manager's clock, as every time the store
 // sees.
 //
