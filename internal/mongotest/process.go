@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/sessionseal/session/internal/childproc"
 )
 
 const (
@@ -39,9 +41,9 @@ const (
 // process is a devmongo subprocess and what it takes to restart it.
 type process struct {
 	bin  string
-	dir  string        // the SQLite data directory, kept across restarts; "" over PostgreSQL
-	pg   string        // devmongo's -postgresql-url, or "" for SQLite
-	logs *lockedBuffer // stderr of every run, shown when one fails
+	dir  string         // the SQLite data directory, kept across restarts; "" over PostgreSQL
+	pg   string         // devmongo's -postgresql-url, or "" for SQLite
+	logs *childproc.Log // stderr of every run, shown when one fails
 
 	mu      sync.Mutex
 	addr    string // host:port of the first run; restarts listen there
@@ -64,7 +66,7 @@ func startDevmongo(pg string) (*process, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	p := &process{bin: bin, pg: pg, logs: new(lockedBuffer)}
+	p := &process{bin: bin, pg: pg, logs: childproc.NewLog("devmongo")}
 	if pg == "" {
 		if p.dir, err = os.MkdirTemp("", "mongotest-"); err != nil {
 			return nil, "", err
@@ -94,7 +96,7 @@ func (p *process) start(addr string) (string, error) {
 	cmd := exec.Command(p.bin, args...)
 	cmd.Stdout = &firstLineWriter{line: uriLine, rest: p.logs}
 	cmd.Stderr = p.logs
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = childproc.SysProcAttr()
 	if err := cmd.Start(); err != nil {
 		return "", fmt.Errorf("starting devmongo: %v", err)
 	}
@@ -366,26 +368,4 @@ func (w *firstLineWriter) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return len(b), nil
-}
-
-// lockedBuffer collects the output of devmongo runs; the exec.Cmd copy
-// goroutines write while tests read it for error messages.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf.Len() == 0 {
-		return "(devmongo wrote nothing)"
-	}
-	return "devmongo output:\n" + b.buf.String()
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sessionseal/session/internal/childproc"
 )
 
 const (
@@ -154,7 +156,7 @@ type process struct {
 	bins binaries
 	dir  string // temporary: the cluster, removed by close
 	port int
-	logs *lockedBuffer
+	logs *childproc.Log
 
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when cmd.Wait has returned
@@ -181,7 +183,7 @@ func startServer(bins binaries) (*process, error) {
 			return nil, fmt.Errorf("pgtest: giving the data directory to the server's account: %v", err)
 		}
 	}
-	p := &process{bins: bins, dir: dir, logs: new(lockedBuffer)}
+	p := &process{bins: bins, dir: dir, logs: childproc.NewLog("postgres")}
 	if err := p.initdb(owner); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -333,26 +335,4 @@ func (b binaries) run(ctx context.Context, conn, sql string) (string, error) {
 		return "", fmt.Errorf("pgtest: psql: %v: %s", err, bytes.TrimSpace(stderr.Bytes()))
 	}
 	return strings.TrimSpace(stdout.String()), nil
-}
-
-// lockedBuffer collects the server's log; its output goroutine writes
-// while errors read it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf.Len() == 0 {
-		return "(postgres wrote nothing)"
-	}
-	return "postgres output:\n" + b.buf.String()
 }

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/sessionseal/session/internal/childproc"
 )
 
 const (
@@ -32,7 +34,7 @@ const (
 type process struct {
 	port int
 	args []string
-	logs *lockedBuffer
+	logs *childproc.Log
 
 	mu      sync.Mutex
 	cur     *run
@@ -53,7 +55,7 @@ func startProcess(dir string, extra ...string) (*process, error) {
 	var err error
 	for range portAttempts {
 		port := freePort()
-		p := &process{port: port, logs: new(lockedBuffer), args: append([]string{
+		p := &process{port: port, logs: childproc.NewLog("redis-server"), args: append([]string{
 			"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
 			"--daemonize", "no", "--logfile", "", "--loglevel", "warning",
 		}, extra...)}
@@ -89,7 +91,7 @@ func (p *process) addr() string { return "127.0.0.1:" + strconv.Itoa(p.port) }
 func (p *process) start() error {
 	cmd := exec.Command("redis-server", p.args...)
 	cmd.Stdout, cmd.Stderr = p.logs, p.logs
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = childproc.SysProcAttr()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting redis-server: %v", err)
 	}
@@ -247,26 +249,4 @@ func createCluster(ctx context.Context, procs []*process) error {
 		}
 	}
 	return nil
-}
-
-// lockedBuffer collects a server's output, which the exec.Cmd copy
-// goroutines write while tests read it for error messages.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf.Len() == 0 {
-		return "(redis-server wrote nothing)"
-	}
-	return "redis-server output:\n" + b.buf.String()
 }
