@@ -2,6 +2,7 @@ package mongostore
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -20,9 +21,10 @@ import (
 // MongoDB collection. It is safe for concurrent use.
 type backend struct {
 	coll   *mongo.Collection
-	ttl    bool // the server expires documents itself
-	legacy bool // the collection held binary keys when New ran
-	claims bool // the server is FerretDB: conditional writes take claims
+	ttl    bool   // the server expires documents itself
+	legacy bool   // the collection held binary keys when New ran
+	claims bool   // the server is FerretDB: conditional writes take claims
+	owner  string // names this backend's claims
 
 	writing turns // of each key's writes from this process
 }
@@ -114,6 +116,7 @@ func New(ctx context.Context, coll *mongo.Collection) (serverstore.Backend, erro
 		return nil, fmt.Errorf("mongostore: buildInfo: %w", classify(err))
 	}
 	_, b.claims = info["ferretdbVersion"]
+	b.owner = rand.Text()
 	_, err = coll.Indexes().CreateOne(ctx, mongo.IndexModel{
 		Keys:    bson.D{{Key: "expiresAt", Value: 1}},
 		Options: options.Index().SetExpireAfterSeconds(0),

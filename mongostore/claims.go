@@ -22,9 +22,11 @@ import (
 // is deleted once the write is done. A write costs three commands there
 // (insert the claim, write, delete the claim) against one on MongoDB.
 //
-// A claim left by a process that died between its insert and its delete
-// would block the version it names; one older than claimTimeout is taken
-// over.
+// A claim whose delete failed (the server went away after the write)
+// would block the version it names. The process that left it takes it
+// over at its next write of the record: it holds the record's turn then,
+// so no write of its own is using the claim. A claim of another process,
+// which may have died, is taken over once older than claimTimeout.
 
 // claimTimeout is how old a claim must be before another writer takes it
 // over: far longer than any write, which serverstore bounds by its
@@ -35,8 +37,9 @@ const claimTimeout = 30 * time.Second
 // listings, scans and counts of sessions pass it by, and no expiresAt, so
 // the cleanup leaves it to its writer.
 type claim struct {
-	ID string    `bson:"_id"`
-	At time.Time `bson:"at"`
+	ID    string    `bson:"_id"`
+	At    time.Time `bson:"at"`
+	Owner string    `bson:"owner"` // the backend that took it
 }
 
 // claimID names the claim on the write of the record under key that
@@ -47,12 +50,12 @@ func claimID(key []byte, version int64) string {
 
 // claim inserts the claim on the write of key from version and returns
 // the function that deletes it, or reports false when another writer holds
-// it.
+// it. The caller holds the turn of key.
 func (b *backend) claim(ctx context.Context, key []byte, version int64) (release func(), ok bool, err error) {
 	id := claimID(key, version)
 	for range 2 {
 		now := time.Now()
-		_, err := b.coll.InsertOne(ctx, claim{ID: id, At: now})
+		_, err := b.coll.InsertOne(ctx, claim{ID: id, At: now, Owner: b.owner})
 		switch {
 		case err == nil:
 			return func() {
@@ -70,10 +73,11 @@ func (b *backend) claim(ctx context.Context, key []byte, version int64) (release
 			continue // released meanwhile: try again
 		case err != nil:
 			return nil, false, fmt.Errorf("mongostore: %w", classify(err))
-		case now.Sub(held.At) < claimTimeout:
+		case held.Owner != b.owner && now.Sub(held.At) < claimTimeout:
 			return nil, false, nil
 		}
-		// Abandoned: take it over, unless another writer did first.
+		// Left by this backend, or abandoned: take it over, unless
+		// another writer did first.
 		if _, err := b.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "at", Value: held.At}}); err != nil {
 			return nil, false, fmt.Errorf("mongostore: %w", classify(err))
 		}
