@@ -51,6 +51,10 @@
 // shutdown, then SIGKILL if it lingers) and removes its directory, and on
 // Linux the kernel kills it if the test binary dies first.
 //
+// A test that stops the server to see what an outage does starts one of
+// its own with StartServer, which it may stop and restart on the same
+// port (Process.Stop, Process.Restart) without disturbing other tests.
+//
 // Programs other than tests use StartProcess, or the command
 // internal/pgtest/cmd/pgserver from a shell or another module's tests.
 package pgtest

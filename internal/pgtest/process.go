@@ -158,9 +158,11 @@ type process struct {
 	port int
 	logs *childproc.Log
 
-	cmd    *exec.Cmd
-	exited chan struct{} // closed when cmd.Wait has returned
-	err    error         // cmd.Wait's result, set before exited is closed
+	owner   *account // who runs the server; nil: the current user
+	cmd     *exec.Cmd
+	exited  chan struct{} // closed when cmd.Wait has returned
+	err     error         // cmd.Wait's result, set before exited is closed
+	stopped bool          // by Stop: exited is closed, and no error
 
 	closeOnce sync.Once
 	closeErr  error
@@ -183,13 +185,13 @@ func startServer(bins binaries) (*process, error) {
 			return nil, fmt.Errorf("pgtest: giving the data directory to the server's account: %v", err)
 		}
 	}
-	p := &process{bins: bins, dir: dir, logs: childproc.NewLog("postgres")}
-	if err := p.initdb(owner); err != nil {
+	p := &process{bins: bins, dir: dir, logs: childproc.NewLog("postgres"), owner: owner}
+	if err := p.initdb(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
 	for attempt := 1; ; attempt++ {
-		err = p.start(owner)
+		err = p.start()
 		if err == nil {
 			return p, nil
 		}
@@ -203,13 +205,13 @@ func startServer(bins binaries) (*process, error) {
 // data is the cluster's directory, which initdb creates.
 func (p *process) data() string { return filepath.Join(p.dir, "data") }
 
-func (p *process) initdb(owner *account) error {
+func (p *process) initdb() error {
 	ctx, cancel := context.WithTimeout(context.Background(), initdbTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, p.bins.initdb, "-D", p.data(), "-U", superuser, "--auth=trust",
 		"--encoding=UTF8", "--locale=C", "--no-sync")
 	cmd.Dir = p.dir // the account may not be allowed into the working directory
-	cmd.SysProcAttr = sysProcAttr(owner)
+	cmd.SysProcAttr = sysProcAttr(p.owner)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("pgtest: initdb: %v\n%s", err, bytes.TrimSpace(out))
 	}
@@ -217,19 +219,24 @@ func (p *process) initdb(owner *account) error {
 }
 
 // start runs postgres on a free loopback port and waits until it answers.
-func (p *process) start(owner *account) error {
+func (p *process) start() error {
 	port, err := freePort()
 	if err != nil {
 		return err
 	}
 	p.port = port
+	return p.run()
+}
+
+// run runs postgres on p.port and waits until it answers.
+func (p *process) run() error {
 	p.cmd = exec.Command(p.bins.postgres, "-D", p.data(),
-		"-h", "127.0.0.1", "-p", strconv.Itoa(port),
+		"-h", "127.0.0.1", "-p", strconv.Itoa(p.port),
 		"-c", "unix_socket_directories=", // TCP on loopback only
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 	p.cmd.Dir = p.dir
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-	p.cmd.SysProcAttr = sysProcAttr(owner)
+	p.cmd.SysProcAttr = sysProcAttr(p.owner)
 	if err := p.cmd.Start(); err != nil {
 		return fmt.Errorf("pgtest: starting postgres: %v", err)
 	}
@@ -296,19 +303,28 @@ func (p *process) close() error {
 		var err error
 		select {
 		case <-p.exited:
-			err = fmt.Errorf("pgtest: postgres had exited: %v\n%s", p.err, p.logs)
-		default:
-			p.cmd.Process.Signal(os.Interrupt)
-			select {
-			case <-p.exited:
-			case <-time.After(stopTimeout):
-				p.kill()
-				err = fmt.Errorf("pgtest: postgres was still running %v after SIGINT; killed it\n%s", stopTimeout, p.logs)
+			if !p.stopped {
+				err = fmt.Errorf("pgtest: postgres had exited: %v\n%s", p.err, p.logs)
 			}
+		default:
+			err = p.stop()
 		}
 		p.closeErr = errors.Join(err, os.RemoveAll(p.dir))
 	})
 	return p.closeErr
+}
+
+// stop ends the server with a fast shutdown, or SIGKILL after
+// stopTimeout, and keeps its directory.
+func (p *process) stop() error {
+	p.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-p.exited:
+		return nil
+	case <-time.After(stopTimeout):
+		p.kill()
+		return fmt.Errorf("pgtest: postgres was still running %v after SIGINT; killed it\n%s", stopTimeout, p.logs)
+	}
 }
 
 // run runs sql with psql in the database that conn (a postgres:// URL)

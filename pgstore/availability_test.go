@@ -1,0 +1,337 @@
+package pgstore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/internal/pgtest"
+	"github.com/sessionseal/session/internal/testkit"
+	"github.com/sessionseal/session/pgstore"
+	"github.com/sessionseal/session/serverstore"
+)
+
+// calls runs every method of b once with ctx, and returns each error by
+// method name.
+func calls(ctx context.Context, b serverstore.Backend) map[string]error {
+	key, user := newKey(), newKey()
+	doc := &serverstore.Document{Key: key, Data: []byte{1}, User: user, Version: 2, ExpiresAt: time.Now().Add(time.Hour)}
+	errs := map[string]error{}
+	_, errs["Get"] = b.Get(ctx, key)
+	errs["Insert"] = b.Insert(ctx, doc)
+	_, errs["Update"] = b.Update(ctx, doc, 1)
+	_, errs["Delete"] = b.Delete(ctx, key, 0)
+	_, errs["ListUser"] = b.ListUser(ctx, user)
+	_, errs["DeleteUser"] = b.DeleteUser(ctx, user)
+	_, errs["Scan"] = b.Scan(ctx, nil, 10)
+	_, errs["Count"] = b.Count(ctx)
+	_, errs["GetStamp"] = b.GetStamp(ctx, key)
+	_, errs["RaiseStamp"] = b.RaiseStamp(ctx, key, &serverstore.Stamp{NotBefore: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
+	errs["DropEnded"] = b.DropEnded(ctx, key, []string{"h"})
+	_, errs["DeleteExpired"] = b.DeleteExpired(ctx, time.Now())
+	return errs
+}
+
+// TestCanceledContext: a call with a canceled context fails at once with
+// the context's error, which is the caller's doing, not an outage.
+func TestCanceledContext(t *testing.T) {
+	b := newBackend(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	for name, err := range calls(ctx, b) {
+		if !errors.Is(err, context.Canceled) || errors.Is(err, session.ErrStoreUnavailable) {
+			t.Errorf("%s with a canceled context: %v, want context.Canceled", name, err)
+		}
+	}
+}
+
+// TestBlockedStatement: a statement that waits for a row another
+// transaction holds returns promptly when its context is canceled (with
+// context.Canceled) or runs out of time (session.ErrStoreUnavailable,
+// which the engine's timeout gives); the backend works on afterwards.
+func TestBlockedStatement(t *testing.T) {
+	url := pgtest.URL(t)
+	b := backendOn(t, newPool(t, url, nil), pgstore.Options{})
+	key := newKey()
+	doc := &serverstore.Document{Key: key, Data: []byte{1}, Version: 1, ExpiresAt: time.Now().Add(time.Hour)}
+	if err := b.Insert(t.Context(), doc); err != nil {
+		t.Fatal(err)
+	}
+	holder := newPool(t, url, nil)
+	tx, err := holder.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(t.Context(), `SELECT 1 FROM sessionseal_sessions WHERE key = $1 FOR UPDATE`, key); err != nil {
+		t.Fatal(err)
+	}
+	const wait = 300 * time.Millisecond
+	next := *doc
+	next.Version = 2
+	for _, c := range []struct {
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+		want error
+		not  error
+	}{
+		{"canceled", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(t.Context())
+			time.AfterFunc(wait, cancel)
+			return ctx, cancel
+		}, context.Canceled, session.ErrStoreUnavailable},
+		{"deadline", func() (context.Context, context.CancelFunc) { return context.WithTimeout(t.Context(), wait) },
+			session.ErrStoreUnavailable, context.Canceled},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := c.ctx()
+			defer cancel()
+			start := time.Now()
+			ok, err := b.Update(ctx, &next, 1)
+			if d := time.Since(start); d < wait || d > wait+time.Second {
+				t.Errorf("Update of a held row returned after %v, want about %v", d, wait)
+			}
+			if ok || !errors.Is(err, c.want) || errors.Is(err, c.not) {
+				t.Errorf("Update of a held row: %v, %v; want %v", ok, err, c.want)
+			}
+		})
+	}
+	// Reads do not wait for writers.
+	if _, err := b.Get(t.Context(), key); err != nil {
+		t.Errorf("Get of a held row: %v", err)
+	}
+	if err := tx.Rollback(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := b.Update(t.Context(), &next, 1); !ok || err != nil {
+		t.Errorf("Update once the row is free: %v, %v; want true", ok, err)
+	}
+}
+
+// closedAddr returns a loopback address where nothing listens.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// TestUnreachable: New, and every call of a backend whose server has
+// stopped, fail with session.ErrStoreUnavailable, the Manager answers 503
+// to new and known sessions alike, and all works again once the server is
+// back.
+func TestUnreachable(t *testing.T) {
+	_, err := pgstore.New(t.Context(), newPool(t, "postgres://postgres@"+closedAddr(t)+"/db", nil), pgstore.Options{})
+	if !errors.Is(err, session.ErrStoreUnavailable) {
+		t.Errorf("New with nothing listening: %v, want ErrStoreUnavailable", err)
+	}
+
+	srv, url := pgtest.StartServer(t)
+	b := backendOn(t, newPool(t, url, nil), pgstore.Options{})
+	f := newFixture(t, b)
+	web := testkit.KVServer(t, f.manager(t, nil, session.Options{}))
+	code, _, cookie := testkit.Request(t, web.URL+"/set?k=a&v=1", "session", nil)
+	if code != http.StatusOK || cookie == nil {
+		t.Fatalf("a save with the server up: status %d, cookie %v", code, cookie)
+	}
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	for call, err := range calls(ctx, b) {
+		if !errors.Is(err, session.ErrStoreUnavailable) {
+			t.Errorf("%s: %v, want ErrStoreUnavailable", call, err)
+		}
+	}
+	if code, _, _ := testkit.Request(t, web.URL+"/set?k=a&v=1", "session", nil); code != http.StatusServiceUnavailable {
+		t.Errorf("a new session's save: status %d, want 503", code)
+	}
+	if code, _, got := testkit.Request(t, web.URL+"/get?k=a", "session", cookie); code != http.StatusServiceUnavailable || got != cookie {
+		t.Errorf("a known session's read: status %d, cookie changed %v; want 503 and the cookie kept", code, got != cookie)
+	}
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if _, body, _ := testkit.Request(t, web.URL+"/get?k=a", "session", cookie); body != "1" {
+		t.Errorf("after the restart: value %q, want 1", body)
+	}
+}
+
+// TestTooManyConnections: a server that refuses a connection for want of
+// slots (SQLSTATE 53300, here a role's connection limit) is unavailable.
+func TestTooManyConnections(t *testing.T) {
+	pool := newPool(t, pgtest.URL(t), nil)
+	backendOn(t, pool, pgstore.Options{})
+	secret := make([]byte, 16)
+	rand.Read(secret)
+	role, password := "limited_"+hex.EncodeToString(secret[:6]), hex.EncodeToString(secret)
+	if _, err := pool.Exec(t.Context(), fmt.Sprintf(`CREATE ROLE %s LOGIN PASSWORD '%s' CONNECTION LIMIT 0`, role, password)); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "42501" {
+			t.Skipf("DATABASE_URL's role may not create roles: %v", err)
+		}
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := pool.Exec(context.Background(), "DROP ROLE "+role); err != nil {
+			t.Error(err)
+		}
+	})
+	u, err := url.Parse(pool.Config().ConnConfig.ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(role, password)
+	limited := newPool(t, u.String(), nil)
+	_, err = pgstore.New(t.Context(), limited, pgstore.Options{SkipMigration: true})
+	if !errors.Is(err, session.ErrStoreUnavailable) || !strings.Contains(err.Error(), "SQLSTATE 53300") {
+		t.Errorf("New over a role out of connections: %v, want ErrStoreUnavailable (SQLSTATE 53300)", err)
+	}
+}
+
+// TestOutage stops the server while clients make requests through a
+// Manager, and starts it again on the same port: during the outage every
+// request gets a 503 and keeps its cookie; afterwards the same process,
+// with the same pool, serves them again, and no change the server
+// acknowledged is lost.
+func TestOutage(t *testing.T) {
+	const clients = 4
+	srv, url := pgtest.StartServer(t)
+	b := backendOn(t, newPool(t, url, nil), pgstore.Options{})
+	f := newFixture(t, b)
+	web := testkit.KVServer(t, f.manager(t, nil, session.Options{}))
+
+	var (
+		down      atomic.Bool // set while the server is stopped
+		statusMu  sync.Mutex
+		byStatus  = map[int]int{}
+		cookies   [clients]*http.Cookie
+		acked     [clients]atomic.Int64 // last value each client got a 200 for
+		kept      [clients]atomic.Int64 // 503s during the outage that kept the cookie
+		badCookie atomic.Int64
+		stop      = make(chan struct{})
+		wg        sync.WaitGroup
+	)
+	for i := range clients {
+		wg.Go(func() {
+			// The first change marks the session, to tell it from a new
+			// one after the restart.
+			path := fmt.Sprintf("/set?k=origin&v=%d", i)
+			for v := int64(1); ; v++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				code, _, got := testkit.Request(t, web.URL+path, "session", cookies[i])
+				statusMu.Lock()
+				byStatus[code]++
+				statusMu.Unlock()
+				switch code {
+				case http.StatusOK:
+					cookies[i] = got
+					acked[i].Store(v)
+					path = fmt.Sprintf("/set?k=v&v=%d", v+1)
+				case http.StatusServiceUnavailable:
+					if got != cookies[i] {
+						badCookie.Add(1)
+					} else if down.Load() {
+						kept[i].Add(1)
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+		})
+	}
+	waitFor(t, "every client's first changes", func() bool {
+		for i := range clients {
+			if acked[i].Load() < 5 {
+				return false
+			}
+		}
+		return true
+	})
+	down.Store(true)
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	waitFor(t, "503s during the outage", func() bool {
+		for i := range clients {
+			if kept[i].Load() < 3 {
+				return false
+			}
+		}
+		return true
+	})
+	before := [clients]int64{}
+	for i := range clients {
+		before[i] = acked[i].Load()
+	}
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	restarted := time.Now()
+	down.Store(false)
+	waitFor(t, "changes after the restart", func() bool {
+		for i := range clients {
+			if acked[i].Load() < before[i]+5 {
+				return false
+			}
+		}
+		return true
+	})
+	recovered := time.Now()
+	close(stop)
+	wg.Wait()
+
+	statusMu.Lock()
+	defer statusMu.Unlock()
+	for code, n := range byStatus {
+		if code != http.StatusOK && code != http.StatusServiceUnavailable {
+			t.Errorf("%d responses with status %d, want only 200 and 503", n, code)
+		}
+	}
+	if n := badCookie.Load(); n != 0 {
+		t.Errorf("%d responses of 503 changed the client's cookie", n)
+	}
+	for i, c := range cookies {
+		if _, body, _ := testkit.Request(t, web.URL+"/get?k=origin", "session", c); body != strconv.Itoa(i) {
+			t.Errorf("client %d: origin %q, want %d: its session did not survive the restart", i, body, i)
+		}
+		if _, body, _ := testkit.Request(t, web.URL+"/get?k=v", "session", c); body != strconv.FormatInt(acked[i].Load(), 10) {
+			t.Errorf("client %d: value %q, want %d, the last one acknowledged", i, body, acked[i].Load())
+		}
+	}
+	t.Logf("responses by status: %v; server stopped for %v; five more changes per client %v after Restart returned",
+		byStatus, restarted.Sub(stopped).Round(time.Millisecond), recovered.Sub(restarted).Round(time.Millisecond))
+}
+
+// waitFor polls cond until it holds, failing the test after 30 seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s: timed out", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
