@@ -1,7 +1,8 @@
 // Package serverstore is a session.Store that keeps sessions as records in a
 // database; the client holds only a signed reference token. It does all a
 // server store does except the database commands, which a Backend supplies:
-// package mongostore (MongoDB) and package memstore (process memory) are
+// package mongostore (MongoDB), package memstore (process memory), and the
+// modules redisstore (Redis, Redis Cluster) and pgstore (PostgreSQL) are
 // backends.
 //
 //	b, err := mongostore.New(ctx, client.Database("app").Collection("sessions"))
