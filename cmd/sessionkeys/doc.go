@@ -39,7 +39,8 @@
 // once: every session sealed under it is lost. After a leak, emergency does
 // the same and keeps the ring's settings and its old keys, disabled.
 // --propagation-delay (default 1h, the key ring's default) is recorded in
-// FILE: the time promote waits after add or enable.
+// FILE: the time promote waits after add or enable, and disable after
+// promote before it counts the max lifetime.
 //
 //	add FILE
 //
@@ -56,18 +57,23 @@
 // it until they load the ring. It is not the answer to a leak, since the
 // previous primary key stays active: use emergency.
 //
-//	disable FILE ID
+//	disable [--force] FILE ID
 //
 // Disables key ID: it stays in the ring, opens nothing, and can be enabled
-// again. It refuses the primary key.
+// again. It refuses the primary key, and a previous primary key until the
+// propagation delay plus the max lifetime have passed since it stopped being
+// primary, saying from when it accepts it: before then, sessions it sealed
+// may still be in use, and their users would be logged out. A key that was
+// never primary sealed nothing and is disabled at once. --force skips the
+// wait, and nothing else, and prints when it would have ended.
 //
 //	enable FILE ID
 //
 // Makes the disabled key ID active again. Promote then waits the
 // propagation delay again, counted from enable; enable prints until when, as
-// add does. FILE is then a version 2 ring file until the key is promoted or
-// disabled: every server that loads it must read version 2 (see "File
-// format" in package keyrotation).
+// add does. FILE is then a version 2 ring file (or 3) until the key is
+// promoted or disabled: every server that loads it must read version 2 (see
+// "File format" in package keyrotation).
 //
 //	remove FILE ID
 //
@@ -132,8 +138,8 @@
 //	# copy FILE to every server
 //	sessionkeys rewrap --db D --collection C FILE   # MongoDB sessions only, optional
 //	# wait the longest session lifetime, so that cookies sealed under OLD are gone or re-sealed
-//	sessionkeys disable FILE OLD          # OLD opens nothing; enable undoes it
-//	# copy FILE to every server
+//	sessionkeys disable FILE OLD          # refused until then, saying until when
+//	# copy FILE to every server; OLD opens nothing; enable undoes it
 //	sessionkeys remove FILE OLD           # for good
 //	# copy FILE to every server
 //

@@ -36,9 +36,10 @@ func runInit(e *env, c *command, args []string) error {
 	if err != nil {
 		return err
 	}
+	initial, _ := keys.Waits()
 	flags := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	force := flags.Bool("force", false, "overwrite an existing ring: every session sealed under it is lost")
-	delay := flags.Duration("propagation-delay", keys.PropagationDelay(),
+	delay := flags.Duration("propagation-delay", initial,
 		"the `DURATION` after add (or enable) from which promote accepts a key:\nthe time it takes to copy FILE to every server and for them to load it.\n0 turns the check off, which only a single server can afford")
 	args, err = e.parse(c, flags, args, 1)
 	if err != nil {
@@ -84,7 +85,7 @@ func runInit(e *env, c *command, args []string) error {
 	if replaced {
 		fmt.Fprintf(e.stdout, "replaced %s with a new ring: sessions sealed under its old keys are lost\n", path)
 	}
-	fmt.Fprintf(e.stdout, "created %s with primary key %d (propagation delay %v)\n", path, keys.Keys()[0].ID, keys.PropagationDelay())
+	fmt.Fprintf(e.stdout, "created %s with primary key %d (propagation delay %v)\n", path, keys.Keys()[0].ID, *delay)
 	fmt.Fprintf(e.stdout, "next: copy %s to every server, readable by the servers only\n", path)
 	return nil
 }
@@ -132,7 +133,8 @@ func promotableFrom(keys *keyrotation.Keyring, id uint32) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("no key %d in the ring", id)
 	}
-	return fmt.Sprintf("from %s (propagation delay %v)", formatTime(info.PromotableAt), keys.PropagationDelay()), nil
+	delay, _ := keys.Waits()
+	return fmt.Sprintf("from %s (propagation delay %v)", formatTime(info.PromotableAt), delay), nil
 }
 
 var promoteCommand = &command{
@@ -187,7 +189,7 @@ func runPromote(e *env, c *command, args []string) error {
 			from = info.State
 		}
 		if *force {
-			return true, keys.ForcePromote(id)
+			return true, keys.Force(id, keyrotation.Primary)
 		}
 		return true, keys.Promote(id)
 	})
@@ -269,18 +271,72 @@ func runEmergency(e *env, c *command, args []string) error {
 
 var disableCommand = &command{
 	name:    "disable",
-	args:    "FILE ID",
+	args:    "[--force] FILE ID",
 	summary: "stop a key from opening sessions (step 3 of a rotation)",
 	doc: `Disable disables key ID: it stays in the ring but opens nothing, so the
 sessions it sealed are rejected once the servers load FILE; their users get a
-fresh session. Enable undoes it. Disable an old primary key only after the
-longest session lifetime since it was replaced, unless it leaked.
+fresh session. Enable undoes it.
 
-Disable refuses the primary key: promote another key first.
+Disable refuses the primary key (promote another key first), and a previous
+primary key until the sessions it sealed have ended: until the propagation
+delay (servers that had not loaded the promotion kept sealing with it) and then
+the ring's max lifetime (7 days unless the ring sets another) have passed since
+it stopped being primary, and says from when it accepts the key. A key that was
+never primary sealed nothing, and disable accepts it at once.
+
+--force skips that wait, and nothing else: the users whose sessions the key
+sealed, and were not re-sealed since, are logged out. It prints when the wait
+would have ended:
+
+  sessionkeys disable --force FILE ID
+
+After a leak, disabling one key is not enough: run sessionkeys emergency FILE.
 `,
-	run: func(e *env, c *command, args []string) error {
-		return setState(e, c, args, keyrotation.Disabled)
-	},
+	run: runDisable,
+}
+
+func runDisable(e *env, c *command, args []string) error {
+	flags := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	force := flags.Bool("force", false, "disable a previous primary key before the sessions it sealed\nhave ended: their users are logged out")
+	args, err := e.parse(c, flags, args, 2)
+	if err != nil {
+		return err
+	}
+	path := args[0]
+	id, err := parseID(c, args[1])
+	if err != nil {
+		return err
+	}
+	var info keyrotation.KeyInfo // the key before the change; zero State when the ring has no such key
+	var forced bool              // --force overrode the wait
+	err = modify(path, func(keys *keyrotation.Keyring) (bool, error) {
+		info, _ = keyInfo(keys, id)
+		err := keys.Disable(id)
+		if *force && errors.Is(err, keyrotation.ErrUnsafe) && info.State == keyrotation.Active {
+			// The only reason Disable refuses an active key is the wait.
+			forced = true
+			err = keys.Force(id, keyrotation.Disabled)
+		}
+		return err == nil && info.State != keyrotation.Disabled, err
+	})
+	switch {
+	case errors.Is(err, keyrotation.ErrUnsafe) && info.State == keyrotation.Primary:
+		return &hintError{err, "promote another key first, and wait until the sessions this one sealed have ended before disabling it"}
+	case errors.Is(err, keyrotation.ErrUnsafe) && info.State == keyrotation.Active:
+		return &hintError{err, "--force disables it now, and logs out the users whose sessions it sealed and were not re-sealed since (see sessionkeys disable -h)"}
+	case err != nil:
+		return err
+	case info.State == keyrotation.Disabled:
+		fmt.Fprintf(e.stdout, "key %d is already disabled; nothing changed\n", id)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "disabled key %d: sessions sealed under it are rejected once the servers load %s\n", id, path)
+	if forced {
+		fmt.Fprintf(e.stdout, "forced: disable would have been safe from %s; until then, users whose sessions key %d sealed, and were not re-sealed since, are logged out\n",
+			formatTime(info.DisableableAt), id)
+	}
+	fmt.Fprintf(e.stdout, "next: copy %s to every server; later, remove the key (sessionkeys remove %s %d), or undo with sessionkeys enable %s %d\n", path, path, id, path, id)
+	return nil
 }
 
 var enableCommand = &command{
@@ -292,14 +348,12 @@ open again once the servers load FILE. It undoes disable. Servers that still
 have the key disabled reject what it seals, so promote waits the propagation
 delay again, counted from enable; enable prints until when.
 
-Enable records when, which makes FILE a version 2 ring file until the key is
-promoted or disabled: every server that loads FILE must run a release that
-reads version 2 before you enable a key (see the keyrotation package
+Enable records when, which makes FILE a version 2 ring file (or 3) until the
+key is promoted or disabled: every server that loads FILE must run a release
+that reads version 2 before you enable a key (see the keyrotation package
 documentation, "File format").
 `,
-	run: func(e *env, c *command, args []string) error {
-		return setState(e, c, args, keyrotation.Active)
-	},
+	run: runEnable,
 }
 
 var delayCommand = &command{
@@ -357,13 +411,10 @@ func modifyKey(e *env, c *command, args []string, f func(keys *keyrotation.Keyri
 	return path, id, from, err
 }
 
-// setState runs disable (to Disabled) or enable (to Active).
-func setState(e *env, c *command, args []string, to keyrotation.State) error {
-	var when string // when promote accepts a key enabled again
+// runEnable runs enable.
+func runEnable(e *env, c *command, args []string) error {
+	var when string // when promote accepts the key again
 	path, id, from, err := modifyKey(e, c, args, func(keys *keyrotation.Keyring, id uint32, from keyrotation.State) (bool, error) {
-		if to == keyrotation.Disabled {
-			return from != to, keys.Disable(id)
-		}
 		if err := keys.Enable(id); err != nil || from != keyrotation.Disabled {
 			return false, err
 		}
@@ -372,15 +423,8 @@ func setState(e *env, c *command, args []string, to keyrotation.State) error {
 		return true, err
 	})
 	switch {
-	case errors.Is(err, keyrotation.ErrUnsafe) && from == keyrotation.Primary:
-		return &hintError{err, "promote another key first, and wait the longest session lifetime before disabling this one"}
 	case err != nil:
 		return err
-	case to == keyrotation.Disabled && from == to:
-		fmt.Fprintf(e.stdout, "key %d is already disabled; nothing changed\n", id)
-	case to == keyrotation.Disabled:
-		fmt.Fprintf(e.stdout, "disabled key %d: sessions sealed under it are rejected once the servers load %s\n", id, path)
-		fmt.Fprintf(e.stdout, "next: copy %s to every server; later, remove the key (sessionkeys remove %s %d), or undo with sessionkeys enable %s %d\n", path, path, id, path, id)
 	case from != keyrotation.Disabled:
 		fmt.Fprintf(e.stdout, "key %d is already %s; nothing changed\n", id, from)
 	default:
@@ -410,7 +454,7 @@ func runRemove(e *env, c *command, args []string) error {
 	})
 	switch {
 	case errors.Is(err, keyrotation.ErrUnsafe) && from == keyrotation.Primary:
-		return &hintError{err, "promote another key first; then disable this one once the longest session lifetime has passed"}
+		return &hintError{err, "promote another key first; then disable this one once the sessions it sealed have ended"}
 	case err != nil:
 		return err
 	}

@@ -156,7 +156,8 @@ sessionkeys promote --force FILE ID; -- ends them. Run 'sessionkeys COMMAND -h' 
 
 Routine rotation, copying FILE to every server after each change:
   add → copy → wait the propagation delay → promote → copy →
-  wait the longest session lifetime → disable the old key → copy → remove
+  wait the propagation delay and the max lifetime → disable the old key → copy → remove
+promote and disable refuse to go before their wait is over; --force overrides.
 Emergency rotation when FILE leaked (a copy of it exposes every key in it):
   sessionkeys emergency FILE → copy FILE to every server at once
 

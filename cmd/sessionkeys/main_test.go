@@ -130,7 +130,7 @@ func TestRotation(t *testing.T) {
 				if n := len(keys.Keys()); n != 1 {
 					t.Errorf("keys = %d, want 1", n)
 				}
-				if got, want := keys.PropagationDelay(), time.Hour; got != want {
+				if got, want := propagationDelay(keys), time.Hour; got != want {
 					t.Errorf("propagation delay = %v, want %v", got, want)
 				}
 			},
@@ -176,8 +176,13 @@ func TestRotation(t *testing.T) {
 			check: wantKeys(map[string]keyrotation.State{"OLD": keyrotation.Active, "NEW": keyrotation.Primary}, vars),
 		},
 		{
-			name: "disable", args: []string{"disable", "FILE", "OLD"},
-			stdout: []string{"disabled key OLD", "sessionkeys enable FILE OLD"},
+			name: "disable too early", args: []string{"disable", "FILE", "OLD"},
+			code: 1, stderr: []string{"sessionkeys: disable:", "sessions sealed under the key may still be in use", "disable it from", "max lifetime 168h0m0s", "--force"},
+			check: wantKeys(map[string]keyrotation.State{"OLD": keyrotation.Active, "NEW": keyrotation.Primary}, vars),
+		},
+		{
+			name: "disable --force", args: []string{"disable", "--force", "FILE", "OLD"},
+			stdout: []string{"disabled key OLD", "forced: disable would have been safe from", "sessionkeys enable FILE OLD"},
 			check:  wantKeys(map[string]keyrotation.State{"OLD": keyrotation.Disabled, "NEW": keyrotation.Primary}, vars),
 		},
 		{
@@ -199,8 +204,13 @@ func TestRotation(t *testing.T) {
 			stdout: []string{"already active"},
 		},
 		{
-			name: "disable once more", args: []string{"disable", "FILE", "OLD"},
-			stdout: []string{"disabled key OLD"},
+			name: "disable once more, still too early", args: []string{"disable", "FILE", "OLD"},
+			code: 1, stderr: []string{"sessions sealed under the key may still be in use"},
+			check: wantKeys(map[string]keyrotation.State{"OLD": keyrotation.Active, "NEW": keyrotation.Primary}, vars),
+		},
+		{
+			name: "disable --force once more", args: []string{"disable", "FILE", "OLD", "--force"},
+			stdout: []string{"disabled key OLD", "forced"},
 		},
 		{
 			name: "remove", args: []string{"remove", "FILE", "OLD"},
@@ -215,7 +225,7 @@ func TestRotation(t *testing.T) {
 			name: "init --force", args: []string{"init", "--force", "--propagation-delay", "15m", "FILE"},
 			stdout: []string{"replaced", "created", "propagation delay 15m0s"},
 			check: func(t *testing.T, keys *keyrotation.Keyring) {
-				if got := keys.PropagationDelay(); got != 15*time.Minute {
+				if got := propagationDelay(keys); got != 15*time.Minute {
 					t.Errorf("propagation delay = %v, want 15m", got)
 				}
 				if info := keys.Keys(); len(info) != 1 || strconv.Itoa(int(info[0].ID)) == vars["NEW"] {
@@ -303,6 +313,12 @@ func wantKeys(want map[string]keyrotation.State, vars map[string]string) func(*t
 	}
 }
 
+// propagationDelay returns the propagation delay of keys.
+func propagationDelay(keys *keyrotation.Keyring) time.Duration {
+	d, _ := keys.Waits()
+	return d
+}
+
 func loadRing(t *testing.T, path string) *keyrotation.Keyring {
 	t.Helper()
 	keys, err := keyrotation.LoadFile(path)
@@ -346,6 +362,8 @@ func TestUsage(t *testing.T) {
 		{name: "--help after command", args: []string{"inspect", "--help"}, code: 0, stdout: "--cookie-name NAME"},
 		{name: "promote documents force", args: []string{"promote", "--help"}, code: 0, stdout: "sessionkeys promote --force FILE ID"},
 		{name: "init documents force", args: []string{"init", "-h"}, code: 0, stdout: "overwrite an existing ring: every session sealed under it is lost"},
+		{name: "disable documents force", args: []string{"help", "disable"}, code: 0, stdout: "sessionkeys disable --force FILE ID"},
+		{name: "help shows the disable wait", args: []string{"help"}, code: 0, stdout: "wait the propagation delay and the max lifetime → disable the old key"},
 		{name: "missing argument", args: []string{"promote", file}, code: 2, stderr: "want 2 arguments, got 1"},
 		{name: "extra argument", args: []string{"list", file, file}, code: 2, stderr: "too many arguments"},
 		{name: "unknown flag", args: []string{"list", "--yaml", file}, code: 2, stderr: "flag provided but not defined: -yaml"},
@@ -527,10 +545,10 @@ func TestInspectCookie(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := k.ForcePromote(id); err != nil {
+		if err := k.Force(id, keyrotation.Primary); err != nil {
 			t.Fatal(err)
 		}
-		if err := k.Disable(keys.Keys()[0].ID); err != nil {
+		if err := k.Force(keys.Keys()[0].ID, keyrotation.Disabled); err != nil {
 			t.Fatal(err)
 		}
 		if err := k.WriteFile(disabledFile); err != nil {
@@ -734,7 +752,7 @@ func TestRewrap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := keys.ForcePromote(newKey); err != nil {
+	if err := keys.Force(newKey, keyrotation.Primary); err != nil {
 		t.Fatal(err)
 	}
 	if err := keys.WriteFile(file); err != nil {
@@ -849,7 +867,7 @@ func TestDelay(t *testing.T) {
 		t.Fatalf("delay: %+v", r)
 	}
 	keys, err := keyrotation.LoadFile(file)
-	if err != nil || keys.PropagationDelay() != 15*time.Minute {
+	if err != nil || propagationDelay(keys) != 15*time.Minute {
 		t.Fatalf("after delay 15m: %v, %v", keys, err)
 	}
 	// The library refuses a negative delay, and its error says why.
@@ -857,7 +875,7 @@ func TestDelay(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "sessionkeys: delay: keyrotation: negative propagation delay -1h0m0s") {
 		t.Errorf("delay -1h: %+v, want exit 1 and the library's error", r)
 	}
-	if keys, err := keyrotation.LoadFile(file); err != nil || keys.PropagationDelay() != 15*time.Minute {
+	if keys, err := keyrotation.LoadFile(file); err != nil || propagationDelay(keys) != 15*time.Minute {
 		t.Fatalf("after a refused delay -1h: %v, %v; want the delay still 15m", keys, err)
 	}
 	if r := cli(t, []string{file}, "delay", file, "0"); r.code != 0 {
@@ -872,6 +890,66 @@ func TestDelay(t *testing.T) {
 	}
 	if r := cli(t, []string{file}, "promote", file, strconv.FormatUint(uint64(keys.Keys()[1].ID), 10)); r.code != 0 {
 		t.Errorf("promote with no delay: %+v", r)
+	}
+}
+
+// guardRing writes a version 1 ring file, as releases before demotion
+// times wrote it, whose primary key 1 was promoted promotedAgo, demoting
+// key 2; key 3 was never primary. It returns the file and the time from
+// which disable accepts key 2.
+func guardRing(t *testing.T, promotedAgo time.Duration) (string, time.Time) {
+	t.Helper()
+	now := time.Now().UTC().Truncate(time.Second)
+	at := func(ago time.Duration) string { return formatTime(now.Add(-ago)) }
+	const day = 24 * time.Hour
+	ring := `{"version": 1, "keys": [
+		{"id": 1, "state": "primary", "created": "` + at(30*day) + `", "promoted": "` + at(promotedAgo) + `", "secret": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="},
+		{"id": 2, "state": "active", "created": "` + at(60*day) + `", "promoted": "` + at(60*day) + `", "secret": "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="},
+		{"id": 3, "state": "active", "created": "` + at(40*day) + `", "secret": "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8="}]}`
+	file := filepath.Join(t.TempDir(), "keys.json")
+	if err := os.WriteFile(file, []byte(ring), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file, now.Add(-promotedAgo + time.Hour + 7*day + time.Second)
+}
+
+// TestDisableGuard checks that disable refuses a previous primary key until
+// the sessions it sealed have ended, says from when, accepts it from then,
+// and that --force overrides the wait and says when it would have ended.
+func TestDisableGuard(t *testing.T) {
+	const day = 24 * time.Hour
+	file, safe := guardRing(t, day)
+	r := cli(t, []string{file}, "disable", file, "2")
+	for _, want := range []string{"sessionkeys: disable: keyrotation: unsafe operation", "key 2 stopped being primary at", "disable it from " + formatTime(safe), "--force disables it now"} {
+		if r.code != 1 || !strings.Contains(r.stderr, want) {
+			t.Errorf("disable within the lifetime: exit %d, stderr %q; want exit 1 and %q", r.code, r.stderr, want)
+		}
+	}
+	if got := states(loadRing(t, file))[2]; got != keyrotation.Active {
+		t.Errorf("a refused disable left key 2 %v", got)
+	}
+	if r := cli(t, []string{file}, "disable", file, "3"); r.code != 0 || strings.Contains(r.stdout, "forced") {
+		t.Errorf("disable of a key never primary: %+v, want it done at once", r)
+	}
+	r = cli(t, []string{file}, "disable", "--force", file, "2")
+	if want := "forced: disable would have been safe from " + formatTime(safe); r.code != 0 || !strings.Contains(r.stdout, want) {
+		t.Errorf("disable --force: exit %d, stdout %q; want exit 0 and %q", r.code, r.stdout, want)
+	}
+	if got := states(loadRing(t, file))[2]; got != keyrotation.Disabled {
+		t.Errorf("after disable --force, key 2 is %v", got)
+	}
+
+	// Once the lifetime has passed, disable needs no force, and --force
+	// overrides nothing.
+	for _, args := range [][]string{{"disable"}, {"disable", "--force"}} {
+		file, safe := guardRing(t, 8*day)
+		if !safe.Before(time.Now()) {
+			t.Fatalf("disable safe from %v, want a time past", safe)
+		}
+		r := cli(t, []string{file}, append(args, file, "2")...)
+		if r.code != 0 || !strings.Contains(r.stdout, "disabled key 2") || strings.Contains(r.stdout, "forced") {
+			t.Errorf("%s after the lifetime: %+v, want key 2 disabled, not forced", strings.Join(args, " "), r)
+		}
 	}
 }
 
