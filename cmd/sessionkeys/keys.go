@@ -178,6 +178,7 @@ func runPromote(e *env, c *command, args []string) error {
 	}
 	var previous uint32
 	var from keyrotation.State // the key's state before, zero when the ring has no such key
+	var whenDisable string     // when disable accepts the previous primary key
 	already := false
 	err = modify(path, func(keys *keyrotation.Keyring) (bool, error) {
 		previous = keys.Keys()[0].ID
@@ -189,9 +190,15 @@ func runPromote(e *env, c *command, args []string) error {
 			from = info.State
 		}
 		if *force {
-			return true, keys.Force(id, keyrotation.Primary)
+			err = keys.Force(id, keyrotation.Primary)
+		} else {
+			err = keys.Promote(id)
 		}
-		return true, keys.Promote(id)
+		if err != nil {
+			return false, err
+		}
+		whenDisable, err = disableFrom(keys, previous)
+		return true, err
 	})
 	switch {
 	case errors.Is(err, keyrotation.ErrUnsafe) && from == keyrotation.Active:
@@ -207,10 +214,24 @@ func runPromote(e *env, c *command, args []string) error {
 	if *force {
 		fmt.Fprintf(e.stdout, "forced: copy %s to every server now; until a server loads it, that server rejects the sessions sealed under key %d\n", path, id)
 		fmt.Fprintf(e.stdout, "after a leak this is not enough: key %d still opens, and a leaked ring file exposes every key in it; run sessionkeys emergency %s\n", previous, path)
+		fmt.Fprintf(e.stdout, "once the sessions key %d sealed have ended, disable it %s\n", previous, whenDisable)
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "next: copy %s to every server; after the longest session lifetime, disable key %d:\n  sessionkeys disable %s %d\n", path, previous, path, previous)
+	fmt.Fprintf(e.stdout, "next: copy %s to every server; once the sessions key %d sealed have ended, disable it %s:\n  sessionkeys disable %s %d\n",
+		path, previous, whenDisable, path, previous)
 	return nil
+}
+
+// disableFrom says when disable accepts key id of keys, as "from TIME
+// (propagation delay DURATION + max lifetime DURATION)", for the commands
+// that start the wait.
+func disableFrom(keys *keyrotation.Keyring, id uint32) (string, error) {
+	info, ok := keyInfo(keys, id)
+	if !ok {
+		return "", fmt.Errorf("no key %d in the ring", id)
+	}
+	delay, lifetime := keys.Waits()
+	return fmt.Sprintf("from %s (propagation delay %v + max lifetime %v)", formatTime(info.DisableableAt), delay, lifetime), nil
 }
 
 var emergencyCommand = &command{
@@ -280,9 +301,9 @@ fresh session. Enable undoes it.
 Disable refuses the primary key (promote another key first), and a previous
 primary key until the sessions it sealed have ended: until the propagation
 delay (servers that had not loaded the promotion kept sealing with it) and then
-the ring's max lifetime (7 days unless the ring sets another) have passed since
-it stopped being primary, and says from when it accepts the key. A key that was
-never primary sealed nothing, and disable accepts it at once.
+the ring's max lifetime (see sessionkeys lifetime) have passed since it stopped
+being primary. It says from when it accepts the key; so do promote and list. A
+key that was never primary sealed nothing, and disable accepts it at once.
 
 --force skips that wait, and nothing else: the users whose sessions the key
 sealed, and were not re-sealed since, are logged out. It prints when the wait
@@ -386,6 +407,44 @@ func runDelay(e *env, c *command, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "propagation delay of %s set to %v: promote accepts a key that long after it was added or enabled\n", path, d)
+	return nil
+}
+
+var lifetimeCommand = &command{
+	name:    "lifetime",
+	args:    "FILE DURATION",
+	summary: "set the max session lifetime that disable waits for",
+	doc: `Lifetime records DURATION in FILE as the ring's max lifetime: the longest a
+session sealed under a key lives. Disable accepts a previous primary key only
+once the propagation delay plus the max lifetime have passed since it stopped
+being primary. Set it to at least the longest Lifetime of the session Managers
+that use the ring, as a Go duration such as 168h (7 days, the default, which is
+the Manager's default Lifetime) or 720h. 0 leaves only the propagation delay.
+
+Recording it makes FILE a version 3 ring file: every server that loads FILE
+must run a release that reads version 3 before you set it (see the keyrotation
+package documentation, "File format").
+`,
+	run: runLifetime,
+}
+
+func runLifetime(e *env, c *command, args []string) error {
+	args, err := e.parse(c, flag.NewFlagSet(c.name, flag.ContinueOnError), args, 2)
+	if err != nil {
+		return err
+	}
+	path := args[0]
+	d, err := time.ParseDuration(args[1])
+	if err != nil {
+		return &usageError{cmd: c, msg: fmt.Sprintf("invalid DURATION %q: want a non-negative duration such as 168h or 720h", args[1])}
+	}
+	// SetMaxLifetime refuses a negative d, and says so.
+	if err := modify(path, func(keys *keyrotation.Keyring) (bool, error) {
+		return true, keys.SetMaxLifetime(d)
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "max lifetime of %s set to %v: disable accepts a previous primary key that long after the propagation delay since it stopped being primary\n", path, d)
 	return nil
 }
 

@@ -33,7 +33,7 @@ type command struct {
 // commands lists the commands in the order of the overview.
 var commands = []*command{
 	initCommand, addCommand, promoteCommand, disableCommand, enableCommand,
-	removeCommand, emergencyCommand, delayCommand, listCommand, inspectCommand, rewrapCommand,
+	removeCommand, emergencyCommand, delayCommand, lifetimeCommand, listCommand, inspectCommand, rewrapCommand,
 }
 
 // env is what a command writes to, and its clock.

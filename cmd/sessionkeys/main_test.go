@@ -363,6 +363,7 @@ func TestUsage(t *testing.T) {
 		{name: "promote documents force", args: []string{"promote", "--help"}, code: 0, stdout: "sessionkeys promote --force FILE ID"},
 		{name: "init documents force", args: []string{"init", "-h"}, code: 0, stdout: "overwrite an existing ring: every session sealed under it is lost"},
 		{name: "disable documents force", args: []string{"help", "disable"}, code: 0, stdout: "sessionkeys disable --force FILE ID"},
+		{name: "help lists lifetime", args: []string{"help"}, code: 0, stdout: "lifetime  set the max session lifetime that disable waits for"},
 		{name: "help shows the disable wait", args: []string{"help"}, code: 0, stdout: "wait the propagation delay and the max lifetime → disable the old key"},
 		{name: "missing argument", args: []string{"promote", file}, code: 2, stderr: "want 2 arguments, got 1"},
 		{name: "extra argument", args: []string{"list", file, file}, code: 2, stderr: "too many arguments"},
@@ -379,6 +380,7 @@ func TestUsage(t *testing.T) {
 		{name: "rewrap without a server", args: []string{"rewrap", "--mongodb-uri", "", "--db", "d", "--collection", "c", file}, code: 2, stderr: "--mongodb-uri"},
 		{name: "delay not a duration", args: []string{"delay", file, "soon"}, code: 2, stderr: `invalid DURATION "soon"`},
 		{name: "delay missing", args: []string{"delay", file}, code: 2, stderr: "want 2 arguments, got 1"},
+		{name: "lifetime not a duration", args: []string{"lifetime", file, "7d"}, code: 2, stderr: `invalid DURATION "7d"`},
 		{name: "rewrap without db", args: []string{"rewrap", "--mongodb-uri", "mongodb://127.0.0.1:1", "--collection", "c", file}, code: 2, stderr: "--db is required"},
 		{name: "rewrap without collection", args: []string{"rewrap", "--mongodb-uri", "mongodb://127.0.0.1:1", "--db", "d", file}, code: 2, stderr: "--collection is required"},
 	}
@@ -407,6 +409,7 @@ func TestUsage(t *testing.T) {
 
 func TestList(t *testing.T) {
 	keys, file := newRing(t)
+	demoted := keys.Keys()[0].ID
 	active, err := keys.Add()
 	if err != nil {
 		t.Fatal(err)
@@ -418,10 +421,42 @@ func TestList(t *testing.T) {
 	if err := keys.Disable(disabled); err != nil {
 		t.Fatal(err)
 	}
+	primary, err := keys.Add()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := keys.Force(primary, keyrotation.Primary); err != nil {
+		t.Fatal(err)
+	}
 	if err := keys.WriteFile(file); err != nil {
 		t.Fatal(err)
 	}
-	primary := keys.Keys()[0].ID
+	info := make(map[uint32]keyrotation.KeyInfo)
+	for _, k := range keys.Keys() {
+		info[k.ID] = k
+	}
+	if info[demoted].DisableableAt.IsZero() || info[active].PromotableAt.IsZero() {
+		t.Fatalf("keys %+v: want a time to disable the demoted key and to promote the active one", keys.Keys())
+	}
+	type key struct {
+		id       uint32
+		state    string
+		promoted bool
+		next     string    // "" for none
+		from     time.Time // zero for none
+	}
+	// The keys in the order of Keys, which list keeps, with their state
+	// and next step.
+	byID := map[uint32]key{
+		primary:  {primary, "primary", true, "", time.Time{}},
+		demoted:  {demoted, "active", true, "disable", info[demoted].DisableableAt},
+		active:   {active, "active", false, "promote", info[active].PromotableAt},
+		disabled: {disabled, "disabled", false, "remove", time.Time{}},
+	}
+	var want []key
+	for _, k := range keys.Keys() {
+		want = append(want, byID[k.ID])
+	}
 
 	t.Run("table", func(t *testing.T) {
 		r := cli(t, []string{file}, "list", file)
@@ -429,28 +464,41 @@ func TestList(t *testing.T) {
 			t.Fatalf("exit code %d: %s", r.code, r.stderr)
 		}
 		lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
-		if len(lines) != 4 {
-			t.Fatalf("got %d lines, want a header and 3 keys:\n%s", len(lines), r.stdout)
+		if len(lines) != 2+len(want) {
+			t.Fatalf("got %d lines, want the waits, a header and %d keys:\n%s", len(lines), len(want), r.stdout)
 		}
-		if got := strings.Fields(lines[0]); !slices.Equal(got, []string{"ID", "STATE", "CREATED", "PROMOTED"}) {
-			t.Errorf("header = %q, want ID STATE CREATED PROMOTED", lines[0])
+		if got, want := lines[0], "propagation delay 1h0m0s, max lifetime 168h0m0s"; got != want {
+			t.Errorf("first line = %q, want %q", got, want)
 		}
-		want := [][2]string{{strconv.Itoa(int(primary)), "primary"}, {strconv.Itoa(int(active)), "active"}, {strconv.Itoa(int(disabled)), "disabled"}}
+		if got := strings.Fields(lines[1]); !slices.Equal(got, []string{"ID", "STATE", "CREATED", "PROMOTED", "NEXT"}) {
+			t.Errorf("header = %q, want ID STATE CREATED PROMOTED NEXT", lines[1])
+		}
 		for i, w := range want {
-			f := strings.Fields(lines[i+1])
-			if len(f) != 4 || f[0] != w[0] || f[1] != w[1] {
-				t.Errorf("line %d = %q, want key %s %s", i+1, lines[i+1], w[0], w[1])
+			line := lines[i+2]
+			f := strings.Fields(line)
+			if len(f) < 5 || f[0] != strconv.Itoa(int(w.id)) || f[1] != w.state {
+				t.Errorf("line %q, want key %d %s", line, w.id, w.state)
 				continue
 			}
 			if _, err := time.Parse(time.RFC3339, f[2]); err != nil {
-				t.Errorf("line %d: created %q: %v", i+1, f[2], err)
+				t.Errorf("line %q: created %q: %v", line, f[2], err)
 			}
-			if w[1] == "primary" {
+			if w.promoted {
 				if _, err := time.Parse(time.RFC3339, f[3]); err != nil {
-					t.Errorf("line %d: promoted %q: %v", i+1, f[3], err)
+					t.Errorf("line %q: promoted %q: %v", line, f[3], err)
 				}
 			} else if f[3] != "-" {
-				t.Errorf("line %d: promoted %q, want -", i+1, f[3])
+				t.Errorf("line %q: promoted %q, want -", line, f[3])
+			}
+			next := "-"
+			switch {
+			case !w.from.IsZero():
+				next = w.next + " from " + formatTime(w.from)
+			case w.next != "":
+				next = w.next
+			}
+			if got := strings.Join(f[4:], " "); got != next {
+				t.Errorf("line %q: next %q, want %q", line, got, next)
 			}
 		}
 	})
@@ -464,13 +512,15 @@ func TestList(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
 			t.Fatalf("stdout is not a JSON array: %v\n%s", err, r.stdout)
 		}
-		want := []struct {
-			id       uint32
-			state    string
-			promoted bool
-		}{{primary, "primary", true}, {active, "active", false}, {disabled, "disabled", false}}
 		if len(got) != len(want) {
 			t.Fatalf("got %d keys, want %d", len(got), len(want))
+		}
+		// optional is the JSON of a time that may be zero.
+		optional := func(t time.Time) any {
+			if t.IsZero() {
+				return nil
+			}
+			return formatTime(t)
 		}
 		for i, w := range want {
 			g := got[i]
@@ -479,8 +529,8 @@ func TestList(t *testing.T) {
 				fields = append(fields, k)
 			}
 			slices.Sort(fields)
-			if !slices.Equal(fields, []string{"created", "id", "promoted", "state"}) {
-				t.Errorf("key %d: fields %v, want created, id, promoted, state", i, fields)
+			if want := []string{"created", "demoted", "id", "next", "next_from", "promoted", "state"}; !slices.Equal(fields, want) {
+				t.Errorf("key %d: fields %v, want %v", i, fields, want)
 			}
 			if id, ok := g["id"].(float64); !ok || id != float64(w.id) {
 				t.Errorf("key %d: id = %#v, want the number %d", i, g["id"], w.id)
@@ -503,6 +553,16 @@ func TestList(t *testing.T) {
 				}
 			default:
 				t.Errorf("key %d: promoted = %#v, want an RFC 3339 string or null", i, p)
+			}
+			if got, want := g["demoted"], optional(info[w.id].Demoted); got != want || (w.id == demoted) != (got != nil) {
+				t.Errorf("key %d: demoted = %#v, want %#v, a time for the demoted key only", i, got, want)
+			}
+			var next any
+			if w.next != "" {
+				next = w.next
+			}
+			if g["next"] != next || g["next_from"] != optional(w.from) {
+				t.Errorf("key %d: next, next_from = %#v, %#v; want %#v, %#v", i, g["next"], g["next_from"], next, optional(w.from))
 			}
 		}
 	})
@@ -928,6 +988,10 @@ func TestDisableGuard(t *testing.T) {
 	if got := states(loadRing(t, file))[2]; got != keyrotation.Active {
 		t.Errorf("a refused disable left key 2 %v", got)
 	}
+	r = cli(t, []string{file}, "list", file)
+	if want := "disable from " + formatTime(safe); !strings.Contains(r.stdout, want) {
+		t.Errorf("list:\n%s\nwant it to say %q", r.stdout, want)
+	}
 	if r := cli(t, []string{file}, "disable", file, "3"); r.code != 0 || strings.Contains(r.stdout, "forced") {
 		t.Errorf("disable of a key never primary: %+v, want it done at once", r)
 	}
@@ -949,6 +1013,63 @@ func TestDisableGuard(t *testing.T) {
 		r := cli(t, []string{file}, append(args, file, "2")...)
 		if r.code != 0 || !strings.Contains(r.stdout, "disabled key 2") || strings.Contains(r.stdout, "forced") {
 			t.Errorf("%s after the lifetime: %+v, want key 2 disabled, not forced", strings.Join(args, " "), r)
+		}
+	}
+}
+
+// TestLifetime checks the lifetime command: it records the max lifetime
+// in FILE, which disable and list then use.
+func TestLifetime(t *testing.T) {
+	const day = 24 * time.Hour
+	file, safe := guardRing(t, 8*day)
+	r := cli(t, []string{file}, "lifetime", file, "720h")
+	if r.code != 0 || !strings.Contains(r.stdout, "max lifetime of "+file+" set to 720h0m0s") {
+		t.Fatalf("lifetime 720h: %+v", r)
+	}
+	if _, l := loadRing(t, file).Waits(); l != 30*day {
+		t.Errorf("max lifetime after lifetime 720h = %v, want 720h", l)
+	}
+	if data, err := os.ReadFile(file); err != nil || !bytes.Contains(data, []byte(`"version": 3`)) || !bytes.Contains(data, []byte(`"max_lifetime": "720h0m0s"`)) {
+		t.Errorf("file after lifetime 720h: %s, %v; want version 3 with max_lifetime", data, err)
+	}
+	r = cli(t, []string{file}, "list", file)
+	safe = safe.Add(30*day - 7*day)
+	if !strings.Contains(r.stdout, "max lifetime 720h0m0s") || !strings.Contains(r.stdout, "disable from "+formatTime(safe)) {
+		t.Errorf("list after lifetime 720h:\n%s\nwant max lifetime 720h0m0s and disable from %s", r.stdout, formatTime(safe))
+	}
+	if r := cli(t, []string{file}, "disable", file, "2"); r.code != 1 || !strings.Contains(r.stderr, "disable it from "+formatTime(safe)) {
+		t.Errorf("disable under a 720h lifetime: %+v, want a refusal until %s", r, formatTime(safe))
+	}
+	// The library refuses a negative lifetime, and its error says why.
+	r = cli(t, []string{file}, "lifetime", file, "--", "-1h")
+	if r.code != 1 || !strings.Contains(r.stderr, "sessionkeys: lifetime: keyrotation: negative max lifetime -1h0m0s") {
+		t.Errorf("lifetime -1h: %+v, want exit 1 and the library's error", r)
+	}
+	for _, args := range [][]string{{"lifetime", file, "7d"}, {"lifetime", file}} {
+		if r := cli(t, []string{file}, args...); r.code != 2 {
+			t.Errorf("%s: %+v, want exit 2", strings.Join(args, " "), r)
+		}
+	}
+	if _, l := loadRing(t, file).Waits(); l != 30*day {
+		t.Errorf("max lifetime after refused changes = %v, want 720h", l)
+	}
+}
+
+// TestPromotePrintsDisableFrom checks that promote, forced or not, says
+// from when disable accepts the key it demoted.
+func TestPromotePrintsDisableFrom(t *testing.T) {
+	for _, args := range [][]string{{"promote"}, {"promote", "--force"}} {
+		file, _ := guardRing(t, 24*time.Hour)
+		r := cli(t, []string{file}, append(args, file, "3")...)
+		if r.code != 0 {
+			t.Fatalf("%s: %+v", strings.Join(args, " "), r)
+		}
+		info, ok := keyInfo(loadRing(t, file), 1)
+		if !ok || info.DisableableAt.IsZero() {
+			t.Fatalf("key 1 after %s: %+v", strings.Join(args, " "), info)
+		}
+		if want := "disable it from " + formatTime(info.DisableableAt) + " (propagation delay 1h0m0s + max lifetime 168h0m0s)"; !strings.Contains(r.stdout, want) {
+			t.Errorf("%s printed\n%s\nwant it to say %q", strings.Join(args, " "), r.stdout, want)
 		}
 	}
 }
