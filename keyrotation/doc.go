@@ -42,8 +42,9 @@
 //  3. Promote the new key. Servers seal with it; the old primary key
 //     becomes active, so the values it sealed still open.
 //  4. Wait for the longest lifetime of a sealed value (the absolute
-//     session lifetime, or the longest cookie Max-Age). The stores of this
-//     module re-seal sessions in use with the new key meanwhile.
+//     session lifetime, or the longest cookie Max-Age), counted from when
+//     the last server loaded the ring of step 3. The stores of this module
+//     re-seal sessions in use with the new key meanwhile.
 //  5. Disable the old key. Values it sealed are now rejected. If that was
 //     premature, Enable it again.
 //  6. Remove the old key.
@@ -56,13 +57,22 @@
 // never becomes empty and always has exactly one primary key. An ID that is
 // not in the ring gives an error matching ErrUnknownKey.
 //
-// The ring cannot know when a stage has reached every server, but it
-// guards step 2: Promote refuses, with ErrUnsafe, a key added less than
-// the ring's propagation delay ago (PropagationDelay, recorded in the file,
-// default one hour); KeyInfo.PromotableAt says from when it accepts each
-// key. Set the delay to the time a deployment takes to copy the file
-// everywhere plus the watchers' polling interval. ForcePromote skips the
-// check. Waiting in step 4 is the operator's part.
+// The ring cannot know when a stage has reached every server, or when the
+// last value a key sealed has expired, but it guards the waits of steps 2
+// and 4 with two durations recorded in the file (Waits). Promote refuses,
+// with ErrUnsafe, a key added less than the propagation delay ago (default
+// one hour); KeyInfo.PromotableAt says from when it accepts each key. Set
+// the delay to the time a deployment takes to copy the file everywhere
+// plus the watchers' polling interval (SetPropagationDelay). Disable
+// refuses, with ErrUnsafe, a former primary key until the propagation
+// delay and then the max lifetime (default 7 days, the default Lifetime of
+// a session.Manager) have passed since it stopped being primary (its
+// KeyInfo.Demoted): servers that had not loaded the promotion kept sealing
+// with it for up to the delay, and what they sealed lives up to the max
+// lifetime. KeyInfo.DisableableAt says from when it accepts each key. Set
+// the max lifetime to at least the longest Lifetime of the Managers that
+// use the ring (SetMaxLifetime). A key that was never primary sealed
+// nothing, and Disable accepts it at any time. Force skips either wait.
 //
 // After a leak of the ring (the file, a copy of it or the variable holding
 // it), every key in it is exposed, not only the primary one: EmergencyRotate
@@ -115,7 +125,7 @@
 //
 // # File format
 //
-// The key ring file, version 1 or 2, is a JSON object:
+// The key ring file, version 1, 2 or 3, is a JSON object:
 //
 //	{
 //	  "version": 1,
@@ -132,15 +142,22 @@
 //
 // Its fields:
 //
-//   - version: the integer 1, or 2 when a key has the "enabled" field,
-//     which version 1 does not allow. Writers use 2 exactly when a key has
-//     an enabled time and 1 otherwise, so that a ring whose keys were never
-//     enabled again stays readable by readers that know only version 1.
-//     Another version is an error: a later format needs a later version of
-//     this package.
+//   - version: the integer 1; 2 when a key has the "enabled" field, which
+//     version 1 does not allow; 3 when a key has the "demoted" field or the
+//     ring has "max_lifetime", which versions 1 and 2 do not allow. Each
+//     version allows the fields of the earlier ones. Writers use the
+//     lowest version that holds the ring, so that a ring that needs none
+//     of the later fields stays readable by readers that know only the
+//     earlier versions. Another version is an error: a later format needs
+//     a later version of this package.
 //   - propagation_delay: optional, how long after a key's creation (or
 //     after it was last enabled again) Promote accepts it, as a Go
 //     duration string such as "1h" or "15m"; absent means one hour.
+//   - max_lifetime (version 3): optional, the longest lifetime of a value
+//     sealed under a key, as a Go duration string such as "168h"; absent
+//     means 168h (7 days). Disable accepts a former primary key once the
+//     propagation delay plus the max lifetime have passed since it was
+//     demoted.
 //   - keys: an array of at least one key, exactly one of them primary.
 //   - id: the key ID, an integer from 1 to 4294967295, unique in the ring.
 //     Sealed values record it.
@@ -148,6 +165,13 @@
 //   - created: when the key was made, an RFC 3339 time.
 //   - promoted: when the key last became primary, an RFC 3339 time; absent
 //     if never.
+//   - demoted (version 3): when a former primary key last stopped being
+//     primary, an RFC 3339 time, if that was before the primary key was
+//     promoted; not allowed on the primary key. A key that has "promoted"
+//     and no "demoted" was demoted when the primary key was promoted,
+//     which is all that a routine rotation needs, so that its file stays
+//     version 1; in a file written before version 3, that time is an upper
+//     bound. A key with neither was never primary and sealed nothing.
 //   - enabled (version 2): when the key was last made active again after
 //     being disabled, an RFC 3339 time; absent if never. It stays until
 //     the key is promoted (the wait is over) or disabled again. The
@@ -160,7 +184,11 @@
 // only version 1 refuses it: LoadFile fails, and WatchFile keeps its old
 // ring. So before an operator uses enable, every reader of the ring, every
 // server and every tool that loads it, must run a version of this package
-// that reads version 2.
+// that reads version 2. Likewise, setting the max lifetime (SetMaxLifetime,
+// sessionkeys lifetime) makes the file version 3 for good, and so does a
+// promotion while a key demoted by an earlier one is still active, until
+// that key is removed: before either, every reader must read version 3. A routine rotation (add, promote, disable and remove of
+// the old key) leaves a version 1 file at every step.
 //
 // Each key's subkey for a purpose is
 //

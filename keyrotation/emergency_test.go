@@ -33,7 +33,7 @@ func midRotation(t *testing.T) *keyrotation.Keyring {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ring.ForcePromote(current); err != nil {
+	if err := ring.Force(current, keyrotation.Primary); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ring.Add(); err != nil {
@@ -102,7 +102,7 @@ func TestEmergencyRotateDisablesEveryKey(t *testing.T) {
 	if len(set.Keys) != 1 || set.Keys[0].Kid != strconv.FormatUint(uint64(id), 10) {
 		t.Errorf("JWKS = %s, want only the new key %d", b, id)
 	}
-	if got := ring.PropagationDelay(); got != 3*time.Hour {
+	if got := propagationDelay(ring); got != 3*time.Hour {
 		t.Errorf("propagation delay = %v, want it kept (3h)", got)
 	}
 	primary, c, err := ring.Primary(keyrotation.PurposeCookie)

@@ -62,11 +62,11 @@ func ExampleGenerate() {
 }
 
 func ExampleParse() {
-	_, err := keyrotation.Parse([]byte(`{"version": 3, "keys": []}`))
+	_, err := keyrotation.Parse([]byte(`{"version": 4, "keys": []}`))
 	fmt.Println(err)
 	fmt.Println(errors.Is(err, keyrotation.ErrInvalidKeyring))
 	// Output:
-	// keyrotation: field "version": unsupported version 3, want 1 or 2
+	// keyrotation: field "version": unsupported version 4, want 1, 2 or 3
 	// true
 }
 
@@ -105,7 +105,15 @@ func ExampleKeyring_Promote() {
 	show("promote", id)
 
 	// 3. After the longest session lifetime, stop opening with the old key.
-	if err := keys.Disable(old); err != nil {
+	// Disable refuses before then: sessions the old key sealed may still
+	// be in use.
+	err = keys.Disable(old)
+	fmt.Println("disable at once:", errors.Is(err, keyrotation.ErrUnsafe))
+	info := keys.Keys()[1]
+	fmt.Println("disable after:", info.DisableableAt.Sub(info.Demoted))
+	// Force skips the wait, for when every session the old key sealed is
+	// known to be gone.
+	if err := keys.Force(old, keyrotation.Disabled); err != nil {
 		log.Fatal(err)
 	}
 	show("disable", id)
@@ -122,6 +130,8 @@ func ExampleKeyring_Promote() {
 	// Output:
 	// add      old: primary  new: active
 	// promote  old: active   new: primary
+	// disable at once: true
+	// disable after: 168h0m1s
 	// disable  old: disabled new: primary
 	// true
 	// remove   old:          new: primary

@@ -10,12 +10,14 @@ import (
 )
 
 // Versions of the key ring file. Version 2 adds the optional "enabled"
-// field of keys; Marshal writes version 2 exactly when a key has an enabled
-// time, so that rings whose keys were never enabled again stay readable by
-// readers of version 1.
+// field of keys; version 3 adds the optional "demoted" field of keys and
+// "max_lifetime" of the ring. Marshal writes the lowest version that holds
+// the ring, so that rings that use none of the later fields stay readable
+// by readers of the earlier versions.
 const (
 	fileVersion1 = 1
 	fileVersion2 = 2
+	fileVersion3 = 3
 )
 
 // maxFileSize is the size of the largest key ring file that Parse and
@@ -85,20 +87,26 @@ func (k *Keyring) marshal() ([]byte, error) {
 		State    string `json:"state"`
 		Created  string `json:"created"`
 		Promoted string `json:"promoted,omitempty"`
+		Demoted  string `json:"demoted,omitempty"`
 		Enabled  string `json:"enabled,omitempty"`
 		Secret   string `json:"secret"`
 	}
 	type file struct {
 		Version          int    `json:"version"`
 		PropagationDelay string `json:"propagation_delay,omitempty"`
+		MaxLifetime      string `json:"max_lifetime,omitempty"`
 		Keys             []key  `json:"keys"`
 	}
 	s := k.snap.Load()
 	f := file{Version: fileVersion1, Keys: make([]key, len(s.keys))}
-	// A ring that never set the delay leaves it out, so that the file
-	// follows defaultPropagationDelay.
+	// A ring that never set a wait leaves it out, so that the file follows
+	// the default.
 	if k.recordDelay {
 		f.PropagationDelay = k.delay.String()
+	}
+	version2, version3 := false, k.recordLifetime
+	if k.recordLifetime {
+		f.MaxLifetime = k.lifetime.String()
 	}
 	for i, e := range s.keys {
 		f.Keys[i] = key{
@@ -110,12 +118,24 @@ func (k *Keyring) marshal() ([]byte, error) {
 		if !e.promoted.IsZero() {
 			f.Keys[i].Promoted = e.promoted.Format(time.RFC3339Nano)
 		}
+		// Only demotions that the primary key's promotion does not imply
+		// are kept (see Keyring.promote).
+		if !e.demoted.IsZero() {
+			f.Keys[i].Demoted = e.demoted.Format(time.RFC3339Nano)
+			version3 = true
+		}
 		// The enabled time depends on the ring alone, never on the clock,
 		// so that Marshal gives the same file for the same ring.
 		if !e.enabled.IsZero() {
 			f.Keys[i].Enabled = e.enabled.Format(time.RFC3339Nano)
-			f.Version = fileVersion2
+			version2 = true
 		}
+	}
+	switch {
+	case version3:
+		f.Version = fileVersion3
+	case version2:
+		f.Version = fileVersion2
 	}
 	b, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
@@ -126,9 +146,9 @@ func (k *Keyring) marshal() ([]byte, error) {
 
 // Parse parses a key ring file (see "File format" in the package
 // documentation). It is strict: unknown or repeated fields, a version other
-// than 1 or 2, missing or malformed fields, a ring without exactly one
-// primary key, an ID that is 0 or repeated and input larger than 1 MiB are
-// errors. It accepts only rings that Marshal writes back as a file it
+// than 1, 2 or 3, fields of a later version than the file's, missing or
+// malformed fields, a ring without exactly one primary key, an ID that is 0
+// or repeated and input larger than 1 MiB are errors. It accepts only rings that Marshal writes back as a file it
 // accepts: times outside the years 0000 to 9999 in UTC, and rings that
 // Marshal would write larger than 1 MiB, are errors too. Every error matches
 // ErrInvalidKeyring.
@@ -151,31 +171,28 @@ func Parse(data []byte) (*Keyring, error) {
 	var version int
 	var raw json.RawMessage
 	delay, recordDelay := defaultPropagationDelay, false
+	lifetime, recordLifetime := defaultMaxLifetime, false
 	p := newParser(data)
-	err := p.object("", []string{"version", "keys"}, []string{"propagation_delay"}, func(name string) error {
+	err := p.object("", []string{"version", "keys"}, []string{"propagation_delay", "max_lifetime"}, func(name string) error {
 		switch name {
 		case "version":
 			return p.value(name, &version, "an integer")
 		case "propagation_delay":
-			const want = `a non-negative duration such as "1h" or "15m"`
-			var s string
-			if err := p.value(name, &s, want); err != nil {
-				return err
-			}
-			d, err := time.ParseDuration(s)
-			if err != nil || d < 0 {
-				return p.typeError(name, want)
-			}
-			delay, recordDelay = d, true
-			return nil
+			return p.duration(name, &delay, &recordDelay)
+		case "max_lifetime":
+			return p.duration(name, &lifetime, &recordLifetime)
 		}
 		return p.value(name, &raw, "an array")
 	})
 	if err != nil {
 		return nil, err
 	}
-	if version != fileVersion1 && version != fileVersion2 {
-		return nil, &parseError{Key: -1, Field: "version", Problem: fmt.Sprintf("unsupported version %d, want 1 or 2", version)}
+	if version < fileVersion1 || version > fileVersion3 {
+		return nil, &parseError{Key: -1, Field: "version", Problem: fmt.Sprintf("unsupported version %d, want 1, 2 or 3", version)}
+	}
+	// Read before the version was known, like every field.
+	if recordLifetime && version < fileVersion3 {
+		return nil, p.unknownField("max_lifetime")
 	}
 	kp := newParser(raw)
 	kp.version = version
@@ -185,6 +202,7 @@ func Parse(data []byte) (*Keyring, error) {
 	}
 	k := newKeyring(keys)
 	k.delay, k.recordDelay = delay, recordDelay
+	k.lifetime, k.recordLifetime = lifetime, recordLifetime
 	// A file without Marshal's spaces holds more keys in maxFileSize: such
 	// a ring would load, but no change to it could be written back.
 	if b, err := k.Marshal(); err != nil || len(b) > maxFileSize {

@@ -161,11 +161,11 @@ func TestRingWrittenBackUnreadableDelay(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := k.PropagationDelay(); got != tc.want {
-				t.Errorf("PropagationDelay() = %v, want %v", got, tc.want)
+			if got := propagationDelay(k); got != tc.want {
+				t.Errorf("propagation delay = %v, want %v", got, tc.want)
 			}
-			if _, parsed := reparse(t, k); parsed.PropagationDelay() != tc.want {
-				t.Errorf("after Marshal and Parse, PropagationDelay() = %v, want %v", parsed.PropagationDelay(), tc.want)
+			if _, parsed := reparse(t, k); propagationDelay(parsed) != tc.want {
+				t.Errorf("after Marshal and Parse, propagation delay = %v, want %v", propagationDelay(parsed), tc.want)
 			}
 		})
 	}

@@ -80,6 +80,23 @@ type KeyInfo struct {
 	// the delay is not zero, one second, since the times are kept in whole
 	// seconds.
 	PromotableAt time.Time
+	// Demoted is when the key last stopped being primary, in UTC: when
+	// Promote, Force or EmergencyRotate made another key primary. It is
+	// zero for the primary key and for a key that was never primary,
+	// which sealed nothing. A key whose demotion the ring did not record
+	// (it was demoted before the file recorded demotions, in version 3, or
+	// was disabled at a later promotion) reports the primary key's
+	// Promoted time, the last promotion, which is at or after the real one.
+	Demoted time.Time
+	// DisableableAt is the earliest time Disable accepts the key: Demoted
+	// plus the ring's propagation delay (servers that had not loaded the
+	// promotion kept sealing with the key meanwhile) plus its max lifetime
+	// (the sessions they sealed then live that long), and, when those are
+	// not both zero, one second, since the times are kept in whole
+	// seconds. It is zero when Demoted is: Disable accepts a key that was
+	// never primary at any time, and refuses the primary key whatever the
+	// time.
+	DisableableAt time.Time
 	// Seals counts the Cipher.Seal calls this process made with the key,
 	// for all purposes, since the ring was loaded or generated. Keep it,
 	// summed over every process that seals, well under 2^32 (see
@@ -127,8 +144,13 @@ type entry struct {
 	state    State
 	created  time.Time
 	promoted time.Time
-	enabled  time.Time
-	m        *material
+	// demoted is when the key last stopped being primary, when that was
+	// before the primary key's promotion; zero when the primary key's
+	// promotion demoted it, or when the key was never primary (see
+	// demotedAt).
+	demoted time.Time
+	enabled time.Time
+	m       *material
 }
 
 // snapshot is an immutable view of the ring. Readers load it without a
@@ -158,7 +180,7 @@ func newSnapshot(keys []entry) *snapshot {
 // usable.
 //
 // A Keyring is safe for concurrent use. Primary and Cipher, called for every
-// request, take no lock and allocate nothing; changes (Add, Promote,
+// request, take no lock and allocate nothing; changes (Add, Promote, Force,
 // Disable, Enable, Remove) are serialised and replace the ring's contents
 // atomically, so a reader sees the ring either before or after a change.
 type Keyring struct {
@@ -168,14 +190,24 @@ type Keyring struct {
 	mat map[uint32]*material // every key in the ring; guarded by mu
 	// delay is the propagation delay in force, defaultPropagationDelay
 	// unless set; recordDelay says that it was set, by the file or by
-	// SetPropagationDelay, and so goes in the file. Guarded by mu.
-	delay       time.Duration
-	recordDelay bool
+	// SetPropagationDelay, and so goes in the file. lifetime and
+	// recordLifetime are the same for the max lifetime. Guarded by mu.
+	delay          time.Duration
+	recordDelay    bool
+	lifetime       time.Duration
+	recordLifetime bool
+	// clock is time.Now, or the tests' clock. Guarded by mu.
+	clock func() time.Time
 }
 
 // newKeyring returns a Keyring of keys, whose materials it keeps.
 func newKeyring(keys []entry) *Keyring {
-	k := &Keyring{mat: make(map[uint32]*material, len(keys)), delay: defaultPropagationDelay}
+	k := &Keyring{
+		mat:      make(map[uint32]*material, len(keys)),
+		delay:    defaultPropagationDelay,
+		lifetime: defaultMaxLifetime,
+		clock:    time.Now,
+	}
 	for _, e := range keys {
 		k.mat[e.id] = e.m
 	}
@@ -183,14 +215,14 @@ func newKeyring(keys []entry) *Keyring {
 	return k
 }
 
-// now is the time recorded for a new or promoted key: UTC, in whole seconds
-// as the file stores it.
-func now() time.Time { return time.Now().UTC().Truncate(time.Second) }
+// stamp is the time recorded for t, when a key is made, promoted or
+// enabled: UTC, in whole seconds as the file stores it.
+func stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
 
 // Generate returns a Keyring of one new primary key, with a random secret
 // and a random ID. Save it with WriteFile.
 func Generate() (*Keyring, error) {
-	e, err := newKey(nil)
+	e, err := newKey(nil, stamp(time.Now()))
 	if err != nil {
 		return nil, err
 	}
@@ -199,9 +231,9 @@ func Generate() (*Keyring, error) {
 	return newKeyring([]entry{e}), nil
 }
 
-// newKey returns a new key in no state, with a random secret and a random
-// ID that is not 0 and not in taken.
-func newKey(taken map[uint32]*material) (entry, error) {
+// newKey returns a new key in no state, created at created, with a random
+// secret and a random ID that is not 0 and not in taken.
+func newKey(taken map[uint32]*material, created time.Time) (entry, error) {
 	var b [4]byte
 	id := uint32(0)
 	for id == 0 || taken[id] != nil {
@@ -219,29 +251,32 @@ func newKey(taken map[uint32]*material) (entry, error) {
 	if err != nil {
 		return entry{}, err
 	}
-	return entry{id: id, created: now(), m: m}, nil
+	return entry{id: id, created: created, m: m}, nil
 }
 
 // Keys describes the keys of the ring: the primary key first, then the
 // active keys, then the disabled keys, each group by creation time and
 // then ID.
 func (k *Keyring) Keys() []KeyInfo {
-	// The lock gives the delay of the keys' state of the ring.
+	// The lock gives the waits of the keys' state of the ring.
 	k.mu.Lock()
-	s, delay := k.snap.Load(), k.delay
+	s, delay, lifetime := k.snap.Load(), k.delay, k.lifetime
 	k.mu.Unlock()
 	infos := make([]KeyInfo, len(s.keys))
 	for i := range s.keys {
 		e := &s.keys[i]
 		ready, _ := readyAt(e, delay)
+		demoted := demotedAt(s.keys, e)
 		infos[i] = KeyInfo{
-			ID:           e.id,
-			State:        e.state,
-			Created:      e.created,
-			Promoted:     e.promoted,
-			Enabled:      e.enabled,
-			PromotableAt: ready,
-			Seals:        e.m.seals.Load(),
+			ID:            e.id,
+			State:         e.state,
+			Created:       e.created,
+			Promoted:      e.promoted,
+			Enabled:       e.enabled,
+			PromotableAt:  ready,
+			Demoted:       demoted,
+			DisableableAt: disableableAt(demoted, delay, lifetime),
+			Seals:         e.m.seals.Load(),
 		}
 	}
 	return infos

@@ -116,11 +116,18 @@ func sameKeys(a, b []keyrotation.KeyInfo) bool {
 	for i := range a {
 		if a[i].ID != b[i].ID || a[i].State != b[i].State ||
 			!a[i].Created.Equal(b[i].Created) || !a[i].Promoted.Equal(b[i].Promoted) ||
-			!a[i].Enabled.Equal(b[i].Enabled) {
+			!a[i].Enabled.Equal(b[i].Enabled) || !a[i].PromotableAt.Equal(b[i].PromotableAt) ||
+			!a[i].Demoted.Equal(b[i].Demoted) || !a[i].DisableableAt.Equal(b[i].DisableableAt) {
 			return false
 		}
 	}
 	return true
+}
+
+// propagationDelay returns the propagation delay of k.
+func propagationDelay(k *keyrotation.Keyring) time.Duration {
+	d, _ := k.Waits()
+	return d
 }
 
 func nonce(t testing.TB) []byte {
@@ -582,8 +589,9 @@ func TestMarshalParseRoundTrip(t *testing.T) {
 // independently of this package (with Python's cryptography library);
 // keyring-v2.json holds the same keys, written by hand from the format in
 // the package documentation, with a propagation delay and a key enabled
-// again. If this test fails, every deployed key ring or sealed value would
-// break.
+// again; keyring-v3.json, written the same way, adds a max lifetime and a
+// recorded demotion. If this test fails, every deployed key ring or sealed
+// value would break.
 func TestVectors(t *testing.T) {
 	var vectors []struct {
 		ID                            uint32
@@ -613,14 +621,21 @@ func TestVectors(t *testing.T) {
 		}
 		return b
 	}
+	// A file that records no demotion implies that the former primary key
+	// was demoted when the primary key was promoted.
+	implied := map[uint32]time.Time{2712847316: time.Date(2026, 2, 1, 12, 30, 0, 0, time.UTC)}
+	enabled := map[uint32]time.Time{2712847316: time.Date(2026, 2, 10, 7, 45, 0, 0, time.UTC)}
 	for _, ring := range []struct {
-		file    string
-		delay   time.Duration
-		enabled map[uint32]time.Time // the keys with an enabled time
+		file     string
+		delay    time.Duration
+		lifetime time.Duration
+		enabled  map[uint32]time.Time // the keys with an enabled time
+		demoted  map[uint32]time.Time // the keys that were primary
 	}{
-		{file: "keyring-v1.json", delay: keyrotation.DefaultPropagationDelay},
-		{file: "keyring-v2.json", delay: 15 * time.Minute, enabled: map[uint32]time.Time{
-			2712847316: time.Date(2026, 2, 10, 7, 45, 0, 0, time.UTC),
+		{file: "keyring-v1.json", delay: keyrotation.DefaultPropagationDelay, lifetime: keyrotation.DefaultMaxLifetime, demoted: implied},
+		{file: "keyring-v2.json", delay: 15 * time.Minute, lifetime: keyrotation.DefaultMaxLifetime, enabled: enabled, demoted: implied},
+		{file: "keyring-v3.json", delay: 15 * time.Minute, lifetime: 30 * 24 * time.Hour, enabled: enabled, demoted: map[uint32]time.Time{
+			2712847316: time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC),
 		}},
 	} {
 		t.Run(ring.file, func(t *testing.T) {
@@ -640,12 +655,15 @@ func TestVectors(t *testing.T) {
 			if !bytes.Equal(out, data) {
 				t.Errorf("Marshal() =\n%s\nwant the file %s:\n%s", out, file, data)
 			}
-			if got := k.PropagationDelay(); got != ring.delay {
-				t.Errorf("PropagationDelay() = %v, want %v", got, ring.delay)
+			if delay, lifetime := k.Waits(); delay != ring.delay || lifetime != ring.lifetime {
+				t.Errorf("Waits() = %v, %v; want %v, %v", delay, lifetime, ring.delay, ring.lifetime)
 			}
 			for _, key := range k.Keys() {
 				if want := ring.enabled[key.ID]; !key.Enabled.Equal(want) {
 					t.Errorf("key %d: Enabled = %v, want %v", key.ID, key.Enabled, want)
+				}
+				if want := ring.demoted[key.ID]; !key.Demoted.Equal(want) {
+					t.Errorf("key %d: Demoted = %v, want %v", key.ID, key.Demoted, want)
 				}
 			}
 			for _, key := range k.Keys() {
@@ -694,8 +712,9 @@ func TestParseErrors(t *testing.T) {
 		{name: "truncated", data: file(primary)[:80], secret: secret[:10], key: -1},
 		{name: "data after", data: file(primary) + ` {"secret": "` + secret + `"}`, key: -1},
 		{name: "not an object", data: `["` + secret + `"]`, key: -1},
-		{name: "version 3", data: `{"version": 3, "keys": [` + primary + `]}`, key: -1, field: "version"},
-		{name: "version 3 after keys", data: `{"keys": [{"kid": "x"}], "version": 3}`, key: -1, field: "version"},
+		{name: "version 4", data: `{"version": 4, "keys": [` + primary + `]}`, key: -1, field: "version"},
+		{name: "version 4 after keys", data: `{"keys": [{"kid": "x"}], "version": 4}`, key: -1, field: "version"},
+		{name: "version 0", data: `{"version": 0, "keys": [` + primary + `]}`, key: -1, field: "version"},
 		{name: "version string", data: `{"version": "1", "keys": [` + primary + `]}`, key: -1, field: "version"},
 		{name: "version missing", data: `{"keys": [` + primary + `]}`, key: -1, field: "version"},
 		{name: "keys missing", data: `{"version": 1}`, key: -1, field: "keys"},
@@ -981,10 +1000,10 @@ func TestConcurrentRotation(t *testing.T) {
 			old := k.Keys()[0].ID
 			id, err := k.Add()
 			if err == nil {
-				err = k.ForcePromote(id)
+				err = k.Force(id, keyrotation.Primary)
 			}
 			if err == nil {
-				err = k.Disable(old)
+				err = k.Force(old, keyrotation.Disabled)
 			}
 			if err == nil {
 				err = k.Remove(old)
@@ -1104,7 +1123,7 @@ func TestPromoteWaitsForPropagation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := k.PropagationDelay(); got != keyrotation.DefaultPropagationDelay {
+	if got := propagationDelay(k); got != keyrotation.DefaultPropagationDelay {
 		t.Errorf("default delay: got %v, want %v", got, keyrotation.DefaultPropagationDelay)
 	}
 	id, err := k.Add()
@@ -1118,8 +1137,8 @@ func TestPromoteWaitsForPropagation(t *testing.T) {
 	if k.Keys()[0].ID == id {
 		t.Fatal("a refused Promote changed the primary")
 	}
-	if err := k.ForcePromote(id); err != nil || k.Keys()[0].ID != id {
-		t.Fatalf("ForcePromote: %v, primary %d", err, k.Keys()[0].ID)
+	if err := k.Force(id, keyrotation.Primary); err != nil || k.Keys()[0].ID != id {
+		t.Fatalf("Force(id, Primary): %v, primary %d", err, k.Keys()[0].ID)
 	}
 	if err := k.SetPropagationDelay(-time.Second); err == nil {
 		t.Error("negative delay: got no error")
@@ -1132,14 +1151,14 @@ func TestPromoteWaitsForPropagation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := old.PropagationDelay(); got != 15*time.Minute {
+	if got := propagationDelay(old); got != 15*time.Minute {
 		t.Errorf("parsed delay: got %v, want 15m", got)
 	}
 	if err := old.Promote(2); err != nil {
 		t.Errorf("Promote of a key added long ago: %v", err)
 	}
-	if _, again := reparse(t, old); again.PropagationDelay() != 15*time.Minute {
-		t.Errorf("delay after Marshal and Parse: %v", again.PropagationDelay())
+	if _, again := reparse(t, old); propagationDelay(again) != 15*time.Minute {
+		t.Errorf("delay after Marshal and Parse: %v", propagationDelay(again))
 	}
 	for _, bad := range []string{`"soon"`, `"-1h"`, `3600`} {
 		_, err := keyrotation.Parse([]byte(`{"version":1,"propagation_delay":` + bad + `,"keys":[
@@ -1205,12 +1224,12 @@ func TestPropagationDelayInFile(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			k := tc.ring(t)
-			if got := k.PropagationDelay(); got != tc.delay {
-				t.Errorf("PropagationDelay() = %v, want %v", got, tc.delay)
+			if got := propagationDelay(k); got != tc.delay {
+				t.Errorf("propagation delay = %v, want %v", got, tc.delay)
 			}
 			data, parsed := reparse(t, k)
-			if got := parsed.PropagationDelay(); got != tc.delay {
-				t.Errorf("PropagationDelay() after Marshal and Parse = %v, want %v", got, tc.delay)
+			if got := propagationDelay(parsed); got != tc.delay {
+				t.Errorf("propagation delay after Marshal and Parse = %v, want %v", got, tc.delay)
 			}
 			has := bytes.Contains(data, []byte(`"propagation_delay"`))
 			if tc.field == "" && has || tc.field != "" && !bytes.Contains(data, []byte(`"propagation_delay": `+tc.field)) {
@@ -1312,7 +1331,7 @@ func TestWatchFile(t *testing.T) {
 	}
 
 	// A good file again is picked up.
-	if err := k.ForcePromote(id); err != nil {
+	if err := k.Force(id, keyrotation.Primary); err != nil {
 		t.Fatal(err)
 	}
 	if err := k.WriteFile(path); err != nil {
@@ -1343,8 +1362,10 @@ func TestWatchFile(t *testing.T) {
 // propagation delay like a new key: servers that still have it disabled
 // would reject what it seals.
 func TestPromoteWaitsAfterEnable(t *testing.T) {
+	// The primary key has a promoted time, as every primary key this
+	// package makes, so that its demotion needs no version 3 field.
 	k, err := keyrotation.Parse([]byte(`{"version":1,"propagation_delay":"15m","keys":[
-		{"id":1,"state":"primary","created":"2026-01-01T00:00:00Z","secret":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="},
+		{"id":1,"state":"primary","created":"2026-01-01T00:00:00Z","promoted":"2026-01-01T00:00:00Z","secret":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="},
 		{"id":2,"state":"disabled","created":"2026-01-02T00:00:00Z","secret":"ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="}]}`))
 	if err != nil {
 		t.Fatal(err)
@@ -1394,8 +1415,8 @@ func TestPromoteWaitsAfterEnable(t *testing.T) {
 	if b, err := old.Marshal(); err != nil || !bytes.Contains(b, []byte(`"version": 1`)) || bytes.Contains(b, []byte("enabled")) {
 		t.Errorf("a ring whose re-enabled key was promoted: %s, %v; want version 1 without enabled", b, err)
 	}
-	// ForcePromote too.
-	if err := k.ForcePromote(2); err != nil {
+	// Force too.
+	if err := k.Force(2, keyrotation.Primary); err != nil {
 		t.Fatal(err)
 	}
 	if b, err := k.Marshal(); err != nil || !bytes.Contains(b, []byte(`"version": 1`)) {

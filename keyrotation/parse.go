@@ -150,6 +150,9 @@ func (p *parser) entry() (entry, error) {
 	if p.version >= fileVersion2 {
 		optional = append(optional, "enabled")
 	}
+	if p.version >= fileVersion3 {
+		optional = append(optional, "demoted")
+	}
 	err := p.object("", []string{"id", "state", "created", "secret"}, optional, func(name string) error {
 		switch name {
 		case "id":
@@ -173,6 +176,8 @@ func (p *parser) entry() (entry, error) {
 			return p.time(name, &e.created)
 		case "promoted":
 			return p.time(name, &e.promoted)
+		case "demoted":
+			return p.time(name, &e.demoted)
 		case "enabled":
 			return p.time(name, &e.enabled)
 		case "secret":
@@ -195,10 +200,28 @@ func (p *parser) entry() (entry, error) {
 	if err != nil {
 		return entry{}, err
 	}
+	if e.state == Primary && !e.demoted.IsZero() {
+		return entry{}, p.errorf("demoted", "the primary key has not stopped being primary")
+	}
 	if e.m, err = newMaterial(e.id, (*[secretSize]byte)(secret[:secretSize])); err != nil {
 		return entry{}, err
 	}
 	return e, nil
+}
+
+// duration reads the duration of field into d, and sets recorded.
+func (p *parser) duration(field string, d *time.Duration, recorded *bool) error {
+	const want = `a non-negative duration such as "1h" or "15m"`
+	var s string
+	if err := p.value(field, &s, want); err != nil {
+		return err
+	}
+	parsed, err := time.ParseDuration(s)
+	if err != nil || parsed < 0 {
+		return p.typeError(field, want)
+	}
+	*d, *recorded = parsed, true
+	return nil
 }
 
 // time reads the time of field into t, in UTC. It accepts the times that

@@ -104,7 +104,7 @@ func parseFile(path string, data []byte) (*Keyring, error) {
 	return k, err
 }
 
-// replace gives k the keys and propagation delay of next, a ring of its
+// replace gives k the keys and waits of next, a ring of its
 // own, atomically: readers see the old ring or the new one. Keys present
 // in both keep their seal counts. WatchFile calls it when the file changes.
 func (k *Keyring) replace(next *Keyring) {
@@ -112,6 +112,7 @@ func (k *Keyring) replace(next *Keyring) {
 	keys := next.clone()
 	mat := next.mat
 	delay, recordDelay := next.delay, next.recordDelay
+	lifetime, recordLifetime := next.lifetime, next.recordLifetime
 	next.mu.Unlock()
 
 	k.mu.Lock()
@@ -126,5 +127,6 @@ func (k *Keyring) replace(next *Keyring) {
 	}
 	k.mat = fresh
 	k.delay, k.recordDelay = delay, recordDelay
+	k.lifetime, k.recordLifetime = lifetime, recordLifetime
 	k.snap.Store(newSnapshot(keys))
 }

@@ -39,7 +39,8 @@
 // once: every session sealed under it is lost. After a leak, emergency does
 // the same and keeps the ring's settings and its old keys, disabled.
 // --propagation-delay (default 1h, the key ring's default) is recorded in
-// FILE: the time promote waits after add or enable.
+// FILE: the time promote waits after add or enable, and disable after
+// promote before it counts the max lifetime.
 //
 //	add FILE
 //
@@ -49,25 +50,31 @@
 //
 //	promote [--force] FILE ID
 //
-// Makes key ID the primary key; the previous primary key becomes active. It
-// refuses a disabled key, and a key added less than the propagation delay
-// ago, with the reason. --force skips the delay, and nothing else: it means
-// accepting that servers without the new key reject the sessions sealed under
-// it until they load the ring. It is not the answer to a leak, since the
-// previous primary key stays active: use emergency.
+// Makes key ID the primary key; the previous primary key becomes active, and
+// promote prints from when disable accepts it. It refuses a disabled key, and
+// a key added less than the propagation delay ago, with the reason. --force
+// skips the delay, and nothing else: it means accepting that servers without
+// the new key reject the sessions sealed under it until they load the ring.
+// It is not the answer to a leak, since the previous primary key stays
+// active: use emergency.
 //
-//	disable FILE ID
+//	disable [--force] FILE ID
 //
 // Disables key ID: it stays in the ring, opens nothing, and can be enabled
-// again. It refuses the primary key.
+// again. It refuses the primary key, and a previous primary key until the
+// propagation delay plus the max lifetime have passed since it stopped being
+// primary, saying from when it accepts it: before then, sessions it sealed
+// may still be in use, and their users would be logged out. A key that was
+// never primary sealed nothing and is disabled at once. --force skips the
+// wait, and nothing else, and prints when it would have ended.
 //
 //	enable FILE ID
 //
 // Makes the disabled key ID active again. Promote then waits the
 // propagation delay again, counted from enable; enable prints until when, as
-// add does. FILE is then a version 2 ring file until the key is promoted or
-// disabled: every server that loads it must read version 2 (see "File
-// format" in package keyrotation).
+// add does. FILE is then a version 2 ring file (or 3) until the key is
+// promoted or disabled: every server that loads it must read version 2 (see
+// "File format" in package keyrotation).
 //
 //	remove FILE ID
 //
@@ -85,15 +92,33 @@
 // Sets the propagation delay recorded in FILE, such as 15m or 2h; 0 turns
 // the check off.
 //
+//	lifetime FILE DURATION
+//
+// Sets the max lifetime recorded in FILE, the longest a session sealed under
+// a key lives, such as 168h (the default: 7 days, the session Manager's
+// default Lifetime) or 720h; disable waits the propagation delay plus the
+// max lifetime after a key stopped being primary. Set it to at least the
+// longest Lifetime of the Managers that use the ring. Recording it makes
+// FILE a version 3 ring file: every server that loads it must read version 3.
+//
 //	list [--json] FILE
 //
-// Prints the keys, primary first, as a table (ID, STATE, CREATED, PROMOTED)
-// or with --json as an array of objects:
+// Prints the ring's propagation delay and max lifetime, then the keys,
+// primary first, as a table (ID, STATE, CREATED, PROMOTED, NEXT) whose NEXT
+// column is the next safe step of a rotation for the key and from when the
+// ring accepts it: "promote from TIME" for a key never primary, "disable
+// from TIME" for a previous primary key, "remove" for a disabled key, "-"
+// for the primary key. With --json it prints the keys as an array of
+// objects:
 //
-//	[{"id": 2847392011, "state": "primary", "created": "2026-11-25T20:00:00Z", "promoted": "2026-11-25T20:00:00Z"}]
+//	[{"id": 2847392011, "state": "primary", "created": "2026-11-25T20:00:00Z", "promoted": "2026-11-25T20:00:00Z",
+//	  "demoted": null, "next": null, "next_from": null}]
 //
 // where state is "primary", "active" or "disabled", times are RFC 3339 in
-// UTC, and promoted is null for a key never promoted.
+// UTC, promoted is null for a key never promoted, demoted is when a key last
+// stopped being primary (null if never, or for the primary key), next is
+// "promote", "disable", "remove" or null, and next_from is when the ring
+// accepts that step (null for remove and the primary key).
 //
 //	inspect [--cookie-name NAME] FILE TOKEN
 //
@@ -132,8 +157,8 @@
 //	# copy FILE to every server
 //	sessionkeys rewrap --db D --collection C FILE   # MongoDB sessions only, optional
 //	# wait the longest session lifetime, so that cookies sealed under OLD are gone or re-sealed
-//	sessionkeys disable FILE OLD          # OLD opens nothing; enable undoes it
-//	# copy FILE to every server
+//	sessionkeys disable FILE OLD          # refused until then (promote and list say until when)
+//	# copy FILE to every server; OLD opens nothing; enable undoes it
 //	sessionkeys remove FILE OLD           # for good
 //	# copy FILE to every server
 //

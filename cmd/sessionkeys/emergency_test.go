@@ -28,7 +28,7 @@ func forge(t *testing.T, data []byte, id uint32) string {
 	if err := keys.Enable(id); err != nil {
 		t.Fatal(err)
 	}
-	if err := keys.ForcePromote(id); err != nil {
+	if err := keys.Force(id, keyrotation.Primary); err != nil {
 		t.Fatal(err)
 	}
 	store, err := cookiestore.New(keys)
@@ -91,7 +91,7 @@ func TestEmergencyRotationAfterFileLeak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ring.ForcePromote(current); err != nil {
+	if err := ring.Force(current, keyrotation.Primary); err != nil {
 		t.Fatal(err)
 	}
 	next, err := ring.Add()
@@ -112,7 +112,7 @@ func TestEmergencyRotationAfterFileLeak(t *testing.T) {
 	}
 
 	// What the procedure of one key does: add, promote --force, disable
-	// the leaked (primary) key.
+	// --force the leaked (primary) key.
 	oneKey := filepath.Join(dir, "one-key.json")
 	if err := os.WriteFile(oneKey, leaked, 0o600); err != nil {
 		t.Fatal(err)
@@ -123,7 +123,7 @@ func TestEmergencyRotationAfterFileLeak(t *testing.T) {
 	added := newestKey(t, oneKey, old)
 	for _, args := range [][]string{
 		{"promote", "--force", oneKey, strconv.FormatUint(uint64(added), 10)},
-		{"disable", oneKey, strconv.FormatUint(uint64(current), 10)},
+		{"disable", "--force", oneKey, strconv.FormatUint(uint64(current), 10)},
 	} {
 		if r := cli(t, []string{oneKey}, args...); r.code != 0 {
 			t.Fatalf("%s: %s", strings.Join(args, " "), r.stderr)

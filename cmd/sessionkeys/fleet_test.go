@@ -34,6 +34,7 @@ import (
 const (
 	fleetCookie   = "sid"
 	fleetDelay    = 300 * time.Millisecond // the ring's propagation delay
+	fleetLifetime = time.Second            // the ring's max lifetime
 	fleetInterval = 10 * time.Millisecond  // the watchers' polling interval
 )
 
@@ -61,6 +62,9 @@ func newFleet(t *testing.T) *fleet {
 		t.Fatal(err)
 	}
 	if err := keys.SetPropagationDelay(fleetDelay); err != nil {
+		t.Fatal(err)
+	}
+	if err := keys.SetMaxLifetime(fleetLifetime); err != nil {
 		t.Fatal(err)
 	}
 	if err := keys.WriteFile(f.master); err != nil {
@@ -288,8 +292,13 @@ func TestFleetRotation(t *testing.T) {
 	f.sessionkeys("promote", f.master, fmt.Sprint(id))
 	f.deployAll()
 	f.everyServer("every server to seal with the new key", func(k *keyrotation.Keyring) bool { return k.Keys()[0].ID == id })
-	// 3. Wait until every session in use has been re-sealed: in production,
-	// the longest session lifetime.
+	// 3. Wait until the sessions the old key sealed have ended. Disable
+	// refuses before the ring's max lifetime, which stands here for the
+	// longest session lifetime; every session in use is re-sealed by then.
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"disable", f.master, fmt.Sprint(old)}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "disable it from") {
+		t.Errorf("disable right after promote: exit %d, stderr %q; want a refusal that says from when", code, stderr.String())
+	}
 	f.waitFor("every session to be re-sealed", func() bool {
 		for _, c := range clients {
 			if c.last.Load() != id {
@@ -298,6 +307,11 @@ func TestFleetRotation(t *testing.T) {
 		}
 		return true
 	})
+	info, ok := keyInfo(loadRing(t, f.master), old)
+	if !ok {
+		t.Fatalf("no key %d in the ring", old)
+	}
+	time.Sleep(time.Until(info.DisableableAt))
 	// 4. Disable the old key, then remove it.
 	f.sessionkeys("disable", f.master, fmt.Sprint(old))
 	f.deployAll()

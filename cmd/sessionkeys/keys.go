@@ -36,9 +36,10 @@ func runInit(e *env, c *command, args []string) error {
 	if err != nil {
 		return err
 	}
+	initial, _ := keys.Waits()
 	flags := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	force := flags.Bool("force", false, "overwrite an existing ring: every session sealed under it is lost")
-	delay := flags.Duration("propagation-delay", keys.PropagationDelay(),
+	delay := flags.Duration("propagation-delay", initial,
 		"the `DURATION` after add (or enable) from which promote accepts a key:\nthe time it takes to copy FILE to every server and for them to load it.\n0 turns the check off, which only a single server can afford")
 	args, err = e.parse(c, flags, args, 1)
 	if err != nil {
@@ -84,7 +85,7 @@ func runInit(e *env, c *command, args []string) error {
 	if replaced {
 		fmt.Fprintf(e.stdout, "replaced %s with a new ring: sessions sealed under its old keys are lost\n", path)
 	}
-	fmt.Fprintf(e.stdout, "created %s with primary key %d (propagation delay %v)\n", path, keys.Keys()[0].ID, keys.PropagationDelay())
+	fmt.Fprintf(e.stdout, "created %s with primary key %d (propagation delay %v)\n", path, keys.Keys()[0].ID, *delay)
 	fmt.Fprintf(e.stdout, "next: copy %s to every server, readable by the servers only\n", path)
 	return nil
 }
@@ -132,7 +133,8 @@ func promotableFrom(keys *keyrotation.Keyring, id uint32) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("no key %d in the ring", id)
 	}
-	return fmt.Sprintf("from %s (propagation delay %v)", formatTime(info.PromotableAt), keys.PropagationDelay()), nil
+	delay, _ := keys.Waits()
+	return fmt.Sprintf("from %s (propagation delay %v)", formatTime(info.PromotableAt), delay), nil
 }
 
 var promoteCommand = &command{
@@ -176,6 +178,7 @@ func runPromote(e *env, c *command, args []string) error {
 	}
 	var previous uint32
 	var from keyrotation.State // the key's state before, zero when the ring has no such key
+	var whenDisable string     // when disable accepts the previous primary key
 	already := false
 	err = modify(path, func(keys *keyrotation.Keyring) (bool, error) {
 		previous = keys.Keys()[0].ID
@@ -187,9 +190,15 @@ func runPromote(e *env, c *command, args []string) error {
 			from = info.State
 		}
 		if *force {
-			return true, keys.ForcePromote(id)
+			err = keys.Force(id, keyrotation.Primary)
+		} else {
+			err = keys.Promote(id)
 		}
-		return true, keys.Promote(id)
+		if err != nil {
+			return false, err
+		}
+		whenDisable, err = disableFrom(keys, previous)
+		return true, err
 	})
 	switch {
 	case errors.Is(err, keyrotation.ErrUnsafe) && from == keyrotation.Active:
@@ -205,10 +214,24 @@ func runPromote(e *env, c *command, args []string) error {
 	if *force {
 		fmt.Fprintf(e.stdout, "forced: copy %s to every server now; until a server loads it, that server rejects the sessions sealed under key %d\n", path, id)
 		fmt.Fprintf(e.stdout, "after a leak this is not enough: key %d still opens, and a leaked ring file exposes every key in it; run sessionkeys emergency %s\n", previous, path)
+		fmt.Fprintf(e.stdout, "once the sessions key %d sealed have ended, disable it %s\n", previous, whenDisable)
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "next: copy %s to every server; after the longest session lifetime, disable key %d:\n  sessionkeys disable %s %d\n", path, previous, path, previous)
+	fmt.Fprintf(e.stdout, "next: copy %s to every server; once the sessions key %d sealed have ended, disable it %s:\n  sessionkeys disable %s %d\n",
+		path, previous, whenDisable, path, previous)
 	return nil
+}
+
+// disableFrom says when disable accepts key id of keys, as "from TIME
+// (propagation delay DURATION + max lifetime DURATION)", for the commands
+// that start the wait.
+func disableFrom(keys *keyrotation.Keyring, id uint32) (string, error) {
+	info, ok := keyInfo(keys, id)
+	if !ok {
+		return "", fmt.Errorf("no key %d in the ring", id)
+	}
+	delay, lifetime := keys.Waits()
+	return fmt.Sprintf("from %s (propagation delay %v + max lifetime %v)", formatTime(info.DisableableAt), delay, lifetime), nil
 }
 
 var emergencyCommand = &command{
@@ -269,18 +292,72 @@ func runEmergency(e *env, c *command, args []string) error {
 
 var disableCommand = &command{
 	name:    "disable",
-	args:    "FILE ID",
+	args:    "[--force] FILE ID",
 	summary: "stop a key from opening sessions (step 3 of a rotation)",
 	doc: `Disable disables key ID: it stays in the ring but opens nothing, so the
 sessions it sealed are rejected once the servers load FILE; their users get a
-fresh session. Enable undoes it. Disable an old primary key only after the
-longest session lifetime since it was replaced, unless it leaked.
+fresh session. Enable undoes it.
 
-Disable refuses the primary key: promote another key first.
+Disable refuses the primary key (promote another key first), and a previous
+primary key until the sessions it sealed have ended: until the propagation
+delay (servers that had not loaded the promotion kept sealing with it) and then
+the ring's max lifetime (see sessionkeys lifetime) have passed since it stopped
+being primary. It says from when it accepts the key; so do promote and list. A
+key that was never primary sealed nothing, and disable accepts it at once.
+
+--force skips that wait, and nothing else: the users whose sessions the key
+sealed, and were not re-sealed since, are logged out. It prints when the wait
+would have ended:
+
+  sessionkeys disable --force FILE ID
+
+After a leak, disabling one key is not enough: run sessionkeys emergency FILE.
 `,
-	run: func(e *env, c *command, args []string) error {
-		return setState(e, c, args, keyrotation.Disabled)
-	},
+	run: runDisable,
+}
+
+func runDisable(e *env, c *command, args []string) error {
+	flags := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	force := flags.Bool("force", false, "disable a previous primary key before the sessions it sealed\nhave ended: their users are logged out")
+	args, err := e.parse(c, flags, args, 2)
+	if err != nil {
+		return err
+	}
+	path := args[0]
+	id, err := parseID(c, args[1])
+	if err != nil {
+		return err
+	}
+	var info keyrotation.KeyInfo // the key before the change; zero State when the ring has no such key
+	var forced bool              // --force overrode the wait
+	err = modify(path, func(keys *keyrotation.Keyring) (bool, error) {
+		info, _ = keyInfo(keys, id)
+		err := keys.Disable(id)
+		if *force && errors.Is(err, keyrotation.ErrUnsafe) && info.State == keyrotation.Active {
+			// The only reason Disable refuses an active key is the wait.
+			forced = true
+			err = keys.Force(id, keyrotation.Disabled)
+		}
+		return err == nil && info.State != keyrotation.Disabled, err
+	})
+	switch {
+	case errors.Is(err, keyrotation.ErrUnsafe) && info.State == keyrotation.Primary:
+		return &hintError{err, "promote another key first, and wait until the sessions this one sealed have ended before disabling it"}
+	case errors.Is(err, keyrotation.ErrUnsafe) && info.State == keyrotation.Active:
+		return &hintError{err, "--force disables it now, and logs out the users whose sessions it sealed and were not re-sealed since (see sessionkeys disable -h)"}
+	case err != nil:
+		return err
+	case info.State == keyrotation.Disabled:
+		fmt.Fprintf(e.stdout, "key %d is already disabled; nothing changed\n", id)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "disabled key %d: sessions sealed under it are rejected once the servers load %s\n", id, path)
+	if forced {
+		fmt.Fprintf(e.stdout, "forced: disable would have been safe from %s; until then, users whose sessions key %d sealed, and were not re-sealed since, are logged out\n",
+			formatTime(info.DisableableAt), id)
+	}
+	fmt.Fprintf(e.stdout, "next: copy %s to every server; later, remove the key (sessionkeys remove %s %d), or undo with sessionkeys enable %s %d\n", path, path, id, path, id)
+	return nil
 }
 
 var enableCommand = &command{
@@ -292,14 +369,12 @@ open again once the servers load FILE. It undoes disable. Servers that still
 have the key disabled reject what it seals, so promote waits the propagation
 delay again, counted from enable; enable prints until when.
 
-Enable records when, which makes FILE a version 2 ring file until the key is
-promoted or disabled: every server that loads FILE must run a release that
-reads version 2 before you enable a key (see the keyrotation package
+Enable records when, which makes FILE a version 2 ring file (or 3) until the
+key is promoted or disabled: every server that loads FILE must run a release
+that reads version 2 before you enable a key (see the keyrotation package
 documentation, "File format").
 `,
-	run: func(e *env, c *command, args []string) error {
-		return setState(e, c, args, keyrotation.Active)
-	},
+	run: runEnable,
 }
 
 var delayCommand = &command{
@@ -335,6 +410,44 @@ func runDelay(e *env, c *command, args []string) error {
 	return nil
 }
 
+var lifetimeCommand = &command{
+	name:    "lifetime",
+	args:    "FILE DURATION",
+	summary: "set the max session lifetime that disable waits for",
+	doc: `Lifetime records DURATION in FILE as the ring's max lifetime: the longest a
+session sealed under a key lives. Disable accepts a previous primary key only
+once the propagation delay plus the max lifetime have passed since it stopped
+being primary. Set it to at least the longest Lifetime of the session Managers
+that use the ring, as a Go duration such as 168h (7 days, the default, which is
+the Manager's default Lifetime) or 720h. 0 leaves only the propagation delay.
+
+Recording it makes FILE a version 3 ring file: every server that loads FILE
+must run a release that reads version 3 before you set it (see the keyrotation
+package documentation, "File format").
+`,
+	run: runLifetime,
+}
+
+func runLifetime(e *env, c *command, args []string) error {
+	args, err := e.parse(c, flag.NewFlagSet(c.name, flag.ContinueOnError), args, 2)
+	if err != nil {
+		return err
+	}
+	path := args[0]
+	d, err := time.ParseDuration(args[1])
+	if err != nil {
+		return &usageError{cmd: c, msg: fmt.Sprintf("invalid DURATION %q: want a non-negative duration such as 168h or 720h", args[1])}
+	}
+	// SetMaxLifetime refuses a negative d, and says so.
+	if err := modify(path, func(keys *keyrotation.Keyring) (bool, error) {
+		return true, keys.SetMaxLifetime(d)
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "max lifetime of %s set to %v: disable accepts a previous primary key that long after the propagation delay since it stopped being primary\n", path, d)
+	return nil
+}
+
 // modifyKey parses the FILE ID arguments of a command without flags and
 // changes key ID in FILE with f, which also gets the key's state before the
 // change (zero when the ring has no such key). It returns the arguments and
@@ -357,13 +470,10 @@ func modifyKey(e *env, c *command, args []string, f func(keys *keyrotation.Keyri
 	return path, id, from, err
 }
 
-// setState runs disable (to Disabled) or enable (to Active).
-func setState(e *env, c *command, args []string, to keyrotation.State) error {
-	var when string // when promote accepts a key enabled again
+// runEnable runs enable.
+func runEnable(e *env, c *command, args []string) error {
+	var when string // when promote accepts the key again
 	path, id, from, err := modifyKey(e, c, args, func(keys *keyrotation.Keyring, id uint32, from keyrotation.State) (bool, error) {
-		if to == keyrotation.Disabled {
-			return from != to, keys.Disable(id)
-		}
 		if err := keys.Enable(id); err != nil || from != keyrotation.Disabled {
 			return false, err
 		}
@@ -372,15 +482,8 @@ func setState(e *env, c *command, args []string, to keyrotation.State) error {
 		return true, err
 	})
 	switch {
-	case errors.Is(err, keyrotation.ErrUnsafe) && from == keyrotation.Primary:
-		return &hintError{err, "promote another key first, and wait the longest session lifetime before disabling this one"}
 	case err != nil:
 		return err
-	case to == keyrotation.Disabled && from == to:
-		fmt.Fprintf(e.stdout, "key %d is already disabled; nothing changed\n", id)
-	case to == keyrotation.Disabled:
-		fmt.Fprintf(e.stdout, "disabled key %d: sessions sealed under it are rejected once the servers load %s\n", id, path)
-		fmt.Fprintf(e.stdout, "next: copy %s to every server; later, remove the key (sessionkeys remove %s %d), or undo with sessionkeys enable %s %d\n", path, path, id, path, id)
 	case from != keyrotation.Disabled:
 		fmt.Fprintf(e.stdout, "key %d is already %s; nothing changed\n", id, from)
 	default:
@@ -410,7 +513,7 @@ func runRemove(e *env, c *command, args []string) error {
 	})
 	switch {
 	case errors.Is(err, keyrotation.ErrUnsafe) && from == keyrotation.Primary:
-		return &hintError{err, "promote another key first; then disable this one once the longest session lifetime has passed"}
+		return &hintError{err, "promote another key first; then disable this one once the sessions it sealed have ended"}
 	case err != nil:
 		return err
 	}

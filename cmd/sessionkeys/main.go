@@ -33,7 +33,7 @@ type command struct {
 // commands lists the commands in the order of the overview.
 var commands = []*command{
 	initCommand, addCommand, promoteCommand, disableCommand, enableCommand,
-	removeCommand, emergencyCommand, delayCommand, listCommand, inspectCommand, rewrapCommand,
+	removeCommand, emergencyCommand, delayCommand, lifetimeCommand, listCommand, inspectCommand, rewrapCommand,
 }
 
 // env is what a command writes to, and its clock.
@@ -156,7 +156,8 @@ sessionkeys promote --force FILE ID; -- ends them. Run 'sessionkeys COMMAND -h' 
 
 Routine rotation, copying FILE to every server after each change:
   add → copy → wait the propagation delay → promote → copy →
-  wait the longest session lifetime → disable the old key → copy → remove
+  wait the propagation delay and the max lifetime → disable the old key → copy → remove
+promote and disable refuse to go before their wait is over; --force overrides.
 Emergency rotation when FILE leaked (a copy of it exposes every key in it):
   sessionkeys emergency FILE → copy FILE to every server at once
 

@@ -130,7 +130,7 @@ func TestRotation(t *testing.T) {
 				if n := len(keys.Keys()); n != 1 {
 					t.Errorf("keys = %d, want 1", n)
 				}
-				if got, want := keys.PropagationDelay(), time.Hour; got != want {
+				if got, want := propagationDelay(keys), time.Hour; got != want {
 					t.Errorf("propagation delay = %v, want %v", got, want)
 				}
 			},
@@ -176,8 +176,13 @@ func TestRotation(t *testing.T) {
 			check: wantKeys(map[string]keyrotation.State{"OLD": keyrotation.Active, "NEW": keyrotation.Primary}, vars),
 		},
 		{
-			name: "disable", args: []string{"disable", "FILE", "OLD"},
-			stdout: []string{"disabled key OLD", "sessionkeys enable FILE OLD"},
+			name: "disable too early", args: []string{"disable", "FILE", "OLD"},
+			code: 1, stderr: []string{"sessionkeys: disable:", "sessions sealed under the key may still be in use", "disable it from", "max lifetime 168h0m0s", "--force"},
+			check: wantKeys(map[string]keyrotation.State{"OLD": keyrotation.Active, "NEW": keyrotation.Primary}, vars),
+		},
+		{
+			name: "disable --force", args: []string{"disable", "--force", "FILE", "OLD"},
+			stdout: []string{"disabled key OLD", "forced: disable would have been safe from", "sessionkeys enable FILE OLD"},
 			check:  wantKeys(map[string]keyrotation.State{"OLD": keyrotation.Disabled, "NEW": keyrotation.Primary}, vars),
 		},
 		{
@@ -199,8 +204,13 @@ func TestRotation(t *testing.T) {
 			stdout: []string{"already active"},
 		},
 		{
-			name: "disable once more", args: []string{"disable", "FILE", "OLD"},
-			stdout: []string{"disabled key OLD"},
+			name: "disable once more, still too early", args: []string{"disable", "FILE", "OLD"},
+			code: 1, stderr: []string{"sessions sealed under the key may still be in use"},
+			check: wantKeys(map[string]keyrotation.State{"OLD": keyrotation.Active, "NEW": keyrotation.Primary}, vars),
+		},
+		{
+			name: "disable --force once more", args: []string{"disable", "FILE", "OLD", "--force"},
+			stdout: []string{"disabled key OLD", "forced"},
 		},
 		{
 			name: "remove", args: []string{"remove", "FILE", "OLD"},
@@ -215,7 +225,7 @@ func TestRotation(t *testing.T) {
 			name: "init --force", args: []string{"init", "--force", "--propagation-delay", "15m", "FILE"},
 			stdout: []string{"replaced", "created", "propagation delay 15m0s"},
 			check: func(t *testing.T, keys *keyrotation.Keyring) {
-				if got := keys.PropagationDelay(); got != 15*time.Minute {
+				if got := propagationDelay(keys); got != 15*time.Minute {
 					t.Errorf("propagation delay = %v, want 15m", got)
 				}
 				if info := keys.Keys(); len(info) != 1 || strconv.Itoa(int(info[0].ID)) == vars["NEW"] {
@@ -303,6 +313,12 @@ func wantKeys(want map[string]keyrotation.State, vars map[string]string) func(*t
 	}
 }
 
+// propagationDelay returns the propagation delay of keys.
+func propagationDelay(keys *keyrotation.Keyring) time.Duration {
+	d, _ := keys.Waits()
+	return d
+}
+
 func loadRing(t *testing.T, path string) *keyrotation.Keyring {
 	t.Helper()
 	keys, err := keyrotation.LoadFile(path)
@@ -346,6 +362,9 @@ func TestUsage(t *testing.T) {
 		{name: "--help after command", args: []string{"inspect", "--help"}, code: 0, stdout: "--cookie-name NAME"},
 		{name: "promote documents force", args: []string{"promote", "--help"}, code: 0, stdout: "sessionkeys promote --force FILE ID"},
 		{name: "init documents force", args: []string{"init", "-h"}, code: 0, stdout: "overwrite an existing ring: every session sealed under it is lost"},
+		{name: "disable documents force", args: []string{"help", "disable"}, code: 0, stdout: "sessionkeys disable --force FILE ID"},
+		{name: "help lists lifetime", args: []string{"help"}, code: 0, stdout: "lifetime  set the max session lifetime that disable waits for"},
+		{name: "help shows the disable wait", args: []string{"help"}, code: 0, stdout: "wait the propagation delay and the max lifetime → disable the old key"},
 		{name: "missing argument", args: []string{"promote", file}, code: 2, stderr: "want 2 arguments, got 1"},
 		{name: "extra argument", args: []string{"list", file, file}, code: 2, stderr: "too many arguments"},
 		{name: "unknown flag", args: []string{"list", "--yaml", file}, code: 2, stderr: "flag provided but not defined: -yaml"},
@@ -361,6 +380,7 @@ func TestUsage(t *testing.T) {
 		{name: "rewrap without a server", args: []string{"rewrap", "--mongodb-uri", "", "--db", "d", "--collection", "c", file}, code: 2, stderr: "--mongodb-uri"},
 		{name: "delay not a duration", args: []string{"delay", file, "soon"}, code: 2, stderr: `invalid DURATION "soon"`},
 		{name: "delay missing", args: []string{"delay", file}, code: 2, stderr: "want 2 arguments, got 1"},
+		{name: "lifetime not a duration", args: []string{"lifetime", file, "7d"}, code: 2, stderr: `invalid DURATION "7d"`},
 		{name: "rewrap without db", args: []string{"rewrap", "--mongodb-uri", "mongodb://127.0.0.1:1", "--collection", "c", file}, code: 2, stderr: "--db is required"},
 		{name: "rewrap without collection", args: []string{"rewrap", "--mongodb-uri", "mongodb://127.0.0.1:1", "--db", "d", file}, code: 2, stderr: "--collection is required"},
 	}
@@ -389,6 +409,7 @@ func TestUsage(t *testing.T) {
 
 func TestList(t *testing.T) {
 	keys, file := newRing(t)
+	demoted := keys.Keys()[0].ID
 	active, err := keys.Add()
 	if err != nil {
 		t.Fatal(err)
@@ -400,10 +421,42 @@ func TestList(t *testing.T) {
 	if err := keys.Disable(disabled); err != nil {
 		t.Fatal(err)
 	}
+	primary, err := keys.Add()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := keys.Force(primary, keyrotation.Primary); err != nil {
+		t.Fatal(err)
+	}
 	if err := keys.WriteFile(file); err != nil {
 		t.Fatal(err)
 	}
-	primary := keys.Keys()[0].ID
+	info := make(map[uint32]keyrotation.KeyInfo)
+	for _, k := range keys.Keys() {
+		info[k.ID] = k
+	}
+	if info[demoted].DisableableAt.IsZero() || info[active].PromotableAt.IsZero() {
+		t.Fatalf("keys %+v: want a time to disable the demoted key and to promote the active one", keys.Keys())
+	}
+	type key struct {
+		id       uint32
+		state    string
+		promoted bool
+		next     string    // "" for none
+		from     time.Time // zero for none
+	}
+	// The keys in the order of Keys, which list keeps, with their state
+	// and next step.
+	byID := map[uint32]key{
+		primary:  {primary, "primary", true, "", time.Time{}},
+		demoted:  {demoted, "active", true, "disable", info[demoted].DisableableAt},
+		active:   {active, "active", false, "promote", info[active].PromotableAt},
+		disabled: {disabled, "disabled", false, "remove", time.Time{}},
+	}
+	var want []key
+	for _, k := range keys.Keys() {
+		want = append(want, byID[k.ID])
+	}
 
 	t.Run("table", func(t *testing.T) {
 		r := cli(t, []string{file}, "list", file)
@@ -411,28 +464,41 @@ func TestList(t *testing.T) {
 			t.Fatalf("exit code %d: %s", r.code, r.stderr)
 		}
 		lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
-		if len(lines) != 4 {
-			t.Fatalf("got %d lines, want a header and 3 keys:\n%s", len(lines), r.stdout)
+		if len(lines) != 2+len(want) {
+			t.Fatalf("got %d lines, want the waits, a header and %d keys:\n%s", len(lines), len(want), r.stdout)
 		}
-		if got := strings.Fields(lines[0]); !slices.Equal(got, []string{"ID", "STATE", "CREATED", "PROMOTED"}) {
-			t.Errorf("header = %q, want ID STATE CREATED PROMOTED", lines[0])
+		if got, want := lines[0], "propagation delay 1h0m0s, max lifetime 168h0m0s"; got != want {
+			t.Errorf("first line = %q, want %q", got, want)
 		}
-		want := [][2]string{{strconv.Itoa(int(primary)), "primary"}, {strconv.Itoa(int(active)), "active"}, {strconv.Itoa(int(disabled)), "disabled"}}
+		if got := strings.Fields(lines[1]); !slices.Equal(got, []string{"ID", "STATE", "CREATED", "PROMOTED", "NEXT"}) {
+			t.Errorf("header = %q, want ID STATE CREATED PROMOTED NEXT", lines[1])
+		}
 		for i, w := range want {
-			f := strings.Fields(lines[i+1])
-			if len(f) != 4 || f[0] != w[0] || f[1] != w[1] {
-				t.Errorf("line %d = %q, want key %s %s", i+1, lines[i+1], w[0], w[1])
+			line := lines[i+2]
+			f := strings.Fields(line)
+			if len(f) < 5 || f[0] != strconv.Itoa(int(w.id)) || f[1] != w.state {
+				t.Errorf("line %q, want key %d %s", line, w.id, w.state)
 				continue
 			}
 			if _, err := time.Parse(time.RFC3339, f[2]); err != nil {
-				t.Errorf("line %d: created %q: %v", i+1, f[2], err)
+				t.Errorf("line %q: created %q: %v", line, f[2], err)
 			}
-			if w[1] == "primary" {
+			if w.promoted {
 				if _, err := time.Parse(time.RFC3339, f[3]); err != nil {
-					t.Errorf("line %d: promoted %q: %v", i+1, f[3], err)
+					t.Errorf("line %q: promoted %q: %v", line, f[3], err)
 				}
 			} else if f[3] != "-" {
-				t.Errorf("line %d: promoted %q, want -", i+1, f[3])
+				t.Errorf("line %q: promoted %q, want -", line, f[3])
+			}
+			next := "-"
+			switch {
+			case !w.from.IsZero():
+				next = w.next + " from " + formatTime(w.from)
+			case w.next != "":
+				next = w.next
+			}
+			if got := strings.Join(f[4:], " "); got != next {
+				t.Errorf("line %q: next %q, want %q", line, got, next)
 			}
 		}
 	})
@@ -446,13 +512,15 @@ func TestList(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
 			t.Fatalf("stdout is not a JSON array: %v\n%s", err, r.stdout)
 		}
-		want := []struct {
-			id       uint32
-			state    string
-			promoted bool
-		}{{primary, "primary", true}, {active, "active", false}, {disabled, "disabled", false}}
 		if len(got) != len(want) {
 			t.Fatalf("got %d keys, want %d", len(got), len(want))
+		}
+		// optional is the JSON of a time that may be zero.
+		optional := func(t time.Time) any {
+			if t.IsZero() {
+				return nil
+			}
+			return formatTime(t)
 		}
 		for i, w := range want {
 			g := got[i]
@@ -461,8 +529,8 @@ func TestList(t *testing.T) {
 				fields = append(fields, k)
 			}
 			slices.Sort(fields)
-			if !slices.Equal(fields, []string{"created", "id", "promoted", "state"}) {
-				t.Errorf("key %d: fields %v, want created, id, promoted, state", i, fields)
+			if want := []string{"created", "demoted", "id", "next", "next_from", "promoted", "state"}; !slices.Equal(fields, want) {
+				t.Errorf("key %d: fields %v, want %v", i, fields, want)
 			}
 			if id, ok := g["id"].(float64); !ok || id != float64(w.id) {
 				t.Errorf("key %d: id = %#v, want the number %d", i, g["id"], w.id)
@@ -485,6 +553,16 @@ func TestList(t *testing.T) {
 				}
 			default:
 				t.Errorf("key %d: promoted = %#v, want an RFC 3339 string or null", i, p)
+			}
+			if got, want := g["demoted"], optional(info[w.id].Demoted); got != want || (w.id == demoted) != (got != nil) {
+				t.Errorf("key %d: demoted = %#v, want %#v, a time for the demoted key only", i, got, want)
+			}
+			var next any
+			if w.next != "" {
+				next = w.next
+			}
+			if g["next"] != next || g["next_from"] != optional(w.from) {
+				t.Errorf("key %d: next, next_from = %#v, %#v; want %#v, %#v", i, g["next"], g["next_from"], next, optional(w.from))
 			}
 		}
 	})
@@ -527,10 +605,10 @@ func TestInspectCookie(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := k.ForcePromote(id); err != nil {
+		if err := k.Force(id, keyrotation.Primary); err != nil {
 			t.Fatal(err)
 		}
-		if err := k.Disable(keys.Keys()[0].ID); err != nil {
+		if err := k.Force(keys.Keys()[0].ID, keyrotation.Disabled); err != nil {
 			t.Fatal(err)
 		}
 		if err := k.WriteFile(disabledFile); err != nil {
@@ -734,7 +812,7 @@ func TestRewrap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := keys.ForcePromote(newKey); err != nil {
+	if err := keys.Force(newKey, keyrotation.Primary); err != nil {
 		t.Fatal(err)
 	}
 	if err := keys.WriteFile(file); err != nil {
@@ -849,7 +927,7 @@ func TestDelay(t *testing.T) {
 		t.Fatalf("delay: %+v", r)
 	}
 	keys, err := keyrotation.LoadFile(file)
-	if err != nil || keys.PropagationDelay() != 15*time.Minute {
+	if err != nil || propagationDelay(keys) != 15*time.Minute {
 		t.Fatalf("after delay 15m: %v, %v", keys, err)
 	}
 	// The library refuses a negative delay, and its error says why.
@@ -857,7 +935,7 @@ func TestDelay(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "sessionkeys: delay: keyrotation: negative propagation delay -1h0m0s") {
 		t.Errorf("delay -1h: %+v, want exit 1 and the library's error", r)
 	}
-	if keys, err := keyrotation.LoadFile(file); err != nil || keys.PropagationDelay() != 15*time.Minute {
+	if keys, err := keyrotation.LoadFile(file); err != nil || propagationDelay(keys) != 15*time.Minute {
 		t.Fatalf("after a refused delay -1h: %v, %v; want the delay still 15m", keys, err)
 	}
 	if r := cli(t, []string{file}, "delay", file, "0"); r.code != 0 {
@@ -872,6 +950,127 @@ func TestDelay(t *testing.T) {
 	}
 	if r := cli(t, []string{file}, "promote", file, strconv.FormatUint(uint64(keys.Keys()[1].ID), 10)); r.code != 0 {
 		t.Errorf("promote with no delay: %+v", r)
+	}
+}
+
+// guardRing writes a version 1 ring file, as releases before demotion
+// times wrote it, whose primary key 1 was promoted promotedAgo, demoting
+// key 2; key 3 was never primary. It returns the file and the time from
+// which disable accepts key 2.
+func guardRing(t *testing.T, promotedAgo time.Duration) (string, time.Time) {
+	t.Helper()
+	now := time.Now().UTC().Truncate(time.Second)
+	at := func(ago time.Duration) string { return formatTime(now.Add(-ago)) }
+	const day = 24 * time.Hour
+	ring := `{"version": 1, "keys": [
+		{"id": 1, "state": "primary", "created": "` + at(30*day) + `", "promoted": "` + at(promotedAgo) + `", "secret": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="},
+		{"id": 2, "state": "active", "created": "` + at(60*day) + `", "promoted": "` + at(60*day) + `", "secret": "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="},
+		{"id": 3, "state": "active", "created": "` + at(40*day) + `", "secret": "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8="}]}`
+	file := filepath.Join(t.TempDir(), "keys.json")
+	if err := os.WriteFile(file, []byte(ring), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file, now.Add(-promotedAgo + time.Hour + 7*day + time.Second)
+}
+
+// TestDisableGuard checks that disable refuses a previous primary key until
+// the sessions it sealed have ended, says from when, accepts it from then,
+// and that --force overrides the wait and says when it would have ended.
+func TestDisableGuard(t *testing.T) {
+	const day = 24 * time.Hour
+	file, safe := guardRing(t, day)
+	r := cli(t, []string{file}, "disable", file, "2")
+	for _, want := range []string{"sessionkeys: disable: keyrotation: unsafe operation", "key 2 stopped being primary at", "disable it from " + formatTime(safe), "--force disables it now"} {
+		if r.code != 1 || !strings.Contains(r.stderr, want) {
+			t.Errorf("disable within the lifetime: exit %d, stderr %q; want exit 1 and %q", r.code, r.stderr, want)
+		}
+	}
+	if got := states(loadRing(t, file))[2]; got != keyrotation.Active {
+		t.Errorf("a refused disable left key 2 %v", got)
+	}
+	r = cli(t, []string{file}, "list", file)
+	if want := "disable from " + formatTime(safe); !strings.Contains(r.stdout, want) {
+		t.Errorf("list:\n%s\nwant it to say %q", r.stdout, want)
+	}
+	if r := cli(t, []string{file}, "disable", file, "3"); r.code != 0 || strings.Contains(r.stdout, "forced") {
+		t.Errorf("disable of a key never primary: %+v, want it done at once", r)
+	}
+	r = cli(t, []string{file}, "disable", "--force", file, "2")
+	if want := "forced: disable would have been safe from " + formatTime(safe); r.code != 0 || !strings.Contains(r.stdout, want) {
+		t.Errorf("disable --force: exit %d, stdout %q; want exit 0 and %q", r.code, r.stdout, want)
+	}
+	if got := states(loadRing(t, file))[2]; got != keyrotation.Disabled {
+		t.Errorf("after disable --force, key 2 is %v", got)
+	}
+
+	// Once the lifetime has passed, disable needs no force, and --force
+	// overrides nothing.
+	for _, args := range [][]string{{"disable"}, {"disable", "--force"}} {
+		file, safe := guardRing(t, 8*day)
+		if !safe.Before(time.Now()) {
+			t.Fatalf("disable safe from %v, want a time past", safe)
+		}
+		r := cli(t, []string{file}, append(args, file, "2")...)
+		if r.code != 0 || !strings.Contains(r.stdout, "disabled key 2") || strings.Contains(r.stdout, "forced") {
+			t.Errorf("%s after the lifetime: %+v, want key 2 disabled, not forced", strings.Join(args, " "), r)
+		}
+	}
+}
+
+// TestLifetime checks the lifetime command: it records the max lifetime
+// in FILE, which disable and list then use.
+func TestLifetime(t *testing.T) {
+	const day = 24 * time.Hour
+	file, safe := guardRing(t, 8*day)
+	r := cli(t, []string{file}, "lifetime", file, "720h")
+	if r.code != 0 || !strings.Contains(r.stdout, "max lifetime of "+file+" set to 720h0m0s") {
+		t.Fatalf("lifetime 720h: %+v", r)
+	}
+	if _, l := loadRing(t, file).Waits(); l != 30*day {
+		t.Errorf("max lifetime after lifetime 720h = %v, want 720h", l)
+	}
+	if data, err := os.ReadFile(file); err != nil || !bytes.Contains(data, []byte(`"version": 3`)) || !bytes.Contains(data, []byte(`"max_lifetime": "720h0m0s"`)) {
+		t.Errorf("file after lifetime 720h: %s, %v; want version 3 with max_lifetime", data, err)
+	}
+	r = cli(t, []string{file}, "list", file)
+	safe = safe.Add(30*day - 7*day)
+	if !strings.Contains(r.stdout, "max lifetime 720h0m0s") || !strings.Contains(r.stdout, "disable from "+formatTime(safe)) {
+		t.Errorf("list after lifetime 720h:\n%s\nwant max lifetime 720h0m0s and disable from %s", r.stdout, formatTime(safe))
+	}
+	if r := cli(t, []string{file}, "disable", file, "2"); r.code != 1 || !strings.Contains(r.stderr, "disable it from "+formatTime(safe)) {
+		t.Errorf("disable under a 720h lifetime: %+v, want a refusal until %s", r, formatTime(safe))
+	}
+	// The library refuses a negative lifetime, and its error says why.
+	r = cli(t, []string{file}, "lifetime", file, "--", "-1h")
+	if r.code != 1 || !strings.Contains(r.stderr, "sessionkeys: lifetime: keyrotation: negative max lifetime -1h0m0s") {
+		t.Errorf("lifetime -1h: %+v, want exit 1 and the library's error", r)
+	}
+	for _, args := range [][]string{{"lifetime", file, "7d"}, {"lifetime", file}} {
+		if r := cli(t, []string{file}, args...); r.code != 2 {
+			t.Errorf("%s: %+v, want exit 2", strings.Join(args, " "), r)
+		}
+	}
+	if _, l := loadRing(t, file).Waits(); l != 30*day {
+		t.Errorf("max lifetime after refused changes = %v, want 720h", l)
+	}
+}
+
+// TestPromotePrintsDisableFrom checks that promote, forced or not, says
+// from when disable accepts the key it demoted.
+func TestPromotePrintsDisableFrom(t *testing.T) {
+	for _, args := range [][]string{{"promote"}, {"promote", "--force"}} {
+		file, _ := guardRing(t, 24*time.Hour)
+		r := cli(t, []string{file}, append(args, file, "3")...)
+		if r.code != 0 {
+			t.Fatalf("%s: %+v", strings.Join(args, " "), r)
+		}
+		info, ok := keyInfo(loadRing(t, file), 1)
+		if !ok || info.DisableableAt.IsZero() {
+			t.Fatalf("key 1 after %s: %+v", strings.Join(args, " "), info)
+		}
+		if want := "disable it from " + formatTime(info.DisableableAt) + " (propagation delay 1h0m0s + max lifetime 168h0m0s)"; !strings.Contains(r.stdout, want) {
+			t.Errorf("%s printed\n%s\nwant it to say %q", strings.Join(args, " "), r.stdout, want)
+		}
 	}
 }
 

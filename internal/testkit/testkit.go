@@ -66,14 +66,22 @@ func Request(t testing.TB, url, name string, c *http.Cookie) (int, string, *http
 }
 
 // Rotate adds a key to keys and promotes it at once, without the
-// propagation delay, and returns its ID.
+// propagation delay, and returns its ID. It sets the ring's waits to zero,
+// so that the previous primary key can be disabled at once too: a test
+// plays every server, and checks what it sealed itself.
 func Rotate(t testing.TB, keys *keyrotation.Keyring) uint32 {
 	t.Helper()
+	if err := keys.SetPropagationDelay(0); err != nil {
+		t.Fatal(err)
+	}
+	if err := keys.SetMaxLifetime(0); err != nil {
+		t.Fatal(err)
+	}
 	id, err := keys.Add()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := keys.ForcePromote(id); err != nil {
+	if err := keys.Promote(id); err != nil {
 		t.Fatal(err)
 	}
 	return id
