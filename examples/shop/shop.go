@@ -196,7 +196,8 @@ func setCart(s *session.Session, cart []line) error {
 // status is the bar at the top of every page: where the session lives once
 // this response is sent.
 type status struct {
-	Mode       string // "cookie", or the server store: "MongoDB", "Redis", "PostgreSQL" or "memory"
+	Mode       string // "cookie", or Server
+	Server     string // the server store: "MongoDB", "Redis", "PostgreSQL" or "memory"
 	CookieSize int    // len(name)+len(value) of the session cookie, 0 without one
 	Limit      int    // session.MaxCookieSize
 	KeyID      string // the key that sealed or signed the cookie, "" without one
@@ -256,7 +257,7 @@ func (sh *shop) render(w http.ResponseWriter, r *http.Request, name string, d *p
 // the response header is written. The cookie is the one the response sets, or
 // else the one the request carried. server names the server store.
 func statusOf(w http.ResponseWriter, r *http.Request, s *session.Session, server string, cartCount int) status {
-	st := status{Mode: "cookie", Limit: session.MaxCookieSize, TokenKind: "none", CartCount: cartCount, User: s.User()}
+	st := status{Mode: "cookie", Server: server, Limit: session.MaxCookieSize, TokenKind: "none", CartCount: cartCount, User: s.User()}
 	if s.Mode() == session.ModeServer {
 		st.Mode = server
 	}
