@@ -109,9 +109,9 @@ type pgStopper struct{ p *pgtest.Process }
 func (s pgStopper) Kill() error    { return s.p.Stop() }
 func (s pgStopper) Restart() error { return s.p.Restart() }
 
-// errNoServer matches the errors of a server whose programs are not
+// notInstalled matches the errors of a server whose programs are not
 // installed, for which the tests skip.
-func errNoServer(err error) bool {
+func notInstalled(err error) bool {
 	return errors.Is(err, errNoRedis) || errors.Is(err, pgtest.ErrNoBinaries)
 }
 

@@ -64,6 +64,13 @@ func startRedis() (*redisServer, error) {
 // Restart starts the server on its port and directory and waits until it
 // answers PING.
 func (s *redisServer) Restart() error {
+	if s.done != nil {
+		select {
+		case <-s.done:
+		default:
+			return errors.New("restart of a running redis-server")
+		}
+	}
 	_, port, _ := net.SplitHostPort(s.addr)
 	cmd := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", s.dir,
 		"--daemonize", "no", "--logfile", "", "--loglevel", "warning",
