@@ -1,15 +1,24 @@
 // Command faultload is the fault and load harness: a real HTTP server with
-// the hybrid store over devmongo, and simulated users adding and removing
-// cart items (some carts large enough to spill to MongoDB), while it kills
-// and restarts devmongo, rotates keys through add, promote and disable, and
-// sends tampered and oversized cookies.
+// the hybrid store over a server-store backend, and simulated users adding
+// and removing cart items (some carts large enough to spill to the server
+// store), while it kills and restarts the database, rotates keys through
+// add, promote and disable, and sends tampered and oversized cookies.
 //
 //	cd bench && go run ./faultload -users 50 -duration 60s
+//	cd bench && go run ./faultload -backend redis
+//
+// -backend chooses the database, which the harness starts on loopback:
+// mongo (devmongo, the default), redis (redis-server, which must be
+// installed, with an append-only file synced on every write so that a
+// crash keeps every acknowledged write), postgres (PostgreSQL's programs
+// through internal/pgtest, stopped with a fast shutdown, which ends every
+// connection at once as a crash would) or memory, which has no server and
+// so no outages.
 //
 // It prints the requests, the responses by class, the median and 99th
 // percentile latency, and the number of acknowledged cart changes missing
 // at the end, which must be 0: a change the server answered 200 to must
-// survive outages and rotations. Requests refused while MongoDB is down
+// survive outages and rotations. Requests refused while the database is down
 // must be clean 503s, and the client keeps its cookie. The exit status is 1
 // when either fails.
 //

@@ -17,22 +17,19 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/hybrid"
 	"github.com/sessionseal/session/internal/mongotest"
 	"github.com/sessionseal/session/keyrotation"
-	"github.com/sessionseal/session/mongostore"
 	"github.com/sessionseal/session/serverstore"
 )
 
 // Config sets the size of a run.
 type Config struct {
+	Backend  string        // one of Backends; "" is "mongo"
 	Users    int           // simulated users; every fifth fills a cart past the cookie limit
 	Duration time.Duration // how long the load runs
-	Outage   time.Duration // how long each MongoDB outage lasts
+	Outage   time.Duration // how long each database outage lasts; memory has none
 }
 
 // Report is what a run measured.
@@ -42,6 +39,7 @@ type Report struct {
 	Attacks   int64            // tampered and oversized cookies sent
 	AttackBad int64            // of those, answered with anything but 200
 	P50, P99  time.Duration
+	Database  string // the backend's server: "MongoDB", "Redis", "PostgreSQL" or "memory"
 	Outages   int
 	Rotations int
 	Lost      int      // acknowledged changes missing at the end
@@ -64,7 +62,11 @@ func (r *Report) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "attacks         %d tampered or oversized cookies, %d not answered 200\n", r.Attacks, r.AttackBad)
 	fmt.Fprintf(w, "latency         p50 %v  p99 %v\n", r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond))
-	fmt.Fprintf(w, "faults          %d MongoDB outages, %d key rotations\n", r.Outages, r.Rotations)
+	expected := ""
+	if r.Database == "memory" {
+		expected = " (none expected: no server to stop)"
+	}
+	fmt.Fprintf(w, "faults          %d %s outages%s, %d key rotations\n", r.Outages, r.Database, expected, r.Rotations)
 	fmt.Fprintf(w, "carts checked   %d\n", r.Checked)
 	fmt.Fprintf(w, "lost changes    %d acknowledged changes missing\n", r.Lost)
 	fmt.Fprintf(w, "extra changes   %d changes present that were never requested\n", r.Extra)
@@ -81,7 +83,7 @@ func (r *Report) Print(w io.Writer) {
 // harness holds the server under test and what the run records.
 type harness struct {
 	cfg  Config
-	db   crasher // a *mongotest.Process
+	db   crasher // nil when the backend has no server to stop
 	keys *keyrotation.Keyring
 	srv  *httptest.Server
 
@@ -103,24 +105,22 @@ var _ crasher = (*mongotest.Process)(nil)
 
 // Run runs the harness for cfg.Duration and returns its report. It
 // returns an error, and no report, when it cannot set up the run or cannot
-// cause a fault (crash or restart devmongo, rotate a key): the run would not
-// have tested what it claims.
+// cause a fault (crash or restart the database, rotate a key): the run would
+// not have tested what it claims.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Users <= 0 || cfg.Duration <= 0 || cfg.Outage <= 0 {
 		return nil, errors.New("users, duration and outage must be positive")
 	}
+	if cfg.Backend == "" {
+		cfg.Backend = "mongo"
+	}
 	h := &harness{cfg: cfg}
-	db, uri, err := mongotest.StartProcess()
+	db, err := openDatabase(ctx, cfg.Backend)
 	if err != nil {
 		return nil, err
 	}
-	h.db = db
-	defer db.Close()
-	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetServerSelectionTimeout(time.Second))
-	if err != nil {
-		return nil, err
-	}
-	defer client.Disconnect(context.Background())
+	defer db.close()
+	h.db = db.server
 	if h.keys, err = keyrotation.Generate(); err != nil {
 		return nil, err
 	}
@@ -128,11 +128,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	b, err := mongostore.New(ctx, client.Database("faultload").Collection("sessions"))
-	if err != nil {
-		return nil, err
-	}
-	server, err := serverstore.New(h.keys, b, serverstore.Options{Logger: quiet})
+	server, err := serverstore.New(h.keys, db.backend, serverstore.Options{Logger: quiet})
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +153,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		wg.Go(func() { h.drive(runCtx, users[i]) })
 	}
 	wg.Go(func() { h.attack(runCtx) })
-	rep := &Report{ByClass: map[string]int64{}}
+	rep := &Report{ByClass: map[string]int64{}, Database: db.name}
 	var outErr, rotErr error
 	// A fault that cannot be caused ends the run at once: cancel stops the
 	// users, and the deferred calls stop the servers.
@@ -200,10 +196,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return rep, nil
 }
 
-// outages stops MongoDB for cfg.Outage, about every three outages' time,
-// and returns how many it caused. It stops at the first crash or restart
-// that fails.
+// outages stops the database for cfg.Outage, about every three outages'
+// time, and returns how many it caused. It stops at the first crash or
+// restart that fails. A backend without a server (memory) has none.
 func (h *harness) outages(ctx context.Context) (int, error) {
+	if h.db == nil {
+		return 0, nil
+	}
 	n := 0
 	for {
 		select {
@@ -213,7 +212,7 @@ func (h *harness) outages(ctx context.Context) (int, error) {
 		}
 		// SIGKILL, not a clean stop: see the package documentation.
 		if err := h.db.Kill(); err != nil {
-			return n, fmt.Errorf("killing devmongo: %w", err)
+			return n, fmt.Errorf("crashing the database: %w", err)
 		}
 		n++
 		select {
@@ -221,7 +220,7 @@ func (h *harness) outages(ctx context.Context) (int, error) {
 		case <-time.After(h.cfg.Outage):
 		}
 		if err := h.db.Restart(); err != nil {
-			return n, fmt.Errorf("restarting devmongo: %w", err)
+			return n, fmt.Errorf("restarting the database: %w", err)
 		}
 	}
 }
@@ -321,7 +320,7 @@ type user struct {
 	client *http.Client
 	cart   []string // the cart as acknowledged
 	// uncertain holds the items of requests that got no acknowledgement: a
-	// 503 after the write reached MongoDB leaves the change applied, which
+	// 503 after the write reached the database leaves the change applied, which
 	// the client cannot know. They count neither as lost nor as extra.
 	uncertain map[string]bool
 	rnd       *rand.Rand

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -10,26 +11,48 @@ import (
 	"github.com/sessionseal/session/keyrotation"
 )
 
-// TestHarness runs a short load with one MongoDB outage and one key
-// rotation: no acknowledged change may be lost, and every refused request
-// must be a 503.
+// TestHarness runs a short load over each backend with one key rotation
+// and, for each backend with a server, at least one outage: no
+// acknowledged change may be lost, and every refused request must be a
+// 503. Redis and PostgreSQL are skipped when their programs are not
+// installed, unless CI is set.
 func TestHarness(t *testing.T) {
-	rep, err := Run(context.Background(), Config{Users: 15, Duration: 8 * time.Second, Outage: time.Second})
-	if err != nil {
-		t.Fatal(err)
+	for _, backend := range Backends {
+		t.Run(backend, func(t *testing.T) {
+			rep, err := Run(context.Background(), Config{Backend: backend, Users: 15, Duration: 8 * time.Second, Outage: time.Second})
+			if notInstalled(err) && os.Getenv("CI") == "" {
+				t.Skip(err)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			rep.Print(&b)
+			t.Log("\n" + b.String())
+			if rep.Lost != 0 {
+				t.Errorf("%d acknowledged changes lost, want 0", rep.Lost)
+			}
+			if rep.ByClass["other 5xx"] != 0 || rep.ByClass["4xx"] != 0 || rep.AttackBad != 0 {
+				t.Errorf("unclean failures: %v, %d attacks not answered 200", rep.ByClass, rep.AttackBad)
+			}
+			// memory has no server to stop.
+			if outages := rep.Outages > 0; outages != (backend != "memory") {
+				t.Errorf("%d outages of %s, want none for memory and some otherwise", rep.Outages, rep.Database)
+			}
+			if rep.Checked != 15 || rep.Rotations == 0 || rep.ByClass["200"] == 0 {
+				t.Errorf("the run did not exercise what it should: %d carts checked, %d rotations, %d OK requests",
+					rep.Checked, rep.Rotations, rep.ByClass["200"])
+			}
+		})
 	}
-	var b strings.Builder
-	rep.Print(&b)
-	t.Log("\n" + b.String())
-	if rep.Lost != 0 {
-		t.Errorf("%d acknowledged changes lost, want 0", rep.Lost)
-	}
-	if rep.ByClass["other 5xx"] != 0 || rep.ByClass["4xx"] != 0 || rep.AttackBad != 0 {
-		t.Errorf("unclean failures: %v, %d attacks not answered 200", rep.ByClass, rep.AttackBad)
-	}
-	if rep.Checked != 15 || rep.Outages == 0 || rep.Rotations == 0 || rep.ByClass["200"] == 0 {
-		t.Errorf("the run did not exercise what it should: %d carts checked, %d outages, %d rotations, %d OK requests",
-			rep.Checked, rep.Outages, rep.Rotations, rep.ByClass["200"])
+}
+
+// TestUnknownBackend checks that a misspelt backend is an error, not a
+// run over the default.
+func TestUnknownBackend(t *testing.T) {
+	_, err := Run(context.Background(), Config{Backend: "mongodb", Users: 1, Duration: time.Second, Outage: time.Second})
+	if err == nil || !strings.Contains(err.Error(), `unknown backend "mongodb"`) {
+		t.Errorf("got %v, want an unknown backend error", err)
 	}
 }
 

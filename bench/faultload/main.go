@@ -6,14 +6,16 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
 )
 
 func main() {
 	cfg := Config{}
+	flag.StringVar(&cfg.Backend, "backend", "mongo", "the store's database: "+strings.Join(Backends, ", "))
 	flag.IntVar(&cfg.Users, "users", 30, "simulated users")
 	flag.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long the load runs")
-	flag.DurationVar(&cfg.Outage, "outage", 2*time.Second, "how long each MongoDB outage lasts")
+	flag.DurationVar(&cfg.Outage, "outage", 2*time.Second, "how long each database outage lasts (none for memory)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

@@ -12,11 +12,19 @@
 //	-addr 127.0.0.1:8080   where to listen (plain HTTP: keep it on loopback)
 //	-keys FILE             the key ring file; created with one new key when
 //	                       missing (default: os.UserCacheDir()/sessionseal-shop/keys.json)
+//	-store mongo           the server half of the hybrid store: mongo, redis,
+//	                       postgres or memory
+//	-redis-url URL         the Redis server for -store redis (default $REDIS_URL)
+//	-postgres-url URL      the PostgreSQL server for -store postgres (default $DATABASE_URL)
 //
-// Sessions go to the MongoDB server that MONGODB_URI names, or, without it, to
-// devmongo (FerretDB with SQLite) started inside the process and stopped with
-// it; the first build of devmongo takes about a minute. Ctrl-C shuts the shop
-// down cleanly.
+// With -store mongo, the default, large sessions go to the MongoDB server
+// that MONGODB_URI names, or, without it, to devmongo (FerretDB with SQLite)
+// started inside the process and stopped with it; the first build of
+// devmongo takes about a minute. -store memory keeps them in the process,
+// needs no setup either, and forgets them when the shop stops. What
+// follows says MongoDB; with another store, read that store instead: the
+// status bar and the pages name the one in use. Ctrl-C shuts the shop down
+// cleanly.
 //
 // # What it shows
 //

@@ -153,8 +153,8 @@ func (sh *shop) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Destroy()
-	s.AddFlash(fmt.Sprintf("Logged out everywhere: %s in MongoDB deleted, and every cookie session of %s made before now refused.",
-		plural(int(n), "session"), user))
+	s.AddFlash(fmt.Sprintf("Logged out everywhere: %s in %s deleted, and every cookie session of %s made before now refused.",
+		plural(int(n), "session"), sh.db.name, user))
 	redirect(w, r, "/")
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -19,10 +20,13 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address; the shop serves plain HTTP, so keep it on loopback")
 	keysPath := flag.String("keys", "", "key ring file, created with one new key when missing (default "+defaultKeysPath()+")")
+	var cfg config
+	parseStoreFlags(flag.CommandLine, &cfg, os.Getenv)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *addr, *keysPath); err != nil {
+	cfg.KeysPath = *keysPath
+	if err := run(ctx, *addr, cfg); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -37,14 +41,35 @@ func defaultKeysPath() string {
 	return filepath.Join(dir, "sessionseal-shop", "keys.json")
 }
 
+// parseStoreFlags defines on fs the flags that choose the server store,
+// with the URLs' defaults read through getenv (REDIS_URL, DATABASE_URL).
+func parseStoreFlags(fs *flag.FlagSet, cfg *config, getenv func(string) string) {
+	fs.StringVar(&cfg.Store, "store", "mongo", "server store for large carts: "+strings.Join(stores, ", ")+
+		"; mongo uses MONGODB_URI or else starts devmongo, memory needs nothing")
+	fs.StringVar(&cfg.RedisURL, "redis-url", getenv("REDIS_URL"), "Redis server for -store redis, redis://host:port/db (default $REDIS_URL)")
+	fs.StringVar(&cfg.PostgresURL, "postgres-url", getenv("DATABASE_URL"), "PostgreSQL server for -store postgres, postgres://user@host:port/db (default $DATABASE_URL)")
+}
+
 // run serves the shop on addr until ctx is done, then shuts it down: the HTTP
 // server, the stores and devmongo, in that order.
-func run(ctx context.Context, addr, keysPath string) error {
-	if keysPath == "" {
-		keysPath = defaultKeysPath()
+func run(ctx context.Context, addr string, cfg config) error {
+	if cfg.KeysPath == "" {
+		cfg.KeysPath = defaultKeysPath()
 	}
-	uri, where := os.Getenv("MONGODB_URI"), "the server that MONGODB_URI names" // its URI may hold a password
-	if uri == "" {
+	// The URLs may hold a password: the log names only the store.
+	var where string
+	switch cfg.Store {
+	case "redis":
+		where = "Redis (-redis-url)"
+	case "postgres":
+		where = "PostgreSQL (-postgres-url)"
+	case "memory":
+		where = "this process's memory, lost when it stops"
+	default:
+		cfg.MongoURI, where = os.Getenv("MONGODB_URI"), "the server that MONGODB_URI names"
+		if cfg.MongoURI != "" {
+			break
+		}
 		log.Print("shop: starting devmongo (FerretDB with SQLite) in this process; set MONGODB_URI to use a MongoDB server instead")
 		dev, err := devmongo.Start(ctx, devmongo.Options{})
 		if err != nil {
@@ -55,10 +80,10 @@ func run(ctx context.Context, addr, keysPath string) error {
 				log.Printf("shop: closing devmongo: %v", err)
 			}
 		}()
-		uri = dev.URI()
-		where = "devmongo at " + uri
+		cfg.MongoURI = dev.URI()
+		where = "devmongo at " + cfg.MongoURI
 	}
-	sh, err := newShop(ctx, config{KeysPath: keysPath, MongoURI: uri})
+	sh, err := newShop(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -69,9 +94,9 @@ func run(ctx context.Context, addr, keysPath string) error {
 			log.Printf("shop: closing the stores: %v", err)
 		}
 	}()
-	log.Printf("shop: sessions in %s, database %q; key ring %s (primary key %d)",
-		where, defaultDatabase, keysPath, sh.keys.Keys()[0].ID)
-	log.Printf("shop: rotate keys live with: go run github.com/sessionseal/session/cmd/sessionkeys add %s", keysPath)
+	log.Printf("shop: large sessions in %s; key ring %s (primary key %d)",
+		where, cfg.KeysPath, sh.keys.Keys()[0].ID)
+	log.Printf("shop: rotate keys live with: go run github.com/sessionseal/session/cmd/sessionkeys add %s", cfg.KeysPath)
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

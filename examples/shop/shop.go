@@ -16,13 +16,9 @@ import (
 	"strings"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/hybrid"
 	"github.com/sessionseal/session/keyrotation"
-	"github.com/sessionseal/session/mongostore"
 	"github.com/sessionseal/session/serverstore"
 )
 
@@ -49,11 +45,22 @@ type config struct {
 	// missing.
 	KeysPath string
 
-	// MongoURI is the MongoDB connection string.
+	// Store names the server half of the hybrid store: "mongo", "redis",
+	// "postgres" or "memory". Default "mongo".
+	Store string
+
+	// MongoURI is the MongoDB connection string, for Store "mongo".
 	MongoURI string
 
-	// Database is the database that holds the "sessions" collection.
-	// Default defaultDatabase.
+	// RedisURL is the Redis server's URL (redis://host:port/db), for
+	// Store "redis".
+	RedisURL string
+
+	// PostgresURL is the PostgreSQL connection URL, for Store "postgres".
+	PostgresURL string
+
+	// Database is the MongoDB database that holds the "sessions"
+	// collection. Default defaultDatabase.
 	Database string
 
 	// WatchInterval is how often the key ring file is checked for a
@@ -68,8 +75,8 @@ type config struct {
 // shop is the demo shop: its stores and its HTTP handler.
 type shop struct {
 	keys    *keyrotation.Keyring
-	client  *mongo.Client
-	server  *serverstore.Store // the MongoDB half of the hybrid store
+	db      *database
+	server  *serverstore.Store // the server half of the hybrid store
 	store   *hybrid.Store
 	m       *session.Manager
 	now     func() time.Time // the Manager's clock
@@ -77,7 +84,7 @@ type shop struct {
 	log     *slog.Logger
 }
 
-// newShop loads (or creates) the key ring, connects to MongoDB and builds the
+// newShop loads (or creates) the key ring, connects to the store and builds the
 // shop's handler. ctx bounds the set-up and the key ring file's watcher: cancel
 // it after Close.
 func newShop(ctx context.Context, cfg config) (*shop, error) {
@@ -101,20 +108,12 @@ func newShop(ctx context.Context, cfg config) (*shop, error) {
 		return nil, err
 	}
 	sh.keys = keys
-	client, err := mongo.Connect(options.Client().ApplyURI(cfg.MongoURI).SetServerSelectionTimeout(5 * time.Second))
-	if err != nil {
-		return nil, fmt.Errorf("shop: connecting to MongoDB: %w", err)
+	if sh.db, err = openDatabase(ctx, cfg); err != nil {
+		return nil, err
 	}
-	sh.client = client
-	coll := client.Database(cfg.Database).Collection("sessions")
-	b, err := mongostore.New(ctx, coll)
+	sh.server, err = serverstore.New(keys, sh.db.backend, serverstore.Options{})
 	if err != nil {
-		_ = client.Disconnect(ctx)
-		return nil, fmt.Errorf("shop: %w", err)
-	}
-	sh.server, err = serverstore.New(keys, b, serverstore.Options{})
-	if err != nil {
-		_ = client.Disconnect(ctx)
+		_ = sh.db.close(ctx)
 		return nil, fmt.Errorf("shop: %w", err)
 	}
 	sh.store, err = hybrid.New(keys, sh.server, hybrid.Options{})
@@ -145,9 +144,9 @@ func newShop(ctx context.Context, cfg config) (*shop, error) {
 	return sh, nil
 }
 
-// Close stops the store's cleanup and disconnects from MongoDB.
+// Close stops the store's cleanup and disconnects from the database.
 func (sh *shop) Close(ctx context.Context) error {
-	return errors.Join(sh.server.Close(), sh.client.Disconnect(ctx))
+	return errors.Join(sh.server.Close(), sh.db.close(ctx))
 }
 
 // ensureKeyring writes a new key ring to path unless the file exists.
@@ -197,7 +196,8 @@ func setCart(s *session.Session, cart []line) error {
 // status is the bar at the top of every page: where the session lives once
 // this response is sent.
 type status struct {
-	Mode       string // "cookie" or "MongoDB"
+	Mode       string // "cookie", or Server
+	Server     string // the server store: "MongoDB", "Redis", "PostgreSQL" or "memory"
 	CookieSize int    // len(name)+len(value) of the session cookie, 0 without one
 	Limit      int    // session.MaxCookieSize
 	KeyID      string // the key that sealed or signed the cookie, "" without one
@@ -247,7 +247,7 @@ func (sh *shop) render(w http.ResponseWriter, r *http.Request, name string, d *p
 	d.CSRF, d.Flashes, d.Path = tok, s.Flashes(), r.URL.Path
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
-	d.Status = statusOf(w, r, s, len(d.Cart))
+	d.Status = statusOf(w, r, s, sh.db.name, len(d.Cart))
 	if err := pages.ExecuteTemplate(w, name, d); err != nil {
 		sh.log.ErrorContext(r.Context(), "shop: rendering a page", "page", name, "err", err)
 	}
@@ -255,11 +255,11 @@ func (sh *shop) render(w http.ResponseWriter, r *http.Request, name string, d *p
 
 // statusOf describes the session after the Manager saved it: call it once
 // the response header is written. The cookie is the one the response sets, or
-// else the one the request carried.
-func statusOf(w http.ResponseWriter, r *http.Request, s *session.Session, cartCount int) status {
-	st := status{Mode: "cookie", Limit: session.MaxCookieSize, TokenKind: "none", CartCount: cartCount, User: s.User()}
+// else the one the request carried. server names the server store.
+func statusOf(w http.ResponseWriter, r *http.Request, s *session.Session, server string, cartCount int) status {
+	st := status{Mode: "cookie", Server: server, Limit: session.MaxCookieSize, TokenKind: "none", CartCount: cartCount, User: s.User()}
 	if s.Mode() == session.ModeServer {
-		st.Mode = "MongoDB"
+		st.Mode = server
 	}
 	token, ok := sessionCookie(w, r)
 	if !ok {

@@ -88,7 +88,7 @@ func startShop(t *testing.T) *testShop {
 		srv.Close()
 		ctx, cancelClose := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancelClose()
-		if err := sh.client.Database(db).Drop(ctx); err != nil {
+		if err := sh.db.client.Database(db).Drop(ctx); err != nil {
 			t.Errorf("dropping the test database: %v", err)
 		}
 		if err := sh.Close(ctx); err != nil {
