@@ -1,7 +1,10 @@
 // Package mongotest gives tests a MongoDB server: the one named by the
 // MONGODB_URI environment variable when it is set, otherwise a devmongo
 // server (FerretDB with SQLite) that it builds and starts itself as a
-// subprocess, so that go test ./... passes on a fresh machine.
+// subprocess, so that go test ./... passes on a fresh machine. With
+// MONGOTEST_BACKEND=postgresql, devmongo keeps its data in a PostgreSQL
+// server that package pgtest starts (FerretDB's production backend), and
+// the same tests run there.
 //
 // A test package that uses it calls Run from TestMain, which stops the
 // server when the tests are done:

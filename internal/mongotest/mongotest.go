@@ -16,6 +16,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+
+	"github.com/sessionseal/session/internal/pgtest"
 )
 
 const (
@@ -60,7 +62,8 @@ var (
 type server struct {
 	uri    string
 	client *mongo.Client
-	proc   *process // nil when MONGODB_URI names the server
+	proc   *process        // nil when MONGODB_URI names the server
+	pg     *pgtest.Process // the PostgreSQL under devmongo, with MONGOTEST_BACKEND=postgresql
 }
 
 // Run runs the tests, then disconnects the client and stops the devmongo
@@ -184,8 +187,17 @@ func get(t testing.TB) *server {
 func setup() (*server, error) {
 	s := &server{uri: os.Getenv("MONGODB_URI")}
 	if s.uri == "" {
-		p, uri, err := startDevmongo("")
+		var pgURL string
+		if os.Getenv("MONGOTEST_BACKEND") == "postgresql" {
+			pg, url, err := pgtest.StartProcess()
+			if err != nil {
+				return nil, fmt.Errorf("starting PostgreSQL for devmongo: %w", err)
+			}
+			s.pg, pgURL = pg, url
+		}
+		p, uri, err := startDevmongo(pgURL)
 		if err != nil {
+			s.close()
 			return nil, err
 		}
 		s.proc, s.uri = p, uri
@@ -238,6 +250,11 @@ func (s *server) close() error {
 	}
 	if s.proc != nil {
 		if err := s.proc.close(); err != nil {
+			errs = append(errs, fmt.Errorf("mongotest: %v", err))
+		}
+	}
+	if s.pg != nil {
+		if err := s.pg.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("mongotest: %v", err))
 		}
 	}
