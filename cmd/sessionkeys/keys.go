@@ -391,6 +391,15 @@ can afford.
 }
 
 func runDelay(e *env, c *command, args []string) error {
+	// SetPropagationDelay refuses a negative duration, and says so.
+	return setDuration(e, c, args, "15m or 2h", (*keyrotation.Keyring).SetPropagationDelay,
+		"propagation delay of %s set to %v: promote accepts a key that long after it was added or enabled\n")
+}
+
+// setDuration parses the FILE DURATION arguments of a command without
+// flags, records the duration in FILE with set, and prints done with the
+// file and the duration.
+func setDuration(e *env, c *command, args []string, examples string, set func(*keyrotation.Keyring, time.Duration) error, done string) error {
 	args, err := e.parse(c, flag.NewFlagSet(c.name, flag.ContinueOnError), args, 2)
 	if err != nil {
 		return err
@@ -398,15 +407,14 @@ func runDelay(e *env, c *command, args []string) error {
 	path := args[0]
 	d, err := time.ParseDuration(args[1])
 	if err != nil {
-		return &usageError{cmd: c, msg: fmt.Sprintf("invalid DURATION %q: want a non-negative duration such as 15m or 2h", args[1])}
+		return &usageError{cmd: c, msg: fmt.Sprintf("invalid DURATION %q: want a non-negative duration such as %s", args[1], examples)}
 	}
-	// SetPropagationDelay refuses a negative d, and says so.
 	if err := modify(path, func(keys *keyrotation.Keyring) (bool, error) {
-		return true, keys.SetPropagationDelay(d)
+		return true, set(keys, d)
 	}); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "propagation delay of %s set to %v: promote accepts a key that long after it was added or enabled\n", path, d)
+	fmt.Fprintf(e.stdout, done, path, d)
 	return nil
 }
 
@@ -429,23 +437,9 @@ package documentation, "File format").
 }
 
 func runLifetime(e *env, c *command, args []string) error {
-	args, err := e.parse(c, flag.NewFlagSet(c.name, flag.ContinueOnError), args, 2)
-	if err != nil {
-		return err
-	}
-	path := args[0]
-	d, err := time.ParseDuration(args[1])
-	if err != nil {
-		return &usageError{cmd: c, msg: fmt.Sprintf("invalid DURATION %q: want a non-negative duration such as 168h or 720h", args[1])}
-	}
-	// SetMaxLifetime refuses a negative d, and says so.
-	if err := modify(path, func(keys *keyrotation.Keyring) (bool, error) {
-		return true, keys.SetMaxLifetime(d)
-	}); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "max lifetime of %s set to %v: disable accepts a previous primary key that long after the propagation delay since it stopped being primary\n", path, d)
-	return nil
+	// SetMaxLifetime refuses a negative duration, and says so.
+	return setDuration(e, c, args, "168h or 720h", (*keyrotation.Keyring).SetMaxLifetime,
+		"max lifetime of %s set to %v: disable accepts a previous primary key that long after the propagation delay since it stopped being primary\n")
 }
 
 // modifyKey parses the FILE ID arguments of a command without flags and
