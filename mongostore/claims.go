@@ -33,6 +33,10 @@ import (
 // Timeout (2 seconds by default).
 const claimTimeout = 30 * time.Second
 
+// releaseTimeout bounds the delete of a claim, which runs after the write
+// whatever became of the request's context.
+const releaseTimeout = 2 * time.Second
+
 // claim is the document of a claim. It has no data and no user, so
 // listings, scans and counts of sessions pass it by, and no expiresAt, so
 // the cleanup leaves it to its writer.
@@ -59,9 +63,14 @@ func (b *backend) claim(ctx context.Context, key []byte, version int64) (release
 		switch {
 		case err == nil:
 			return func() {
-				// After a failed write the context may be done; a claim
-				// left behind is taken over after claimTimeout.
-				_, _ = b.coll.DeleteOne(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: id}, {Key: "at", Value: now}})
+				// After a failed write the context may be done, and the
+				// server gone: the delete gets a deadline of its own, so
+				// that an outage does not hold the request for the
+				// driver's server selection timeout. A claim left behind
+				// is taken over (see above).
+				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+				defer cancel()
+				_, _ = b.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "at", Value: now}})
 			}, true, nil
 		case !mongo.IsDuplicateKeyError(err):
 			return nil, false, fmt.Errorf("mongostore: %w", classify(err))
