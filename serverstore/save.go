@@ -86,7 +86,7 @@ func (s *Store) issue(name string, rec *session.Record) (string, error) {
 // left over from a cookie issued in the same second as this one is merged.
 func (s *Store) insert(ctx context.Context, rec *session.Record, key []byte, now time.Time) (bool, error) {
 	first := firstVersion()
-	doc, err := s.document(rec, key, first, now)
+	doc, err := s.document(rec, key, first, now, true)
 	if err != nil {
 		return false, err
 	}
@@ -129,7 +129,7 @@ func (s *Store) insert(ctx context.Context, rec *session.Record, key []byte, now
 // Its save time is rounded down to expiryStep, like its expiry, so that
 // neither moves on most saves.
 func (s *Store) update(ctx context.Context, key []byte, rec *session.Record, rev int64, now time.Time) (bool, error) {
-	doc, err := s.document(rec, key, rev+1, now.Truncate(expiryStep(rec)))
+	doc, err := s.document(rec, key, rev+1, now.Truncate(expiryStep(rec)), rec.Changes.User)
 	if err != nil {
 		return false, err
 	}

@@ -52,8 +52,11 @@ func sealedBy(data []byte) (uint32, bool) {
 
 // document returns the document of rec under key at version, saved at
 // now, its payload sealed under the primary key. Its ExpiresAt is the
-// idle deadline rounded up to expiryStep.
-func (s *Store) document(rec *session.Record, key []byte, version int64, now time.Time) (*Document, error) {
+// idle deadline rounded up to expiryStep. It describes the client (a
+// cleaning of the request's User-Agent and address) only when client is
+// set: for an insert, and for an update that changes the user, the only
+// writes that store it.
+func (s *Store) document(rec *session.Record, key []byte, version int64, now time.Time, client bool) (*Document, error) {
 	data, err := s.seal(key, rec.Payload)
 	if err != nil {
 		return nil, err
@@ -67,7 +70,9 @@ func (s *Store) document(rec *session.Record, key []byte, version int64, now tim
 	}
 	doc := &Document{Key: key, Data: data, Version: version, ExpiresAt: expires, Updated: now,
 		UserChanged: rec.Changes.User}
-	doc.UserAgent, doc.IP = rec.Client()
+	if client {
+		doc.UserAgent, doc.IP = rec.Client()
+	}
 	if rec.User != "" {
 		doc.User = recordkey.User(rec.User)
 	}
