@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/sessionseal/session/internal/childproc"
@@ -160,27 +159,16 @@ func (p *process) end(grace time.Duration) error {
 		return fmt.Errorf("devmongo had already exited: %v\n%s", r.err, p.logs)
 	default:
 	}
-	if grace == 0 {
-		r.cmd.Process.Kill()
-		<-r.exited
-		return nil
-	}
-	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	killed, err := childproc.Stop(r.cmd, r.exited, grace)
+	switch {
+	case err != nil:
 		return fmt.Errorf("stopping devmongo: %v", err)
-	}
-	timer := time.NewTimer(grace)
-	defer timer.Stop()
-	select {
-	case <-r.exited:
-		if r.err != nil {
-			return fmt.Errorf("devmongo after SIGTERM: %v\n%s", r.err, p.logs)
-		}
-		return nil
-	case <-timer.C:
-		r.cmd.Process.Kill()
-		<-r.exited
+	case killed:
 		return fmt.Errorf("devmongo was still running %v after SIGTERM; killed it\n%s", grace, p.logs)
+	case grace != 0 && r.err != nil:
+		return fmt.Errorf("devmongo after SIGTERM: %v\n%s", r.err, p.logs)
 	}
+	return nil
 }
 
 func (p *process) isStopped() bool {

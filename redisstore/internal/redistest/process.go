@@ -171,24 +171,14 @@ func (p *process) end(grace time.Duration) error {
 		return fmt.Errorf("redis-server on %s had already exited: %v\n%s", p.addr(), r.err, p.logs)
 	default:
 	}
-	if grace == 0 {
-		r.cmd.Process.Kill()
-		<-r.exited
-		return nil
-	}
-	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	killed, err := childproc.Stop(r.cmd, r.exited, grace)
+	switch {
+	case err != nil:
 		return fmt.Errorf("stopping redis-server: %v", err)
-	}
-	timer := time.NewTimer(grace)
-	defer timer.Stop()
-	select {
-	case <-r.exited:
-		return nil
-	case <-timer.C:
-		r.cmd.Process.Kill()
-		<-r.exited
+	case killed:
 		return fmt.Errorf("redis-server on %s was still running %v after SIGTERM; killed it\n%s", p.addr(), grace, p.logs)
 	}
+	return nil
 }
 
 // signal sends sig to the running server.
