@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sessionseal/session/internal/observe"
 	"github.com/sessionseal/session/internal/payload"
 	"github.com/sessionseal/session/keyrotation"
 )
@@ -37,6 +38,9 @@ type Manager struct {
 	bearer   bool
 	vary     string // the Vary header of every response
 	observer Observer
+	// box carries observer to the stores in the context of their calls;
+	// nil without an observer.
+	box *observe.Box
 }
 
 // NewManager returns a Manager that keeps sessions in store. It checks and
@@ -47,6 +51,9 @@ func NewManager(store Store, opts Options) (*Manager, error) {
 	}
 	m := &Manager{store: store, onError: opts.ErrorHandler, log: opts.Logger, now: opts.Now,
 		bearer: opts.Bearer, observer: opts.Observer}
+	if m.observer != nil {
+		m.box = &observe.Box{O: m.observer}
+	}
 	if m.onError == nil {
 		m.onError = defaultErrorHandler
 	}
@@ -69,6 +76,16 @@ func NewManager(store Store, opts Options) (*Manager, error) {
 	}
 	m.cookie, m.attrs = c, renderAttrs(c)
 	return m, nil
+}
+
+// storeContext returns ctx for a store call, carrying the observer, so
+// that the stores and their key ring report to it too (see
+// internal/observe): it is set in Options, and only there.
+func (m *Manager) storeContext(ctx context.Context) context.Context {
+	if m.box == nil {
+		return ctx
+	}
+	return observe.With(ctx, m.box)
 }
 
 // CookieName returns the name of the session cookie.
@@ -210,7 +227,7 @@ func (m *Manager) loadToken(ctx context.Context, source, token string, now time.
 	if m.observer != nil {
 		start = time.Now()
 	}
-	rec, err := m.store.Load(ctx, m.cookie.Name, token, now)
+	rec, err := m.store.Load(m.storeContext(ctx), m.cookie.Name, token, now)
 	e := LoadEvent{Source: source}
 	if m.observer != nil {
 		e.Latency = time.Since(start)
@@ -357,7 +374,7 @@ func (m *Manager) write(ctx context.Context, r *http.Request, s *Session, save, 
 		s.mu.Lock()
 		rec := s.record(nil)
 		s.mu.Unlock()
-		if err := m.store.Delete(ctx, rec, now); err != nil {
+		if err := m.store.Delete(m.storeContext(ctx), rec, now); err != nil {
 			return "", err
 		}
 		if save {
@@ -371,7 +388,7 @@ func (m *Manager) write(ctx context.Context, r *http.Request, s *Session, save, 
 		s.mu.Lock()
 		rec = s.record(r)
 		s.mu.Unlock()
-		if token, err = m.store.Save(ctx, m.cookie.Name, rec, now); err != nil {
+		if token, err = m.store.Save(m.storeContext(ctx), m.cookie.Name, rec, now); err != nil {
 			return "", err
 		}
 	}
@@ -445,5 +462,5 @@ func (m *Manager) RevokeUser(ctx context.Context, userID string) (int64, error) 
 	nb := m.now().Truncate(time.Second).Add(time.Second)
 	// A session started on a server up to a minute ahead can end that
 	// much later.
-	return rv.RevokeUser(ctx, userID, nb, m.lifetime+payload.MaxClockSkew)
+	return rv.RevokeUser(m.storeContext(ctx), userID, nb, m.lifetime+payload.MaxClockSkew)
 }

@@ -10,6 +10,37 @@ import (
 // depending on them. Methods are called on the request's goroutine and
 // must be quick and safe for concurrent use. Events never carry tokens or
 // values.
+//
+// The Manager also passes its Observer to its store, in the context of
+// each store call, and the store to its key ring: Options.Observer is the
+// only place to set it. They report what only they see to any of these
+// methods the Observer has (package otelsession implements them all):
+//
+//	// Package hybrid checked a session's user against the revocation
+//	// stamp. source: "cache" or "store"; outcome: "valid", "revoked",
+//	// "failed_open" or "failed_closed" (see hybrid.Options.FailOpen).
+//	RevocationChecked(ctx context.Context, source, outcome string)
+//
+//	// A server store's save found a concurrent save of the session:
+//	// merged when it re-applied its changes and writes again, false
+//	// when it gave up with ErrConflict.
+//	SaveConflicted(ctx context.Context, merged bool)
+//
+//	// A server store deleted n expired records, or failed to (err).
+//	ExpiredDeleted(ctx context.Context, n int64, err error)
+//
+//	// A key ring that follows a file (keyrotation.WatchFile) took new
+//	// keys, with a new primary key when newPrimary, or kept its keys
+//	// because the file failed to read or parse (err).
+//	KeyringReloaded(ctx context.Context, newPrimary bool, err error)
+//
+//	// Called once with each key ring the stores use, whose Keys report
+//	// the seals per key against the AES-GCM nonce bound.
+//	KeyringObserved(k *keyrotation.Keyring)
+//
+// The store learns the Observer from the Manager's first call, and its
+// background work (cleanup) and its key ring's reloads report to the
+// Observer of the latest Manager that called it.
 type Observer interface {
 	// Loaded is called after each Store.Load, and once for a request that
 	// carried no token.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/internal/format"
+	"github.com/sessionseal/session/internal/observe"
 	"github.com/sessionseal/session/keyrotation"
 )
 
@@ -20,6 +21,9 @@ import (
 type Store struct {
 	keys *keyrotation.Keyring
 	rand io.Reader // nonces; replaced only by tests, to make known-answer vectors
+	// observer is the Manager's Observer, learned from its calls and handed
+	// to the ring, which reports its reloads to it.
+	observer observe.Latest
 }
 
 var _ session.Store = (*Store)(nil)
@@ -54,7 +58,8 @@ var errUnknownKey = fmt.Errorf("%w: %w", session.ErrInvalid, keyrotation.ErrUnkn
 // of this store for this name (and keyrotation.ErrUnknownKey too for a key
 // the ring lacks). A record opened with a key other than the current
 // primary asks to be re-sealed (Record.Reseal).
-func (s *Store) Load(_ context.Context, name, token string, _ time.Time) (*session.Record, error) {
+func (s *Store) Load(ctx context.Context, name, token string, _ time.Time) (*session.Record, error) {
+	s.observer.Learn(ctx, s.keys)
 	sc := scratches.Get().(*scratch)
 	defer scratches.Put(sc)
 	// The record keeps the plaintext, so it gets a buffer of its own,
@@ -78,7 +83,8 @@ func (s *Store) Load(_ context.Context, name, token string, _ time.Time) (*sessi
 // *session.SizeError, which matches session.ErrTooLarge, when the name and
 // the token together would exceed session.MaxCookieSize: browsers drop
 // such a cookie and keep sending the old one.
-func (s *Store) Save(_ context.Context, name string, r *session.Record, _ time.Time) (string, error) {
+func (s *Store) Save(ctx context.Context, name string, r *session.Record, _ time.Time) (string, error) {
+	s.observer.Learn(ctx, s.keys)
 	kid, c, err := s.keys.Primary(keyrotation.PurposeCookie)
 	if err != nil {
 		return "", fmt.Errorf("cookiestore: %w", err)

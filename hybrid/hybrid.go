@@ -126,14 +126,19 @@ func (s *Store) Load(ctx context.Context, name, token string, now time.Time) (*s
 	if h.User == "" {
 		return rec, nil
 	}
-	st, err := s.stamp(ctx, h.User, now)
+	st, source, err := s.stamp(ctx, h.User, now)
 	switch {
 	case err != nil && s.failOpen:
+		checked(ctx, source, "failed_open")
 		s.log.WarnContext(ctx, "hybrid: revocation check failed open", "err", err)
 	case err != nil:
+		checked(ctx, source, "failed_closed")
 		return nil, fmt.Errorf("hybrid: checking revocation: %w", err)
 	case revokes(st, &h):
+		checked(ctx, source, "revoked")
 		return nil, errRevoked
+	default:
+		checked(ctx, source, "valid")
 	}
 	return rec, nil
 }
@@ -155,17 +160,17 @@ func revokes(st *serverstore.Stamp, h *payload.Header) bool {
 }
 
 // stamp returns the user's stamp, from the cache when read within the
-// cache's TTL before now.
-func (s *Store) stamp(ctx context.Context, user string, now time.Time) (*serverstore.Stamp, error) {
+// cache's TTL before now, and where it came from: "cache" or "store".
+func (s *Store) stamp(ctx context.Context, user string, now time.Time) (*serverstore.Stamp, string, error) {
 	if st, ok := s.stamps.get(user, now.Add(-s.cacheTTL)); ok {
-		return st, nil
+		return st, "cache", nil
 	}
 	st, err := s.server.Stamp(ctx, user)
 	if err != nil {
-		return nil, err
+		return nil, "store", err
 	}
 	s.stamps.put(user, &st, now)
-	return &st, nil
+	return &st, "store", nil
 }
 
 // Save puts the session in its cookie when it is not revocable and its

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sessionseal/session/internal/observe"
 )
 
 // State is the state of a key in a ring.
@@ -198,6 +200,8 @@ type Keyring struct {
 	recordLifetime bool
 	// clock is time.Now, or the tests' clock. Guarded by mu.
 	clock func() time.Time
+	// observer hears of reloads; see attach.
+	observer atomic.Pointer[observe.Box]
 }
 
 // newKeyring returns a Keyring of keys, whose materials it keeps.

@@ -74,7 +74,9 @@ func watch(ctx context.Context, k *Keyring, path string, interval time.Duration,
 			// Report a failure once, not at every tick.
 			if msg := err.Error(); msg != lastErr {
 				lastErr = msg
-				onError(fmt.Errorf("keyrotation: %w", err))
+				err = fmt.Errorf("keyrotation: %w", err)
+				onError(err)
+				k.reloaded(ctx, false, err)
 			}
 			continue
 		}
@@ -87,10 +89,13 @@ func watch(ctx context.Context, k *Keyring, path string, interval time.Duration,
 		if err != nil {
 			lastErr = ""
 			onError(err)
+			k.reloaded(ctx, false, err)
 			continue
 		}
 		lastErr = ""
+		before := k.snap.Load().keys[0].id
 		k.replace(next)
+		k.reloaded(ctx, k.snap.Load().keys[0].id != before, nil)
 	}
 }
 

@@ -26,7 +26,10 @@ func (s *Store) cleanup(ctx context.Context, interval time.Duration) {
 // DeleteExpired deletes the records, and the revocation stamps, that
 // expired by now, and returns how many. The cleanup loop calls it when the
 // backend does not expire records itself; call it yourself to clean up on
-// a schedule of your own.
+// a schedule of your own. Each call is reported to the Observer of the
+// Manager that uses the store (session.Options.Observer).
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
-	return s.db.deleteExpired(ctx, now)
+	n, err := s.db.deleteExpired(ctx, now)
+	s.cleaned(ctx, n, err)
+	return n, err
 }

@@ -26,6 +26,7 @@ var errUnknownKey = fmt.Errorf("%w: %w", session.ErrInvalid, keyrotation.ErrUnkn
 // deadlines: the Manager does, from the payload. A record or token under a
 // key that is no longer primary asks to be re-sealed (Record.Reseal).
 func (s *Store) Load(ctx context.Context, name, token string, _ time.Time) (*session.Record, error) {
+	s.observer.Learn(ctx, s.keys)
 	claims, err := s.tokens.Parse(token, name)
 	switch {
 	case errors.Is(err, keyrotation.ErrUnknownKey):

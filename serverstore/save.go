@@ -21,7 +21,13 @@ import (
 // (Record.Merged). After Renew it deletes the record under the previous ID.
 // A session that another request ended meanwhile (Destroy, a revocation)
 // is not brought back: the error matches session.ErrConflict.
-func (s *Store) Save(ctx context.Context, name string, rec *session.Record, now time.Time) (string, error) {
+func (s *Store) Save(ctx context.Context, name string, rec *session.Record, now time.Time) (token string, err error) {
+	s.observer.Learn(ctx, s.keys)
+	defer func() {
+		if errors.Is(err, session.ErrConflict) {
+			conflicted(ctx, false)
+		}
+	}()
 	key := recordkey.Session(rec.ID)
 	if rev := rec.Revision; rev == 0 || rec.PreviousID != "" {
 		inserted, err := s.insert(ctx, rec, key, now)
@@ -231,6 +237,7 @@ func (s *Store) merge(ctx context.Context, rec *session.Record, doc *Document) e
 	rec.User, rec.Revocable = mine.User, mine.Revocable
 	rec.Started, rec.Issued = time.Unix(mine.Created, 0), time.Unix(mine.Issued, 0)
 	rec.Idle, rec.Deadline = time.Unix(mine.IdleExpires, 0), time.Unix(mine.Expires, 0)
+	conflicted(ctx, true)
 	return nil
 }
 

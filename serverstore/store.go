@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/internal/observe"
 	"github.com/sessionseal/session/internal/reftoken"
 	"github.com/sessionseal/session/keyrotation"
 )
@@ -62,6 +63,9 @@ type Store struct {
 	attempts int
 	log      *slog.Logger
 	rand     io.Reader // nonces
+	// observer is the Manager's Observer, learned from its calls, for
+	// the cleanup and the ring's reloads.
+	observer observe.Latest
 
 	stop      context.CancelFunc
 	done      chan struct{}
