@@ -6,5 +6,5 @@
 //	go run ./chi            # the middleware under chi
 //	go run ./echo           # under echo, through echo.WrapMiddleware
 //	go run ./gin            # under gin, through a small adapter
-//	go run ./metrics        # an Observer that publishes counters at /debug/vars
+//	go run ./metrics        # otelsession exporting to Prometheus at /metrics
 package examples

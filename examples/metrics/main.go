@@ -1,28 +1,39 @@
 package main
 
 import (
-	"expvar"
 	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/examples/internal/demo"
 	"github.com/sessionseal/session/keyrotation"
+	"github.com/sessionseal/session/otelsession"
 )
 
 func main() {
-	metrics := new(Metrics)
-	expvar.Publish("sessionseal", metrics)
 	demo.Serve("metrics", func(keys *keyrotation.Keyring) (http.Handler, error) {
-		return newHandler(keys, metrics, time.Now)
-	}, "/visit", "/debug/vars")
+		return newHandler(keys, prometheus.NewRegistry(), time.Now)
+	}, "/visit", "/metrics")
 }
 
-// newHandler returns the server: its pages report to obs, and /debug/vars
-// serves the published expvar variables. now is the clock of the Manager and
-// the store.
-func newHandler(keys *keyrotation.Keyring, obs session.Observer, now func() time.Time) (http.Handler, error) {
+// newHandler returns the server: its pages report to an otelsession
+// Observer, whose meter provider exports to reg, and /metrics serves reg
+// in the Prometheus text format. now is the clock of the Manager.
+func newHandler(keys *keyrotation.Keyring, reg *prometheus.Registry, now func() time.Time) (http.Handler, error) {
+	exporter, err := otelprom.New(otelprom.WithRegisterer(reg))
+	if err != nil {
+		return nil, err
+	}
+	obs, err := otelsession.New(otelsession.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))))
+	if err != nil {
+		return nil, err
+	}
 	m, err := demo.NewManager(keys, session.Options{Observer: obs, Now: now})
 	if err != nil {
 		return nil, err
@@ -33,7 +44,7 @@ func newHandler(keys *keyrotation.Keyring, obs session.Observer, now func() time
 	pages.HandleFunc("POST /logout", logout)
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /debug/vars", expvar.Handler()) // no session: reading metrics adds no events
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{})) // no session: scraping adds no events
 	mux.Handle("/", m.Middleware(pages))
 	return mux, nil
 }

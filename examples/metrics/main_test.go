@@ -1,83 +1,29 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"expvar"
-	"fmt"
+	"bufio"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/sessionseal/session"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/sessionseal/session/examples/internal/demotest"
 	"github.com/sessionseal/session/internal/testkit"
 )
 
-// expvar cannot unpublish a name, so the test binary publishes
-// "sessionseal" once, showing the Metrics of the test that runs.
-var published atomic.Pointer[Metrics]
-
-func init() {
-	expvar.Publish("sessionseal", expvar.Func(func() any {
-		if m := published.Load(); m != nil {
-			return json.RawMessage(m.String())
-		}
-		return nil
-	}))
-}
-
-// recorder keeps every event as text, to look for tokens in it.
-type recorder struct {
-	mu     sync.Mutex
-	events []string
-}
-
-func (r *recorder) Loaded(_ context.Context, e session.LoadEvent) { r.add(fmt.Sprintf("%#v", e)) }
-func (r *recorder) Saved(_ context.Context, e session.SaveEvent)  { r.add(fmt.Sprintf("%#v", e)) }
-
-func (r *recorder) add(s string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, s)
-}
-
-// both passes every event to two observers.
-type both [2]session.Observer
-
-func (b both) Loaded(ctx context.Context, e session.LoadEvent) {
-	b[0].Loaded(ctx, e)
-	b[1].Loaded(ctx, e)
-}
-
-func (b both) Saved(ctx context.Context, e session.SaveEvent) {
-	b[0].Saved(ctx, e)
-	b[1].Saved(ctx, e)
-}
-
-// snapshot is the "sessionseal" variable of /debug/vars.
-type snapshot struct {
-	Loads      map[string]int64 `json:"loads"`
-	Saves      map[string]int64 `json:"saves"`
-	Resealed   int64            `json:"saves_resealed"`
-	TokenBytes map[string]int64 `json:"token_bytes"`
-	StoreLoad  map[string]int64 `json:"store_load"`
-	StoreSave  map[string]int64 `json:"store_save"`
-}
-
-func TestCounters(t *testing.T) {
+func TestPrometheus(t *testing.T) {
 	keys := demotest.Keys(t)
-	metrics, events := new(Metrics), new(recorder)
-	published.Store(metrics)
 	// Sessions expire by Advance, not by sleeping.
 	clk := testkit.NewClock(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
-	h, err := newHandler(keys, both{metrics, events}, clk.Now)
+	h, err := newHandler(keys, prometheus.NewRegistry(), clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,10 +72,10 @@ func TestCounters(t *testing.T) {
 		{name: "unchanged", method: "GET", path: "/peek", wantBody: "visits: 2"},            // found
 		{name: "due a refresh", method: "GET", path: "/peek", before: 3 * time.Hour, // past TouchInterval, 2.4h
 			wantBody: "visits: 2"}, // found, saved and resealed
-		{name: "tampered", method: "GET", path: "/peek", tamper: true, wantBody: "visits: 0"}, // rejected/invalid
+		{name: "tampered", method: "GET", path: "/peek", tamper: true, wantBody: "visits: 0"}, // invalid
 		{name: "expired", method: "GET", path: "/peek", before: 25 * time.Hour, // past the 24h idle timeout
-			wantBody: "visits: 0"}, // rejected/expired
-		{name: "expired, changed", method: "GET", path: "/visit", wantBody: "visits: 1"}, // rejected/expired, saved
+			wantBody: "visits: 0"}, // expired
+		{name: "expired, changed", method: "GET", path: "/visit", wantBody: "visits: 1"}, // expired, saved
 		{name: "logout", method: "POST", path: "/logout", wantBody: ""},                  // found, destroyed
 	}
 	for _, st := range steps {
@@ -154,66 +100,82 @@ func TestCounters(t *testing.T) {
 		}
 	}
 
-	resp, err := http.Get(srv.URL + "/debug/vars")
+	resp, err := http.Get(srv.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
-	vars, err := io.ReadAll(resp.Body)
+	page, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Sessionseal *snapshot `json:"sessionseal"`
+	got := scrape(t, string(page))
+	kid := strconv.FormatUint(uint64(keys.Keys()[0].ID), 10)
+	want := map[string]float64{
+		`sessionseal_session_loads_total{sessionseal_result="none",sessionseal_source="none"}`:                              2,
+		`sessionseal_session_loads_total{sessionseal_mode="cookie",sessionseal_result="found",sessionseal_source="cookie"}`: 4,
+		`sessionseal_session_loads_total{sessionseal_result="invalid",sessionseal_source="cookie"}`:                         1,
+		`sessionseal_session_loads_total{sessionseal_result="expired",sessionseal_source="cookie"}`:                         2,
+		`sessionseal_session_saves_total{sessionseal_mode="cookie",sessionseal_result="saved"}`:                             4,
+		`sessionseal_session_saves_total{sessionseal_mode="cookie",sessionseal_result="destroyed"}`:                         1,
+		`sessionseal_session_reseals_total{sessionseal_mode="cookie"}`:                                                      1,
+		`sessionseal_token_size_bytes_count{sessionseal_mode="cookie"}`:                                                     4,
+		`sessionseal_token_size_bytes_sum{sessionseal_mode="cookie"}`:                                                       float64(totalLen(issued)),
+		`sessionseal_token_size_bytes_bucket{le="4096",sessionseal_mode="cookie"}`:                                          4,
+		`sessionseal_token_size_bytes_bucket{le="256",sessionseal_mode="cookie"}`:                                           float64(shorter(issued, 256)),
+		// 7 loads of a token (4 found, 3 rejected), 5 writes (4 saves, 1 delete).
+		`sessionseal_store_duration_seconds_count{sessionseal_operation="load"}`: 7,
+		`sessionseal_store_duration_seconds_count{sessionseal_operation="save"}`: 5,
+		// One seal per save.
+		`sessionseal_key_seals_total{sessionseal_key_id="` + kid + `",sessionseal_key_state="primary"}`: 4,
 	}
-	if err := json.Unmarshal(vars, &doc); err != nil {
-		t.Fatalf("/debug/vars is not JSON: %v", err)
-	}
-	if doc.Sessionseal == nil {
-		t.Fatalf("/debug/vars lacks the sessionseal variable:\n%s", vars)
-	}
-	got := doc.Sessionseal
-
-	for _, c := range []struct {
-		name      string
-		got, want map[string]int64
-	}{
-		{"loads", got.Loads, map[string]int64{
-			"none": 2, "cookie/found": 4, "cookie/rejected/invalid": 1, "cookie/rejected/expired": 2}},
-		{"saves", got.Saves, map[string]int64{"cookie/saved": 4, "destroyed": 1}},
-		{"token_bytes", got.TokenBytes, wantHistogram(issued)},
-	} {
-		if fmt.Sprint(c.got) != fmt.Sprint(c.want) {
-			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+	for series, w := range want {
+		v, ok := got[series]
+		if !ok {
+			t.Errorf("/metrics lacks %s; it has:\n%s", series, strings.Join(slices.Sorted(maps.Keys(got)), "\n"))
+			continue
 		}
-	}
-	if got.Resealed != 1 {
-		t.Errorf("saves_resealed = %d, want 1", got.Resealed)
-	}
-	// Store calls: 7 loads of a token (4 found, 3 rejected) and 5 writes
-	// (4 saves, 1 delete). Their durations are whatever they are.
-	if got.StoreLoad["count"] != 7 || got.StoreSave["count"] != 5 {
-		t.Errorf("store call counts: load %d, save %d; want 7 and 5", got.StoreLoad["count"], got.StoreSave["count"])
-	}
-
-	events.mu.Lock()
-	defer events.mu.Unlock()
-	if len(events.events) != 9+5 { // a load event per request, a save event per write
-		t.Errorf("%d events, want 14", len(events.events))
+		if v != w {
+			t.Errorf("%s = %v, want %v", series, v, w)
+		}
 	}
 	if len(issued) != 4 {
 		t.Errorf("the server issued %d tokens, want 4", len(issued))
 	}
 	for _, tok := range append(issued, forged...) {
-		for _, e := range events.events {
-			if strings.Contains(e, tok) {
-				t.Errorf("event %s contains a token", e)
-			}
-		}
-		if strings.Contains(string(vars), tok) {
-			t.Errorf("/debug/vars contains a token")
+		if strings.Contains(string(page), tok) {
+			t.Errorf("/metrics contains a token")
 		}
 	}
+}
+
+// scrape parses the series of a Prometheus text page into their values,
+// keyed by name and labels, leaving out the OpenTelemetry scope's labels.
+func scrape(t *testing.T, page string) map[string]float64 {
+	t.Helper()
+	series := make(map[string]float64)
+	sc := bufio.NewScanner(strings.NewReader(page))
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		sp := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[sp+1:], 64)
+		if err != nil {
+			t.Fatalf("/metrics line %q: %v", line, err)
+		}
+		name, labels, _ := strings.Cut(line[:sp], "{")
+		var keep []string
+		for l := range strings.SplitSeq(strings.TrimSuffix(labels, "}"), ",") {
+			if l != "" && !strings.HasPrefix(l, "otel_scope_") {
+				keep = append(keep, l)
+			}
+		}
+		slices.Sort(keep)
+		series[name+"{"+strings.Join(keep, ",")+"}"] = v
+	}
+	return series
 }
 
 // flip changes one character in the middle of a token, inside the sealed
@@ -229,20 +191,19 @@ func flip(token string) string {
 	return string(b)
 }
 
-// wantHistogram is the token_bytes histogram of the given tokens: buckets
-// count the tokens no longer than their bound.
-func wantHistogram(tokens []string) map[string]int64 {
-	h := map[string]int64{"count": int64(len(tokens))}
-	for _, bound := range []int{256, 512, 1024, 2048, 3072, 4096} {
-		h[fmt.Sprintf("le_%d", bound)] = 0
-	}
+func totalLen(tokens []string) (n int) {
 	for _, tok := range tokens {
-		h["sum"] += int64(len(tok))
-		for _, bound := range []int{256, 512, 1024, 2048, 3072, 4096} {
-			if len(tok) <= bound {
-				h[fmt.Sprintf("le_%d", bound)]++
-			}
+		n += len(tok)
+	}
+	return n
+}
+
+// shorter counts the tokens no longer than bound.
+func shorter(tokens []string, bound int) (n int) {
+	for _, tok := range tokens {
+		if len(tok) <= bound {
+			n++
 		}
 	}
-	return h
+	return n
 }
