@@ -34,7 +34,10 @@ func LoadFile(path string) (*Keyring, error) {
 // and parses, replaces the ring's keys atomically. A file that fails to
 // read, parse or validate never replaces the current keys; its error goes
 // to onError, or to slog.Default() when onError is nil, and the watcher
-// keeps trying. Watching stops when ctx is done.
+// keeps trying. Watching stops when ctx is done. Each reload, and each
+// failed one, is also reported to the Observer of the session.Manager whose
+// stores use the ring (session.Options.Observer), once a store has served
+// a request.
 //
 // The first load's error is returned: a server should not start without its
 // keys.
