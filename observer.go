@@ -34,8 +34,9 @@ import (
 //	// because the file failed to read or parse (err).
 //	KeyringReloaded(ctx context.Context, newPrimary bool, err error)
 //
-//	// Called once with each key ring the stores use, whose Keys report
-//	// the seals per key against the AES-GCM nonce bound.
+//	// Called with each key ring the stores use when it starts reporting
+//	// to this Observer; its Keys report the seals per key against the
+//	// AES-GCM nonce bound.
 //	KeyringObserved(k *keyrotation.Keyring)
 //
 // The store learns the Observer from the Manager's first call, and its

@@ -2,6 +2,7 @@ package otelsession
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -77,7 +78,7 @@ func New(opts ...Option) (*Observer, error) {
 		opt(&c)
 	}
 	if c.meters == nil || c.tracers == nil {
-		return nil, fmt.Errorf("otelsession: nil provider")
+		return nil, errors.New("otelsession: nil provider")
 	}
 	m := c.meters.Meter(scope)
 	o := &Observer{tracer: c.tracers.Tracer(scope)}
