@@ -100,4 +100,14 @@
 // Manager or the Session. See the Store interface for the contract, package
 // serverstore for the engine that server stores share, and its Backend
 // interface for adding a database.
+//
+// # Metrics and traces
+//
+// Options.Observer receives an event for each token loaded and each
+// session saved. The Manager passes it to its store in the context of each
+// call, and the store to its key ring, which report through optional
+// methods of the Observer what only they see (see Observer): revocation
+// checks, merges of concurrent saves, cleanups, key ring reloads, and seals
+// per key. Module github.com/sessionseal/session/otelsession turns them all
+// into OpenTelemetry metrics and spans.
 package session

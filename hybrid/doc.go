@@ -79,5 +79,7 @@
 // unchecked with Options.FailOpen. A request whose session lives in MongoDB,
 // or that must move there, gets 503 through the Manager's error handler and
 // keeps its old cookie, never an empty session that would overwrite the
-// user's data. The same process recovers when MongoDB returns.
+// user's data. The same process recovers when MongoDB returns. Each check,
+// from the cache or the store, and its outcome (valid, revoked, failed
+// open or failed closed) goes to the Manager's session.Observer.
 package hybrid

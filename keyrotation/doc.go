@@ -93,7 +93,9 @@
 // content changes and is a valid ring, replaces the keys of the same
 // *Keyring atomically, so stores built on it pick up rotations with no
 // restart. A file that does not parse or validate never replaces a good
-// ring; the error goes to a callback and the watcher keeps trying.
+// ring; the error goes to a callback and the watcher keeps trying. Both a
+// reload and a failed one also go to the session.Observer of the Manager
+// whose stores use the ring.
 //
 // # Security model
 //
