@@ -82,8 +82,11 @@ func (s *Session) ID() string {
 	return s.d.ID
 }
 
-// Get decodes the value stored under key into dst, as json.Unmarshal does.
-// It reports false, and leaves dst alone, when there is no such key.
+// Get decodes the value stored under key into dst, as json.Unmarshal does,
+// with json.Unmarshal's errors. It reports false, and leaves dst alone,
+// when there is no such key. After an error, what dst holds is
+// unspecified, as it is for json.Unmarshal, which fills some fields and
+// not others.
 func (s *Session) Get(key string, dst any) (bool, error) {
 	s.mu.Lock()
 	v, ok := s.d.Lookup(key)

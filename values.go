@@ -3,6 +3,8 @@ package session
 import (
 	"encoding/json"
 	"unicode/utf8"
+
+	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 // encodeValue returns the encoding that Set stores for v: its JSON, as
@@ -39,14 +41,22 @@ func isPlainASCII(s string) bool {
 // does.
 //
 // A *string dst and a JSON string without escapes take a shorter way with
-// the same result; anything else, including anything json.Unmarshal would
-// refuse, goes to json.Unmarshal.
+// the same result. Anything else goes to the json/v2 engine in its v1 mode,
+// which decodes as json.Unmarshal does at about twice its speed (Go 1.27's
+// encoding/json runs on that engine, and the module then becomes an alias
+// of it). When that fails, json.Unmarshal decodes again, so that errors
+// are the standard library's, in type and in text. What dst holds after
+// an error can differ: json.Unmarshal stops at a failing UnmarshalJSON
+// method, the engine goes on with the fields after it.
 func decodeValue(data []byte, dst any) error {
 	if p, ok := dst.(*string); ok && p != nil {
 		if s, ok := unescapedString(data); ok {
 			*p = s
 			return nil
 		}
+	}
+	if jsonv1.Unmarshal(data, dst) == nil {
+		return nil
 	}
 	return json.Unmarshal(data, dst)
 }

@@ -3,7 +3,9 @@ package session
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -136,11 +138,73 @@ func errText(err error) string {
 	return err.Error()
 }
 
+// shape is a stored value of the kinds applications keep: nested
+// structs, slices, maps, pointers, an interface, a time and a raw message.
+type shape struct {
+	Name   string
+	Qty    int
+	Price  float64 `json:"price,omitempty"`
+	Tags   []string
+	Items  []struct{ SKU string }
+	Counts map[string]int
+	Next   *shape
+	Any    any
+	At     time.Time
+	Raw    json.RawMessage
+	hidden int
+}
+
+// shapeCases decode into a shape, a []shape and a map: fields in another
+// case, unknown fields, wrong types deep inside, nulls, duplicates,
+// truncations, trailing data and syntax errors.
+var shapeCases = []string{
+	`{"Name":"a","Qty":2,"price":1.5,"Tags":["x","y"],"Items":[{"SKU":"s"}],"Counts":{"k":1},"Next":{"Name":"n"},"Any":{"a":[1,"b",null]},"At":"2026-01-02T03:04:05Z","Raw":{"r":1}}`,
+	`{"name":"lower","QTY":3,"PRICE":2,"unknown":[1,2]}`,
+	`{"Name":"a","Qty":"not a number","Tags":["x",1],"Counts":{"k":"v"},"Next":{"Qty":true}}`,
+	`{"Name":null,"Qty":null,"Tags":null,"Counts":null,"Next":null,"Any":null}`,
+	`{"Name":"first","Name":"second","Qty":1,"Qty":2}`,
+	`{"Items":[{"SKU":"a"},{"SKU":2},{"SKU":"c"}],"Qty":1.5}`,
+	`{"At":"yesterday","Raw":nul}`, `{"At":"2026-01-02T03:04:05Z","Qty":99999999999999999999}`,
+	`{"Name":"a"} junk`, `{"Name":"a"`, `{"Name":"a",}`, `[{"Name":"a"},{"Qty":"b"},3]`,
+	`{"k":1,"j":"x"}`, `"\ud83d"`, `{"Name":"\u00e9\ud800"}`, "{\"Name\":\"\xff\"}", ``, `null`, `[]`, `{}`,
+}
+
+// TestDecodeValueStructsAreUnmarshal compares decodeValue with
+// json.Unmarshal on structured values, into empty and filled
+// destinations: the error's text and type, and the decoded value when
+// there is no error (after one, json.Unmarshal leaves dst unspecified).
+func TestDecodeValueStructsAreUnmarshal(t *testing.T) {
+	for _, data := range shapeCases {
+		checkShapes(t, []byte(data))
+	}
+}
+
+func checkShapes(t *testing.T, data []byte) {
+	t.Helper()
+	filled := func() shape {
+		return shape{Name: "before", Tags: []string{"old"}, Counts: map[string]int{"old": 1}, Next: &shape{Qty: 7}, Any: "old"}
+	}
+	for _, dst := range []func() any{
+		func() any { v := filled(); return &v },
+		func() any { v := []shape{filled(), {}}; return &v },
+		func() any { return new(any) },
+	} {
+		got, want := dst(), dst()
+		gotErr := decodeValue(data, got)
+		wantErr := json.Unmarshal(data, want)
+		sameValue := wantErr != nil || reflect.DeepEqual(got, want)
+		if !sameValue || errText(gotErr) != errText(wantErr) || fmt.Sprintf("%T", gotErr) != fmt.Sprintf("%T", wantErr) {
+			t.Fatalf("decodeValue(%q) into %T = %+v, %T %v; want json.Unmarshal's %+v, %T %v", data, got, got, gotErr, gotErr, want, wantErr, wantErr)
+		}
+	}
+}
+
 func FuzzDecodeValue(f *testing.F) {
-	for _, data := range decodeCases {
+	for _, data := range append(decodeCases, shapeCases...) {
 		f.Add([]byte(data))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		checkShapes(t, data)
 		got, want := "before", "before"
 		gotErr := decodeValue(data, &got)
 		wantErr := json.Unmarshal(data, &want)
