@@ -410,11 +410,16 @@ func (m *Manager) fail(w http.ResponseWriter, r *http.Request, err error) {
 	m.onError(w, r, err)
 }
 
+// retryAfter is the Retry-After header of the default error handler's 503,
+// in seconds: long enough that clients and proxies do not hammer a store
+// that is down, short enough for a brief outage.
+const retryAfter = "5"
+
 // defaultErrorHandler is the default Options.ErrorHandler: 503 Service
-// Unavailable for ErrStoreUnavailable, 409 Conflict for ErrConflict (the
-// request may be retried), otherwise 500 Internal Server Error. It drops
-// the headers the handler had set and writes a generic body that reveals
-// nothing about err.
+// Unavailable with Retry-After for ErrStoreUnavailable, 409 Conflict for
+// ErrConflict (the request may be retried), otherwise 500 Internal Server
+// Error. It drops the headers the handler had set and writes a generic body
+// that reveals nothing about err.
 func defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusInternalServerError
 	switch {
@@ -426,6 +431,9 @@ func defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	h := w.Header()
 	clear(h)
 	h.Set("Cache-Control", "no-store")
+	if code == http.StatusServiceUnavailable {
+		h.Set("Retry-After", retryAfter)
+	}
 	http.Error(w, http.StatusText(code), code)
 }
 

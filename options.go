@@ -44,7 +44,8 @@ type Options struct {
 	// ErrorHandler writes the response when a session cannot be loaded or
 	// saved, for example ErrTooLarge from a cookie-only store or
 	// ErrStoreUnavailable. The client's cookie is left as it was. Default:
-	// 503 Service Unavailable for ErrStoreUnavailable, 409 Conflict for
+	// 503 Service Unavailable with "Retry-After: 5" (seconds) for
+	// ErrStoreUnavailable, 409 Conflict for
 	// ErrConflict (the request may be retried), otherwise 500 Internal
 	// Server Error, with a generic body that reveals nothing about err.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
