@@ -60,8 +60,9 @@
 // it can replay it, and the server, keeping no state, cannot revoke one
 // cookie. Keep timeouts short, serve over HTTPS (the default cookie is
 // Secure, HttpOnly, SameSite=Lax and named with the __Host- prefix), call
-// Session.Renew on login and on every change of privilege, and put sessions
-// that must be revocable in a server store.
+// Session.Renew on every change of privilege, and put sessions that must be
+// revocable in a server store. A change of user (SetUser) renews the ID by
+// itself, against session fixation, unless Options.KeepIDOnLogin.
 //
 // Rejected cookies (missing, malformed, tampered, expired, for another
 // cookie name or under an unknown key) give the handler a new, empty

@@ -35,6 +35,7 @@ type Manager struct {
 	log      *slog.Logger
 	now      func() time.Time
 	bearer   bool
+	keepID   bool   // Options.KeepIDOnLogin
 	vary     string // the Vary header of every response
 	observer Observer
 }
@@ -46,7 +47,7 @@ func NewManager(store Store, opts Options) (*Manager, error) {
 		return nil, errors.New("session: nil store")
 	}
 	m := &Manager{store: store, onError: opts.ErrorHandler, log: opts.Logger, now: opts.Now,
-		bearer: opts.Bearer, observer: opts.Observer}
+		bearer: opts.Bearer, keepID: opts.KeepIDOnLogin, observer: opts.Observer}
 	if m.onError == nil {
 		m.onError = defaultErrorHandler
 	}
@@ -333,8 +334,12 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 // stamp sets the times of a save at now: a session whose user changed
 // since its last save starts its lifetime again, so that its creation time
 // is never earlier than its login (revocation stamps are checked against
-// it), and the idle deadline restarts. s.mu must be held.
+// it), and the idle deadline restarts. Unless Options.KeepIDOnLogin, such
+// a session also gets a new ID, as Renew gives. s.mu must be held.
 func (m *Manager) stamp(s *Session, now int64) {
+	if s.login && !m.keepID && !s.fresh {
+		s.renew()
+	}
 	if s.login && s.d.User != "" {
 		s.start(now, m.idle, m.lifetime)
 		return

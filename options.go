@@ -41,6 +41,16 @@ type Options struct {
 	// since tokens record times in whole seconds, and at most IdleTimeout.
 	TouchInterval time.Duration
 
+	// KeepIDOnLogin keeps a session's ID when SetUser changes its user.
+	// Default false: a change of user (a login, a logout, a switch of
+	// account) gives the session a new ID at the next save and ends the
+	// record under the old one, as Renew does, against session fixation:
+	// an attacker who planted a token of their own in the victim's browser
+	// would otherwise share the session the victim logs in to. Only set it
+	// when something outside the Manager must keep following the ID
+	// across a login, and then call Renew where it is safe to.
+	KeepIDOnLogin bool
+
 	// ErrorHandler writes the response when a session cannot be loaded or
 	// saved, for example ErrTooLarge from a cookie-only store or
 	// ErrStoreUnavailable. The client's cookie is left as it was. Default:

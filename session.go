@@ -207,10 +207,12 @@ func (s *Session) User() string {
 }
 
 // SetUser records the user the session belongs to, which lets a server
-// store revoke all of a user's sessions. Call Renew in the same request
-// when the user logs in or changes privilege. When the user changes to
-// another non-empty ID, the session's absolute lifetime starts again at
-// the end of the request, as for a new session: see StartedAt.
+// store revoke all of a user's sessions. When the user changes, the
+// session gets a new ID at the next save, as Renew gives, against session
+// fixation (unless Options.KeepIDOnLogin); call Renew yourself on other
+// changes of privilege. When the user changes to another non-empty ID, the
+// session's absolute lifetime starts again at the end of the request, as
+// for a new session: see StartedAt.
 func (s *Session) SetUser(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
