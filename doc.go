@@ -45,11 +45,17 @@
 // later: a login starts it again, which also lets a "log out everywhere"
 // stamp be compared with a time that no later save can move.
 //
+// One session can have timeouts of its own, for "remember me":
+// Session.SetLifetime seals them with the session (payload version 2), and
+// the Manager enforces them as it enforces its own, in every store and for
+// bearer tokens, bounded by Options.MaxLifetime at every save and load.
+// Sessions sealed before, or without them, follow the Manager's options.
+//
 // Those times come from the clock of the server that sealed the token. The
 // Manager refuses, as ErrExpired, a token whose creation or issue time lies
 // more than one minute ahead of its own clock, and counts the
 // idle timeout and the lifetime from those times as well as reading the
-// sealed deadlines: no session outlives now + one minute + Lifetime, whatever
+// sealed deadlines: no session outlives now + one minute + MaxLifetime, whatever
 // clock sealed it. Keep the servers that share sessions within
 // a minute of each other (NTP). A server that runs further ahead issues
 // sessions that the others refuse, and that become valid when their clocks

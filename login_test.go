@@ -9,13 +9,14 @@ import (
 
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/cookiestore"
+	"github.com/sessionseal/session/hybrid"
 	"github.com/sessionseal/session/keyrotation"
 	"github.com/sessionseal/session/memstore"
 	"github.com/sessionseal/session/serverstore"
 )
 
-// lifecycleStores returns a cookie store and a server store (memory) over
-// one fresh key ring, by mode.
+// lifecycleStores returns a cookie store, a server store (memory) and a
+// hybrid store over one fresh key ring, by name.
 func lifecycleStores(t *testing.T) map[string]session.Store {
 	t.Helper()
 	keys, err := keyrotation.Generate()
@@ -26,11 +27,18 @@ func lifecycleStores(t *testing.T) map[string]session.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ss, err := serverstore.New(keys, memstore.New(memstore.Options{}), serverstore.Options{Logger: slog.New(slog.DiscardHandler)})
+	server := func() *serverstore.Store {
+		ss, err := serverstore.New(keys, memstore.New(memstore.Options{}), serverstore.Options{Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ss
+	}
+	hs, err := hybrid.New(keys, server(), hybrid.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return map[string]session.Store{"cookie": cs, "server": ss}
+	return map[string]session.Store{"cookie": cs, "server": server(), "hybrid": hs}
 }
 
 // loginMux is an application that forgets to call Renew: /visit starts a

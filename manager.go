@@ -30,14 +30,16 @@ type Manager struct {
 	attrs    cookieAttrs // cookie's attributes, rendered for Set-Cookie
 	idle     time.Duration
 	lifetime time.Duration
-	touch    int64 // seconds
-	onError  func(w http.ResponseWriter, r *http.Request, err error)
-	log      *slog.Logger
-	now      func() time.Time
-	bearer   bool
-	keepID   bool   // Options.KeepIDOnLogin
-	vary     string // the Vary header of every response
-	observer Observer
+	// maxLifetime bounds a session's own timeouts (Options.MaxLifetime).
+	maxLifetime time.Duration
+	touch       int64 // seconds
+	onError     func(w http.ResponseWriter, r *http.Request, err error)
+	log         *slog.Logger
+	now         func() time.Time
+	bearer      bool
+	keepID      bool   // Options.KeepIDOnLogin
+	vary        string // the Vary header of every response
+	observer    Observer
 }
 
 // NewManager returns a Manager that keeps sessions in store. It checks and
@@ -247,10 +249,11 @@ func (m *Manager) loadToken(ctx context.Context, source, token string, now time.
 
 // admit bounds the deadlines of s, just loaded, by the current options,
 // which may be stricter than those it was sealed under, counted from its
-// own creation and issue times; and it reports whether s may be used at
+// own creation and issue times, and by its own timeouts, themselves
+// bounded by Options.MaxLifetime; and it reports whether s may be used at
 // now: its deadlines have not passed, and those times lie at most
 // payload.MaxClockSkew (one minute) ahead. Whatever clock sealed s and
-// whatever it holds, it ends by now + one minute + Lifetime, and what the
+// whatever it holds, it ends by now + one minute + MaxLifetime, and what the
 // handler, the cookie's Max-Age and the store see afterwards are the
 // deadlines enforced here.
 // Creation may follow the last issue by a little, and is not refused for
@@ -259,8 +262,9 @@ func (m *Manager) loadToken(ctx context.Context, source, token string, now time.
 func (m *Manager) admit(s *Session, now time.Time) bool {
 	t := now.Unix()
 	d := &s.d
-	d.Expires = min(d.Expires, d.Created+int64(m.lifetime/time.Second))
-	d.IdleExpires = min(d.IdleExpires, d.Issued+int64(m.idle/time.Second), d.Expires)
+	idle, lifetime := m.timeouts(s)
+	d.Expires = min(d.Expires, d.Created+lifetime)
+	d.IdleExpires = min(d.IdleExpires, d.Issued+idle, d.Expires)
 	ahead := t + int64(payload.MaxClockSkew/time.Second)
 	return d.Created <= ahead && d.Issued <= ahead && t < d.IdleExpires
 }
@@ -340,11 +344,34 @@ func (m *Manager) stamp(s *Session, now int64) {
 	if s.login && !m.keepID && !s.fresh {
 		s.renew()
 	}
-	if s.login && s.d.User != "" {
-		s.start(now, m.idle, m.lifetime)
-		return
+	idle, lifetime := m.timeouts(s)
+	switch {
+	case s.login && s.d.User != "":
+		s.d.Created = now
+		fallthrough
+	case s.meta&metaLifetime != 0:
+		s.d.Expires = s.d.Created + lifetime
 	}
-	s.setIssued(now, m.idle)
+	s.d.Issued = now
+	s.d.IdleExpires = min(now+idle, s.d.Expires)
+}
+
+// timeouts bounds the session's own timeouts by Options.MaxLifetime, so
+// that what it seals again never exceeds the current maximum, and returns
+// the idle timeout and the lifetime of s in seconds: its own, or the
+// Manager's. s.mu must be held.
+func (m *Manager) timeouts(s *Session) (idle, lifetime int64) {
+	limit := int64(m.maxLifetime / time.Second)
+	d := &s.d
+	d.IdleTimeout, d.Lifetime = min(d.IdleTimeout, limit), min(d.Lifetime, limit)
+	idle, lifetime = int64(m.idle/time.Second), int64(m.lifetime/time.Second)
+	if d.IdleTimeout > 0 {
+		idle = d.IdleTimeout
+	}
+	if d.Lifetime > 0 {
+		lifetime = d.Lifetime
+	}
+	return idle, lifetime
 }
 
 // write deletes and saves s in the store at now as Save decided, marks s
@@ -444,7 +471,7 @@ func defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 
 // RevokeUser logs the user out everywhere: the store ends every session of
 // the user started (created, or logged in) up to now, in whatever form it
-// can know of, and keeps what it records for the Manager's Lifetime, so
+// can know of, and keeps what it records for the Manager's MaxLifetime, so
 // that it outlives every session it refuses. Session times are whole
 // seconds, so the moment is rounded up: a login later in the same second is
 // refused too, and its user logs in again. It returns the number of server
@@ -458,5 +485,5 @@ func (m *Manager) RevokeUser(ctx context.Context, userID string) (int64, error) 
 	nb := m.now().Truncate(time.Second).Add(time.Second)
 	// A session started on a server up to a minute ahead can end that
 	// much later.
-	return rv.RevokeUser(ctx, userID, nb, m.lifetime+payload.MaxClockSkew)
+	return rv.RevokeUser(ctx, userID, nb, m.maxLifetime+payload.MaxClockSkew)
 }

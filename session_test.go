@@ -926,7 +926,7 @@ func TestNewManagerOptions(t *testing.T) {
 func TestNewSessionDefaults(t *testing.T) {
 	e := newEnv(t, session.Options{})
 	_, s := testkit.Load(t, e.m, nil)
-	if s.Mode() != session.ModeCookie || s.User() != "" || s.Revocable() || s.Persistent() || len(s.Keys()) != 0 {
+	if s.Mode() != session.ModeCookie || s.User() != "" || s.Revocable() || session.Persistent(s) || len(s.Keys()) != 0 {
 		t.Errorf("new session not empty: mode %v user %q", s.Mode(), s.User())
 	}
 	if !s.StartedAt().Equal(start) {
