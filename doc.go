@@ -45,11 +45,17 @@
 // later: a login starts it again, which also lets a "log out everywhere"
 // stamp be compared with a time that no later save can move.
 //
+// One session can have timeouts of its own, for "remember me":
+// Session.SetLifetime seals them with the session (payload version 2), and
+// the Manager enforces them as it enforces its own, in every store and for
+// bearer tokens, bounded by Options.MaxLifetime at every save and load.
+// Sessions sealed before, or without them, follow the Manager's options.
+//
 // Those times come from the clock of the server that sealed the token. The
 // Manager refuses, as ErrExpired, a token whose creation or issue time lies
 // more than one minute ahead of its own clock, and counts the
 // idle timeout and the lifetime from those times as well as reading the
-// sealed deadlines: no session outlives now + one minute + Lifetime, whatever
+// sealed deadlines: no session outlives now + one minute + MaxLifetime, whatever
 // clock sealed it. Keep the servers that share sessions within
 // a minute of each other (NTP). A server that runs further ahead issues
 // sessions that the others refuse, and that become valid when their clocks
@@ -60,8 +66,9 @@
 // it can replay it, and the server, keeping no state, cannot revoke one
 // cookie. Keep timeouts short, serve over HTTPS (the default cookie is
 // Secure, HttpOnly, SameSite=Lax and named with the __Host- prefix), call
-// Session.Renew on login and on every change of privilege, and put sessions
-// that must be revocable in a server store.
+// Session.Renew on every change of privilege, and put sessions that must be
+// revocable in a server store. A change of user (SetUser) renews the ID by
+// itself, against session fixation, unless Options.KeepIDOnLogin.
 //
 // Rejected cookies (missing, malformed, tampered, expired, for another
 // cookie name or under an unknown key) give the handler a new, empty

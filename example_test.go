@@ -5,6 +5,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"time"
 
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/cookiestore"
@@ -90,4 +91,36 @@ func ExampleValue() {
 	// Output:
 	// 2 MUG-0042 true <nil>
 	// false <nil>
+}
+
+func ExampleSession_SetLifetime() {
+	keys, err := keyrotation.Generate()
+	if err != nil {
+		log.Fatal(err)
+	}
+	store, err := cookiestore.New(keys)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Sessions last 7 days by default; "remember me" may ask for up to 90.
+	m, err := session.NewManager(store, session.Options{MaxLifetime: 90 * 24 * time.Hour})
+	if err != nil {
+		log.Fatal(err)
+	}
+	login := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := session.From(r.Context())
+		s.SetUser("ada") // a new session ID at this save, against fixation
+		if r.FormValue("remember") != "" {
+			s.SetLifetime(30*24*time.Hour, 90*24*time.Hour) // and a persistent cookie
+		}
+	}))
+	for _, target := range []string{"/login", "/login?remember=1"} {
+		rec := httptest.NewRecorder()
+		login.ServeHTTP(rec, httptest.NewRequest("POST", target, nil))
+		c := rec.Result().Cookies()[0]
+		fmt.Println(target, "Max-Age (days):", c.MaxAge/86400)
+	}
+	// Output:
+	// /login Max-Age (days): 0
+	// /login?remember=1 Max-Age (days): 30
 }

@@ -31,13 +31,16 @@ type Manager struct {
 	attrs    cookieAttrs // cookie's attributes, rendered for Set-Cookie
 	idle     time.Duration
 	lifetime time.Duration
-	touch    int64 // seconds
-	onError  func(w http.ResponseWriter, r *http.Request, err error)
-	log      *slog.Logger
-	now      func() time.Time
-	bearer   bool
-	vary     string // the Vary header of every response
-	observer Observer
+	// maxLifetime bounds a session's own timeouts (Options.MaxLifetime).
+	maxLifetime time.Duration
+	touch       int64 // seconds
+	onError     func(w http.ResponseWriter, r *http.Request, err error)
+	log         *slog.Logger
+	now         func() time.Time
+	bearer      bool
+	keepID      bool   // Options.KeepIDOnLogin
+	vary        string // the Vary header of every response
+	observer    Observer
 	// box carries observer to the stores in the context of their calls;
 	// nil without an observer.
 	box *observe.Box
@@ -50,7 +53,7 @@ func NewManager(store Store, opts Options) (*Manager, error) {
 		return nil, errors.New("session: nil store")
 	}
 	m := &Manager{store: store, onError: opts.ErrorHandler, log: opts.Logger, now: opts.Now,
-		bearer: opts.Bearer, observer: opts.Observer}
+		bearer: opts.Bearer, keepID: opts.KeepIDOnLogin, observer: opts.Observer}
 	if m.observer != nil {
 		m.box = &observe.Box{O: m.observer}
 	}
@@ -263,10 +266,11 @@ func (m *Manager) loadToken(ctx context.Context, source, token string, now time.
 
 // admit bounds the deadlines of s, just loaded, by the current options,
 // which may be stricter than those it was sealed under, counted from its
-// own creation and issue times; and it reports whether s may be used at
+// own creation and issue times, and by its own timeouts, themselves
+// bounded by Options.MaxLifetime; and it reports whether s may be used at
 // now: its deadlines have not passed, and those times lie at most
 // payload.MaxClockSkew (one minute) ahead. Whatever clock sealed s and
-// whatever it holds, it ends by now + one minute + Lifetime, and what the
+// whatever it holds, it ends by now + one minute + MaxLifetime, and what the
 // handler, the cookie's Max-Age and the store see afterwards are the
 // deadlines enforced here.
 // Creation may follow the last issue by a little, and is not refused for
@@ -275,8 +279,9 @@ func (m *Manager) loadToken(ctx context.Context, source, token string, now time.
 func (m *Manager) admit(s *Session, now time.Time) bool {
 	t := now.Unix()
 	d := &s.d
-	d.Expires = min(d.Expires, d.Created+int64(m.lifetime/time.Second))
-	d.IdleExpires = min(d.IdleExpires, d.Issued+int64(m.idle/time.Second), d.Expires)
+	idle, lifetime := m.timeouts(s)
+	d.Expires = min(d.Expires, d.Created+lifetime)
+	d.IdleExpires = min(d.IdleExpires, d.Issued+idle, d.Expires)
 	ahead := t + int64(payload.MaxClockSkew/time.Second)
 	return d.Created <= ahead && d.Issued <= ahead && t < d.IdleExpires
 }
@@ -350,13 +355,40 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 // stamp sets the times of a save at now: a session whose user changed
 // since its last save starts its lifetime again, so that its creation time
 // is never earlier than its login (revocation stamps are checked against
-// it), and the idle deadline restarts. s.mu must be held.
+// it), and the idle deadline restarts. Unless Options.KeepIDOnLogin, such
+// a session also gets a new ID, as Renew gives. s.mu must be held.
 func (m *Manager) stamp(s *Session, now int64) {
-	if s.login && s.d.User != "" {
-		s.start(now, m.idle, m.lifetime)
-		return
+	if s.login && !m.keepID && !s.fresh {
+		s.renew()
 	}
-	s.setIssued(now, m.idle)
+	idle, lifetime := m.timeouts(s)
+	switch {
+	case s.login && s.d.User != "":
+		s.d.Created = now
+		fallthrough
+	case s.meta&metaLifetime != 0:
+		s.d.Expires = s.d.Created + lifetime
+	}
+	s.d.Issued = now
+	s.d.IdleExpires = min(now+idle, s.d.Expires)
+}
+
+// timeouts bounds the session's own timeouts by Options.MaxLifetime, so
+// that what it seals again never exceeds the current maximum, and returns
+// the idle timeout and the lifetime of s in seconds: its own, or the
+// Manager's. s.mu must be held.
+func (m *Manager) timeouts(s *Session) (idle, lifetime int64) {
+	limit := int64(m.maxLifetime / time.Second)
+	d := &s.d
+	d.IdleTimeout, d.Lifetime = min(d.IdleTimeout, limit), min(d.Lifetime, limit)
+	idle, lifetime = int64(m.idle/time.Second), int64(m.lifetime/time.Second)
+	if d.IdleTimeout > 0 {
+		idle = d.IdleTimeout
+	}
+	if d.Lifetime > 0 {
+		lifetime = d.Lifetime
+	}
+	return idle, lifetime
 }
 
 // write deletes and saves s in the store at now as Save decided, marks s
@@ -427,11 +459,16 @@ func (m *Manager) fail(w http.ResponseWriter, r *http.Request, err error) {
 	m.onError(w, r, err)
 }
 
+// retryAfter is the Retry-After header of the default error handler's 503,
+// in seconds: long enough that clients and proxies do not hammer a store
+// that is down, short enough for a brief outage.
+const retryAfter = "5"
+
 // defaultErrorHandler is the default Options.ErrorHandler: 503 Service
-// Unavailable for ErrStoreUnavailable, 409 Conflict for ErrConflict (the
-// request may be retried), otherwise 500 Internal Server Error. It drops
-// the headers the handler had set and writes a generic body that reveals
-// nothing about err.
+// Unavailable with Retry-After for ErrStoreUnavailable, 409 Conflict for
+// ErrConflict (the request may be retried), otherwise 500 Internal Server
+// Error. It drops the headers the handler had set and writes a generic body
+// that reveals nothing about err.
 func defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusInternalServerError
 	switch {
@@ -443,12 +480,15 @@ func defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	h := w.Header()
 	clear(h)
 	h.Set("Cache-Control", "no-store")
+	if code == http.StatusServiceUnavailable {
+		h.Set("Retry-After", retryAfter)
+	}
 	http.Error(w, http.StatusText(code), code)
 }
 
 // RevokeUser logs the user out everywhere: the store ends every session of
 // the user started (created, or logged in) up to now, in whatever form it
-// can know of, and keeps what it records for the Manager's Lifetime, so
+// can know of, and keeps what it records for the Manager's MaxLifetime, so
 // that it outlives every session it refuses. Session times are whole
 // seconds, so the moment is rounded up: a login later in the same second is
 // refused too, and its user logs in again. It returns the number of server
@@ -462,5 +502,5 @@ func (m *Manager) RevokeUser(ctx context.Context, userID string) (int64, error) 
 	nb := m.now().Truncate(time.Second).Add(time.Second)
 	// A session started on a server up to a minute ahead can end that
 	// much later.
-	return rv.RevokeUser(m.storeContext(ctx), userID, nb, m.lifetime+payload.MaxClockSkew)
+	return rv.RevokeUser(m.storeContext(ctx), userID, nb, m.maxLifetime+payload.MaxClockSkew)
 }

@@ -33,7 +33,21 @@ type Options struct {
 	// At least one second.
 	// Shortening it also ends older sessions already issued: the Manager
 	// checks the current value as well as the deadlines sealed in tokens.
+	// A session with a lifetime of its own (Session.SetLifetime) follows
+	// that one instead, within MaxLifetime.
 	Lifetime time.Duration
+
+	// MaxLifetime bounds the timeouts a session sets for itself with
+	// Session.SetLifetime, both the idle timeout and the lifetime. Default
+	// Lifetime: a session may shorten its timeouts but not lengthen them;
+	// raise it to allow "remember me", for example to 90 days. At least
+	// Lifetime. A longer request is clamped, not refused: the handler
+	// cannot act on an error at that point, and the bound must also apply
+	// to tokens sealed before it was lowered, so the Manager clamps the
+	// session's own timeouts, and the deadlines counted from them, at
+	// every save and every load. Key rotation waits for the longest
+	// lifetime: give keyrotation.Keyring.SetMaxLifetime this value.
+	MaxLifetime time.Duration
 
 	// TouchInterval rate-limits the refresh of an unchanged session's idle
 	// deadline: the Manager re-issues its token at most once per interval,
@@ -41,10 +55,21 @@ type Options struct {
 	// since tokens record times in whole seconds, and at most IdleTimeout.
 	TouchInterval time.Duration
 
+	// KeepIDOnLogin keeps a session's ID when SetUser changes its user.
+	// Default false: a change of user (a login, a logout, a switch of
+	// account) gives the session a new ID at the next save and ends the
+	// record under the old one, as Renew does, against session fixation:
+	// an attacker who planted a token of their own in the victim's browser
+	// would otherwise share the session the victim logs in to. Only set it
+	// when something outside the Manager must keep following the ID
+	// across a login, and then call Renew where it is safe to.
+	KeepIDOnLogin bool
+
 	// ErrorHandler writes the response when a session cannot be loaded or
 	// saved, for example ErrTooLarge from a cookie-only store or
 	// ErrStoreUnavailable. The client's cookie is left as it was. Default:
-	// 503 Service Unavailable for ErrStoreUnavailable, 409 Conflict for
+	// 503 Service Unavailable with "Retry-After: 5" (seconds) for
+	// ErrStoreUnavailable, 409 Conflict for
 	// ErrConflict (the request may be retried), otherwise 500 Internal
 	// Server Error, with a generic body that reveals nothing about err.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
@@ -115,13 +140,15 @@ func (m *Manager) setTimes(opts Options) error {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"IdleTimeout", opts.IdleTimeout}, {"Lifetime", opts.Lifetime}, {"TouchInterval", opts.TouchInterval}} {
+	}{{"IdleTimeout", opts.IdleTimeout}, {"Lifetime", opts.Lifetime}, {"MaxLifetime", opts.MaxLifetime},
+		{"TouchInterval", opts.TouchInterval}} {
 		if d.v < 0 {
 			return fmt.Errorf("session: negative %s %v", d.name, d.v)
 		}
 	}
 	m.lifetime = cmp(opts.Lifetime, defaultLifetime)
 	m.idle = cmp(opts.IdleTimeout, min(defaultIdleTimeout, m.lifetime))
+	m.maxLifetime = cmp(opts.MaxLifetime, m.lifetime)
 	switch {
 	case m.lifetime < time.Second:
 		return fmt.Errorf("session: Lifetime %v is under one second", m.lifetime)
@@ -129,6 +156,8 @@ func (m *Manager) setTimes(opts Options) error {
 		return fmt.Errorf("session: IdleTimeout %v is under one second", m.idle)
 	case m.idle > m.lifetime:
 		return fmt.Errorf("session: IdleTimeout %v exceeds Lifetime %v", m.idle, m.lifetime)
+	case m.maxLifetime < m.lifetime:
+		return fmt.Errorf("session: MaxLifetime %v is under Lifetime %v", m.maxLifetime, m.lifetime)
 	case opts.TouchInterval > m.idle:
 		return fmt.Errorf("session: TouchInterval %v exceeds IdleTimeout %v", opts.TouchInterval, m.idle)
 	case opts.TouchInterval > 0 && opts.TouchInterval < time.Second:

@@ -43,6 +43,7 @@ func (s *Session) record(r *http.Request) *Record {
 		Changes: Changes{
 			User: s.meta&metaUser != 0, Revocable: s.meta&metaRevocable != 0,
 			Persistent: s.meta&metaPersistent != 0, Flashes: s.meta&metaFlashes != 0,
+			Lifetime: s.meta&metaLifetime != 0,
 		},
 	}
 	if s.base != 0 {

@@ -65,6 +65,7 @@ const (
 	metaRevocable
 	metaPersistent
 	metaFlashes
+	metaLifetime
 )
 
 // newSession returns an empty session created at now.
@@ -210,10 +211,12 @@ func (s *Session) User() string {
 }
 
 // SetUser records the user the session belongs to, which lets a server
-// store revoke all of a user's sessions. Call Renew in the same request
-// when the user logs in or changes privilege. When the user changes to
-// another non-empty ID, the session's absolute lifetime starts again at
-// the end of the request, as for a new session: see StartedAt.
+// store revoke all of a user's sessions. When the user changes, the
+// session gets a new ID at the next save, as Renew gives, against session
+// fixation (unless Options.KeepIDOnLogin); call Renew yourself on other
+// changes of privilege. When the user changes to another non-empty ID, the
+// session's absolute lifetime starts again at the end of the request, as
+// for a new session: see StartedAt.
 func (s *Session) SetUser(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -245,24 +248,47 @@ func (s *Session) SetRevocable(v bool) {
 }
 
 // SetPersistent chooses a persistent cookie, kept by the browser until the
-// session expires ("remember me"), over the default browser-session cookie,
-// which the browser drops when it closes. The server enforces the session's
-// deadlines either way.
+// session's idle deadline, over the default browser-session cookie, which
+// the browser drops when it closes. The server enforces the session's
+// deadlines either way. For "remember me", which also wants longer
+// timeouts, call SetLifetime.
 func (s *Session) SetPersistent(v bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.setPersistent(v)
+}
+
+// SetLifetime gives the session its own idle timeout and absolute
+// lifetime in place of Options.IdleTimeout and Options.Lifetime, and a
+// persistent cookie: "remember me" is one call, for example
+// s.SetLifetime(30*24*time.Hour, 90*24*time.Hour) at login. A zero (or
+// negative) duration keeps the Manager's value for that timeout; times are
+// whole seconds. Both are clamped to Options.MaxLifetime, at this save and
+// on every later load, so that the server's current options bound every
+// deadline. The lifetime counts, like the Manager's, from the session's
+// start (creation, or the save of a login), and the new deadlines hold
+// from the next save: see IdleDeadline and Deadline. They are sealed with
+// the session, in cookies and server records alike, and survive Renew; a
+// session without them keeps following the Manager's options. Call
+// SetPersistent(false) afterwards to keep a browser-session cookie.
+func (s *Session) SetLifetime(idle, lifetime time.Duration) {
+	i, l := int64(max(idle, 0)/time.Second), int64(max(lifetime, 0)/time.Second)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setPersistent(true)
+	if s.d.IdleTimeout != i || s.d.Lifetime != l {
+		s.change()
+		s.meta |= metaLifetime
+		s.d.IdleTimeout, s.d.Lifetime = i, l
+	}
+}
+
+func (s *Session) setPersistent(v bool) {
 	if s.d.Persistent != v {
 		s.change()
 		s.meta |= metaPersistent
 		s.d.Persistent = v
 	}
-}
-
-// Persistent reports whether the session uses a persistent cookie.
-func (s *Session) Persistent() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.d.Persistent
 }
 
 // Renew gives the session a new ID, keeping its contents; the next save
@@ -319,7 +345,8 @@ func (s *Session) StartedAt() time.Time {
 }
 
 // IdleDeadline returns when the session expires unless it is used again:
-// its idle deadline, never later than Deadline.
+// its idle deadline, never later than Deadline. A persistent cookie's
+// expiry is this deadline.
 func (s *Session) IdleDeadline() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()

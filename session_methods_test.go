@@ -145,8 +145,8 @@ func TestMetadataSurvivesRoundTrip(t *testing.T) {
 	s.SetPersistent(true)
 	s.AddFlash("one")
 	loaded, _ := roundTrip(t, m, s)
-	if loaded.User() != "alice" || !loaded.Revocable() || !loaded.Persistent() || loaded.ID() != s.ID() {
-		t.Errorf("got user %q revocable %v persistent %v", loaded.User(), loaded.Revocable(), loaded.Persistent())
+	if loaded.User() != "alice" || !loaded.Revocable() || !session.Persistent(loaded) || loaded.ID() != s.ID() {
+		t.Errorf("got user %q revocable %v persistent %v", loaded.User(), loaded.Revocable(), session.Persistent(loaded))
 	}
 	if !loaded.StartedAt().Equal(s.StartedAt()) {
 		t.Errorf("StartedAt: got %v, want %v", loaded.StartedAt(), s.StartedAt())

@@ -792,6 +792,29 @@ func TestUnavailableStoreFailsWithoutTouchingCookie(t *testing.T) {
 	}
 }
 
+// TestUnavailableStoreAsksForRetry: a 503 from the default error handler
+// tells clients and proxies when to come back, so that they do not retry a
+// failed store at once.
+func TestUnavailableStoreAsksForRetry(t *testing.T) {
+	m, err := session.NewManager(unavailableStore{}, session.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	req := httptest.NewRequest("GET", "/", nil)
+	req.AddCookie(&http.Cookie{Name: m.CookieName(), Value: "sometoken"})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if got := rec.Header().Get("Retry-After"); rec.Code != http.StatusServiceUnavailable || got != "5" {
+		t.Errorf("status %d, Retry-After %q; want 503, \"5\"", rec.Code, got)
+	}
+	conflict := httptest.NewRecorder()
+	session.DefaultErrorHandler(conflict, req, session.ErrConflict)
+	if got := conflict.Header().Get("Retry-After"); got != "" {
+		t.Errorf("409 with Retry-After %q, want none: a conflict may be retried at once", got)
+	}
+}
+
 func TestDefaultErrorHandlerStatus(t *testing.T) {
 	for _, c := range []struct {
 		err  error
@@ -903,7 +926,7 @@ func TestNewManagerOptions(t *testing.T) {
 func TestNewSessionDefaults(t *testing.T) {
 	e := newEnv(t, session.Options{})
 	_, s := testkit.Load(t, e.m, nil)
-	if s.Mode() != session.ModeCookie || s.User() != "" || s.Revocable() || s.Persistent() || len(s.Keys()) != 0 {
+	if s.Mode() != session.ModeCookie || s.User() != "" || s.Revocable() || session.Persistent(s) || len(s.Keys()) != 0 {
 		t.Errorf("new session not empty: mode %v user %q", s.Mode(), s.User())
 	}
 	if !s.StartedAt().Equal(start) {

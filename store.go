@@ -113,8 +113,8 @@ type Changes struct {
 	Set, Deleted []string // keys set and deleted, sorted
 
 	// The metadata changed: the user, the revocable and persistent flags,
-	// the flashes.
-	User, Revocable, Persistent, Flashes bool
+	// the flashes, the session's own timeouts (Session.SetLifetime).
+	User, Revocable, Persistent, Flashes, Lifetime bool
 }
 
 // Revoker is implemented by stores that can end every session of a user

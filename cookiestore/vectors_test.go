@@ -50,14 +50,17 @@ type vectorSession struct {
 	Issued      int64             `json:"issued"`
 	IdleExpires int64             `json:"idle_expires"`
 	Expires     int64             `json:"expires"`
-	Values      map[string]string `json:"values,omitempty"` // key: JSON text
+	IdleTimeout int64             `json:"idle_timeout,omitempty"` // the session's own, payload version 2
+	Lifetime    int64             `json:"lifetime,omitempty"`     // the session's own, payload version 2
+	Values      map[string]string `json:"values,omitempty"`       // key: JSON text
 	Flashes     []string          `json:"flashes,omitempty"`
 }
 
 // payload returns the session's encoding.
 func (v *vectorSession) payload() []byte {
 	d := payload.Data{ID: v.ID, User: v.User, Revocable: v.Revocable, Persistent: v.Persistent,
-		Created: v.Created, Issued: v.Issued, IdleExpires: v.IdleExpires, Expires: v.Expires, Flashes: v.Flashes}
+		Created: v.Created, Issued: v.Issued, IdleExpires: v.IdleExpires, Expires: v.Expires, Flashes: v.Flashes,
+		IdleTimeout: v.IdleTimeout, Lifetime: v.Lifetime}
 	for k, val := range v.Values {
 		d.Entries = append(d.Entries, payload.Entry{Key: k, Value: []byte(val)})
 	}
@@ -165,6 +168,22 @@ var generators = map[string]func(t *testing.T) vector{
 				Flashes: []string{"Welcome back", "2 items in cart"}}}
 		v.Token = v.seal(t)
 		return v
+	},
+	"valid-own-timeouts": func(t *testing.T) vector {
+		v := vector{Comment: "remember me: a persistent session with its own idle timeout (30 days) and lifetime (90 days), payload version 2",
+			Keyring: json.RawMessage(vectorRing), CookieName: "__Host-session", Now: vectorNow, Nonce: "6162636465666768696a6b6c",
+			Session: &vectorSession{ID: "cmVtZW1iZXItbWUtcGxlYQ", User: "alice@example.com", Persistent: true,
+				Created: vectorNow - 600, Issued: vectorNow - 60, IdleExpires: vectorNow - 60 + 30*86400, Expires: vectorNow - 600 + 90*86400,
+				IdleTimeout: 30 * 86400, Lifetime: 90 * 86400, Values: map[string]string{"theme": `"dark"`}}}
+		v.Token = v.seal(t)
+		return v
+	},
+	"expired-own-idle": func(t *testing.T) vector {
+		v := vector{Comment: "an authentic token whose own idle timeout (10 minutes) ended before now, though its sealed idle deadline is later: the Manager bounds the deadlines by the session's own timeouts",
+			Keyring: json.RawMessage(vectorRing), CookieName: "__Host-session", Now: vectorNow, Nonce: "7172737475767778797a7b7c",
+			Session: &vectorSession{ID: "b3duLWlkbGUtdGltZW91dA", Created: vectorNow - 3600, Issued: vectorNow - 3600,
+				IdleExpires: vectorNow + 86400, Expires: vectorNow + 86400, IdleTimeout: 600}}
+		return vector{Comment: v.Comment, Keyring: v.Keyring, CookieName: v.CookieName, Now: v.Now, Token: v.seal(t), Error: "expired"}
 	},
 	"tampered": func(t *testing.T) vector {
 		v := vector{Comment: "the reference token with one ciphertext character changed", Keyring: json.RawMessage(vectorRing),

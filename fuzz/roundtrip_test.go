@@ -119,8 +119,17 @@ func FuzzSessionRoundTrip(f *testing.F) {
 				t.Fatalf("%s: got %d, want %d", c.name, c.got, c.want)
 			}
 		}
-		if got.ID() != s.ID() || got.User() != user || got.Persistent() != persistent || got.Revocable() != revocable {
-			t.Fatalf("metadata: got %q %q %v %v", got.ID(), got.User(), got.Persistent(), got.Revocable())
+		if got.ID() != s.ID() || got.User() != user || got.Revocable() != revocable {
+			t.Fatalf("metadata: got %q %q %v", got.ID(), got.User(), got.Revocable())
+		}
+		// The persistent flag shows in the cookie of the next save.
+		got.Renew()
+		resaved := httptest.NewRecorder()
+		if err := m.Save(resaved, req, got); err != nil {
+			t.Fatalf("Save after the round trip: %v", err)
+		}
+		if c := resaved.Result().Cookies(); len(c) != 1 || (c[0].MaxAge > 0) != persistent {
+			t.Fatalf("persistent %v: the next save set %v", persistent, c)
 		}
 		if !slices.Equal(got.Keys(), s.Keys()) {
 			t.Fatalf("keys: got %q, want %q", got.Keys(), s.Keys())

@@ -42,7 +42,7 @@
 //
 // A stamp only moves forward: a second RevokeUser from a server whose clock
 // is behind, or one that loses a race, never moves it back. It is kept for
-// what the Manager asks, its session.Options.Lifetime and
+// what the Manager asks, its session.Options.MaxLifetime and
 // the one minute of clock skew the Manager allows, so it outlives every session it revokes. The cache's
 // freshness is measured on the Manager's clock, as every time the store
 // sees.

@@ -70,8 +70,8 @@
 // KeyInfo.Demoted): servers that had not loaded the promotion kept sealing
 // with it for up to the delay, and what they sealed lives up to the max
 // lifetime. KeyInfo.DisableableAt says from when it accepts each key. Set
-// the max lifetime to at least the longest Lifetime of the Managers that
-// use the ring (SetMaxLifetime). A key that was never primary sealed
+// the max lifetime to at least the longest MaxLifetime (by default the
+// Lifetime) of the Managers that use the ring (SetMaxLifetime). A key that was never primary sealed
 // nothing, and Disable accepts it at any time. Force skips either wait.
 //
 // After a leak of the ring (the file, a copy of it or the variable holding

@@ -59,7 +59,7 @@ func (k *Keyring) SetPropagationDelay(d time.Duration) error {
 }
 
 // SetMaxLifetime sets the max lifetime; see Waits. Set it to at least the
-// longest Lifetime of the Managers whose sessions the ring seals, and of
+// longest MaxLifetime of the Managers whose sessions the ring seals, and of
 // anything else sealed or signed with it. Zero leaves only the propagation
 // delay between a key's demotion and its Disable, which only a ring whose
 // sealed values all end at once can afford.

@@ -43,8 +43,9 @@ func TestFiftyConcurrentRequestsLoseNothing(t *testing.T) {
 // its own changes.
 func TestConflictAcrossServersMerges(t *testing.T) {
 	eachBackend(t, func(t *testing.T, f *fixture) {
-		ma := f.manager(t, f.store, session.Options{})
-		mb := f.manager(t, f.newStore(t, f.open(t), serverstore.Options{}), session.Options{})
+		// The login merges as metadata only while it keeps the ID.
+		ma := f.manager(t, f.store, session.Options{KeepIDOnLogin: true})
+		mb := f.manager(t, f.newStore(t, f.open(t), serverstore.Options{}), session.Options{KeepIDOnLogin: true})
 		r, s := testkit.Load(t, ma, nil)
 		s.Set("shared", "v0")
 		s.Set("gone", "x")
@@ -264,7 +265,8 @@ func (l *losing) Update(ctx context.Context, doc *serverstore.Document, version 
 // when the user changes. Listings still show the exact last save.
 func TestSavesWriteOnlyWhatChanged(t *testing.T) {
 	eachBackend(t, func(t *testing.T, f *fixture) {
-		m := f.manager(t, f.store, session.Options{IdleTimeout: 10 * time.Hour, Lifetime: 100 * time.Hour})
+		// A login updates the record in place while it keeps the ID.
+		m := f.manager(t, f.store, session.Options{IdleTimeout: 10 * time.Hour, Lifetime: 100 * time.Hour, KeepIDOnLogin: true})
 		change := func(c *http.Cookie, ua string, fn func(s *session.Session)) (*session.Session, *http.Cookie) {
 			t.Helper()
 			r, s := testkit.Load(t, m, c)

@@ -98,7 +98,7 @@
 // a key lives, such as 168h (the default: 7 days, the session Manager's
 // default Lifetime) or 720h; disable waits the propagation delay plus the
 // max lifetime after a key stopped being primary. Set it to at least the
-// longest Lifetime of the Managers that use the ring. Recording it makes
+// longest MaxLifetime of the Managers that use the ring. Recording it makes
 // FILE a version 3 ring file: every server that loads it must read version 3.
 //
 //	list [--json] FILE

@@ -56,7 +56,7 @@ var lifetimeCommand = &command{
 	doc: `Lifetime records DURATION in FILE as the ring's max lifetime: the longest a
 session sealed under a key lives. Disable accepts a previous primary key only
 once the propagation delay plus the max lifetime have passed since it stopped
-being primary. Set it to at least the longest Lifetime of the session Managers
+being primary. Set it to at least the longest MaxLifetime of the session Managers
 that use the ring, as a Go duration such as 168h (7 days, the default, which is
 the Manager's default Lifetime) or 720h. 0 leaves only the propagation delay.
 

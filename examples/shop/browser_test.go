@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -91,16 +92,41 @@ func (b tab) number(id string) int {
 }
 
 // login logs in as user from the catalogue.
-func (b tab) login(user string) {
+func (b tab) login(user string) { b.t.Helper(); b.logIn(user, false) }
+
+// logIn logs in as user from the catalogue, ticking "remember me" if
+// remember.
+func (b tab) logIn(user string, remember bool) {
 	b.t.Helper()
 	b.open("/")
 	if err := chromedp.Do(b.ctx, chromedp.SendKeys(chromedp.CSS("#login input[name=user]"), user)); err != nil {
 		b.t.Fatal(err)
 	}
+	if remember {
+		if err := chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS("#login input[name=remember]"), chromedp.NodeVisible)); err != nil {
+			b.t.Fatal(err)
+		}
+	}
 	b.submit("#login button")
 	if got := b.text("user"); got != user {
 		b.t.Fatalf("after logging in as %q the page shows user %q", user, got)
 	}
+}
+
+// sessionCookie returns the session cookie as the browser keeps it.
+func (b tab) sessionCookie() *network.Cookie {
+	b.t.Helper()
+	res, err := chromedp.Call(b.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{b.base}})
+	if err != nil {
+		b.t.Fatalf("reading the cookies: %v", err)
+	}
+	for _, c := range res.Cookies {
+		if c.Name == cookieName {
+			return c
+		}
+	}
+	b.t.Fatal("the browser holds no session cookie")
+	return nil
 }
 
 // screenshot saves a PNG of the whole page as name in the directory that
@@ -145,6 +171,9 @@ func TestBrowser(t *testing.T) {
 	a := tab{t: t, ctx: ctxA, base: ts.url}
 
 	a.login("ada")
+	if c := a.sessionCookie(); !c.Session {
+		t.Errorf("a login without remember me: cookie expires %v, want a browser-session cookie", c.Expires)
+	}
 	for i := 0; a.text("mode") != "MongoDB"; i++ {
 		if i == 60 {
 			t.Fatalf("still in the cookie with %d lines", a.number("cart-count"))
@@ -184,5 +213,22 @@ func TestBrowser(t *testing.T) {
 	}
 	if user, n := a.text("user"), a.number("cart-count"); user != "" || n != 0 {
 		t.Errorf("A after B logged out everywhere: user %q, %d lines; want logged out", user, n)
+	}
+
+	// Remember me, in a third context: a persistent cookie that the
+	// browser keeps for the 30 days of the session's own idle timeout.
+	// The revocation covers the second it was made in: log in in the next.
+	ts.clock.Advance(time.Second)
+	ctxC, cancelC := chromedp.NewContext(ctxA, chromedp.WithNewBrowserContext())
+	defer cancelC()
+	c := tab{t: t, ctx: ctxC, base: ts.url}
+	c.logIn("grace", true)
+	if flash := c.flash(); !strings.Contains(flash, "for 30 days") {
+		t.Errorf("after remember me: flash %q", flash)
+	}
+	ck := c.sessionCookie()
+	want := time.Now().Add(rememberFor)
+	if got := time.Unix(int64(ck.Expires), 0); ck.Session || got.Before(want.Add(-time.Minute)) || got.After(want.Add(time.Minute)) {
+		t.Errorf("remember me: cookie session %v, expires %v; want a persistent cookie expiring about %v", ck.Session, got, want)
 	}
 }

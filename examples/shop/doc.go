@@ -42,8 +42,11 @@
 //     to MongoDB while the cookie shrinks to a reference of under 200 bytes.
 //     Removing lines brings it back, and its MongoDB record is deleted.
 //   - Log in (any name, no password: it is a demo). Login calls
-//     Session.Renew, so the session gets a new ID (against session
-//     fixation) and keeps its values.
+//     Session.SetUser, which gives the session a new ID (against session
+//     fixation) and keeps its values. "Remember me" calls
+//     Session.SetLifetime: the session gets a persistent cookie and lives
+//     for 30 days of use (the Manager's MaxLifetime), where a plain login
+//     has a browser-session cookie and the defaults (24 hours idle, 7 days).
 //   - Log out (Session.Destroy) and log out everywhere (session.Manager.RevokeUser):
 //     the user's sessions in MongoDB are deleted, and the user's cookie
 //     sessions made before that moment are refused.
@@ -52,9 +55,10 @@
 //     revoke each (hybrid.Store.RevokeHandle, which also refuses the cookie
 //     tokens the session had before it moved to MongoDB). Sessions that live
 //     in their cookie are not listed, since the server keeps nothing of them.
-//   - CSRF protection: every form carries a token kept in the session (32
-//     random bytes, base64url), compared in constant time on every POST; a
-//     mismatch is 403. Renew keeps it, since it is one of the session's values.
+//   - CSRF protection: http.CrossOriginProtection in front of the Manager
+//     refuses (403) a POST that a browser sends from another origin, and
+//     the session cookie is SameSite=Lax; the forms carry no token (see
+//     "CSRF" in the README). A page view starts no session.
 //
 // # Key rotation
 //

@@ -124,11 +124,17 @@ func (sh *shop) login(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/")
 		return
 	}
-	// A new session ID on every login, against session fixation. The values,
-	// the cart and the CSRF token among them, stay.
-	s.Renew()
+	// SetUser gives the session a new ID at this save, against session
+	// fixation; the values, the cart among them, stay.
 	s.SetUser(name)
-	s.AddFlash(fmt.Sprintf("Logged in as %s, with a new session ID. (This demo checks no password.)", name))
+	remember := ""
+	if r.PostFormValue("remember") != "" {
+		// Its own timeouts and a persistent cookie: the browser keeps the
+		// session across restarts, and the server for 30 days of use.
+		s.SetLifetime(rememberFor, rememberFor)
+		remember = " for 30 days"
+	}
+	s.AddFlash(fmt.Sprintf("Logged in as %s%s, with a new session ID. (This demo checks no password.)", name, remember))
 	redirect(w, r, "/")
 }
 

@@ -37,6 +37,9 @@ const (
 	maxNote     = 200  // bytes of a line's note
 	maxUserName = 64   // bytes of a user name
 	maxForm     = 8192 // bytes of a form body
+	// rememberFor is the idle timeout and the lifetime of a session logged
+	// in with "remember me", and the Manager's MaxLifetime.
+	rememberFor = 30 * 24 * time.Hour
 )
 
 // config says where the shop finds its keys and its database.
@@ -80,7 +83,7 @@ type shop struct {
 	store   *hybrid.Store
 	m       *session.Manager
 	now     func() time.Time // the Manager's clock
-	handler http.Handler     // the pages behind the session middleware and the CSRF check
+	handler http.Handler     // the pages behind the cross-origin check and the session middleware
 	log     *slog.Logger
 }
 
@@ -123,8 +126,9 @@ func newShop(ctx context.Context, cfg config) (*shop, error) {
 	}
 	sh.now = cfg.Now
 	sh.m, err = session.NewManager(sh.store, session.Options{
-		Cookie: session.CookieOptions{Name: cookieName, AllowInsecureHTTP: true},
-		Now:    cfg.Now,
+		Cookie:      session.CookieOptions{Name: cookieName, AllowInsecureHTTP: true},
+		MaxLifetime: rememberFor,
+		Now:         cfg.Now,
 	})
 	if err != nil {
 		_ = sh.Close(ctx)
@@ -140,7 +144,9 @@ func newShop(ctx context.Context, cfg config) (*shop, error) {
 	mux.HandleFunc("POST /logout", sh.logout)
 	mux.HandleFunc("POST /logout-everywhere", sh.logoutEverywhere)
 	mux.HandleFunc("POST /sessions/revoke", sh.revoke)
-	sh.handler = sh.m.Middleware(checkCSRF(mux))
+	// The cross-origin check comes first: a refused request costs no
+	// session load.
+	sh.handler = crossOrigin(sh.m.Middleware(limitForm(mux)))
 	return sh, nil
 }
 
@@ -215,7 +221,6 @@ type pageData struct {
 	Path      string
 	Status    status
 	Flashes   []string
-	CSRF      string
 	Catalogue []item
 	Cart      []line // the session's cart; render fills it in
 	Sessions  []sessionRow
@@ -230,21 +235,16 @@ type sessionRow struct {
 
 // render writes the page. The Manager saves the session when the header is
 // written; render writes it first, so that the status bar shows the session as
-// the browser holds it after this response (reading the flashes, or making the
-// CSRF token, changes the session, which may move it between the cookie and
-// MongoDB).
+// the browser holds it after this response (reading the flashes changes the
+// session, which may move it between the cookie and MongoDB).
 func (sh *shop) render(w http.ResponseWriter, r *http.Request, name string, d *pageData) {
 	s := session.From(r.Context())
-	tok, err := csrfToken(s)
-	if err != nil {
-		sh.fail(w, r, err)
-		return
-	}
+	var err error
 	if d.Cart, err = cartOf(s); err != nil {
 		sh.fail(w, r, err)
 		return
 	}
-	d.CSRF, d.Flashes, d.Path = tok, s.Flashes(), r.URL.Path
+	d.Flashes, d.Path = s.Flashes(), r.URL.Path
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	d.Status = statusOf(w, r, s, sh.db.name, len(d.Cart))

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"html"
@@ -76,7 +76,7 @@ func startShop(t *testing.T) *testShop {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	keysPath := filepath.Join(t.TempDir(), "new-dir", "keys.json")
-	db := "shoptest_" + hex.EncodeToString(randomBytes(6))
+	db := "shoptest_" + strings.ToLower(rand.Text()[:12])
 	c := &clock{}
 	sh, err := newShop(ctx, config{KeysPath: keysPath, MongoURI: testMongoURI, Database: db, WatchInterval: 20 * time.Millisecond, Now: c.Now})
 	if err != nil {
@@ -137,7 +137,6 @@ type page struct {
 	TokenKind  string
 	CartCount  int
 	User       string
-	CSRF       string
 	Flashes    []string
 }
 
@@ -148,11 +147,10 @@ var (
 	reTokenKind = regexp.MustCompile(`id="token-kind" class="hint">\(([^)]*)\)<`)
 	reCount     = regexp.MustCompile(`id="cart-count">(\d+)<`)
 	reUser      = regexp.MustCompile(`id="user">([^<]*)<`)
-	reCSRF      = regexp.MustCompile(`name="csrf" value="([^"]*)"`)
 	reFlash     = regexp.MustCompile(`<p class="flash">([^<]*)</p>`)
 )
 
-// parsePage reads the status bar, the CSRF token and the flashes of a page.
+// parsePage reads the status bar and the flashes of a page.
 func parsePage(code int, body string) page {
 	p := page{Code: code, Body: body}
 	field := func(re *regexp.Regexp) string {
@@ -161,7 +159,7 @@ func parsePage(code int, body string) page {
 		}
 		return ""
 	}
-	p.Mode, p.KeyID, p.TokenKind, p.User, p.CSRF = field(reMode), field(reKeyID), field(reTokenKind), field(reUser), field(reCSRF)
+	p.Mode, p.KeyID, p.TokenKind, p.User = field(reMode), field(reKeyID), field(reTokenKind), field(reUser)
 	p.CookieSize, _ = strconv.Atoi(field(reSize))
 	p.CartCount, _ = strconv.Atoi(field(reCount))
 	for _, m := range reFlash.FindAllStringSubmatch(body, -1) {
@@ -185,10 +183,14 @@ func (v *visitor) do(req *http.Request) page {
 	}
 	p := parsePage(resp.StatusCode, string(body))
 	if p.Code == http.StatusOK {
-		if p.Mode == "" || p.CSRF == "" {
-			v.t.Fatalf("%s %s: page without a status bar or a CSRF token:\n%s", req.Method, req.URL.Path, body)
+		if p.Mode == "" {
+			v.t.Fatalf("%s %s: page without a status bar:\n%s", req.Method, req.URL.Path, body)
 		}
-		if want := len(cookieName) + len(v.cookie()); p.CookieSize != want {
+		want := 0 // a visitor without a session, which a page view does not start
+		if c := v.cookie(); c != "" {
+			want = len(cookieName) + len(c)
+		}
+		if p.CookieSize != want {
 			v.t.Errorf("%s %s: page shows a cookie of %d bytes, the jar holds %d", req.Method, req.URL.Path, p.CookieSize, want)
 		}
 		v.last = p
@@ -205,26 +207,32 @@ func (v *visitor) get(path string) page {
 	return v.do(req)
 }
 
-// send posts form as it is.
+// send posts form as a browser submits one of the shop's forms: from the
+// shop's own origin, which it names in Sec-Fetch-Site and Origin.
 func (v *visitor) send(path string, form url.Values) page {
+	v.t.Helper()
+	return v.sendFrom(path, form, http.Header{"Sec-Fetch-Site": {"same-origin"}, "Origin": {v.ts.url}})
+}
+
+// sendFrom posts form with the headers h, which say where it comes from.
+func (v *visitor) sendFrom(path string, form url.Values, h http.Header) page {
 	v.t.Helper()
 	req, err := http.NewRequest(http.MethodPost, v.ts.url+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		v.t.Fatal(err)
 	}
+	for k, vs := range h {
+		req.Header[k] = vs
+	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return v.do(req)
 }
 
-// post posts form with the CSRF token of the last page, as a browser submits
-// one of its forms, and fails the test unless the result is a page.
+// post posts form as a browser submits one of the shop's forms, and fails
+// the test unless the result is a page.
 func (v *visitor) post(path string, form url.Values) page {
 	v.t.Helper()
-	f := url.Values{"csrf": {v.last.CSRF}}
-	for k, vs := range form {
-		f[k] = vs
-	}
-	p := v.send(path, f)
+	p := v.send(path, form)
 	if p.Code != http.StatusOK {
 		v.t.Fatalf("POST %s: status %d, want a redirect to a page:\n%s", path, p.Code, p.Body)
 	}
@@ -344,45 +352,76 @@ func TestCartSpillsToMongoDBAndBack(t *testing.T) {
 	}
 }
 
-func TestCSRF(t *testing.T) {
+// TestCrossOriginPostsRefused: http.CrossOriginProtection in front of the
+// Manager refuses a POST that a browser sends from another origin, and
+// accepts one from the shop's own pages, or from a client that is not a
+// browser (it sends neither header, and a cross-site page cannot make a
+// browser omit both).
+func TestCrossOriginPostsRefused(t *testing.T) {
 	ts := startShop(t)
 	v := ts.visitor(t)
-	v.get("/")
-	other := ts.visitor(t)
-	other.get("/")
-	add := func(csrf ...string) url.Values {
-		f := url.Values{"sku": {catalogue[0].SKU}}
-		if len(csrf) > 0 {
-			f["csrf"] = csrf
-		}
-		return f
-	}
+	v.login("ada")
+	add := url.Values{"sku": {catalogue[0].SKU}}
 	tests := []struct {
 		name string
-		v    *visitor
-		form url.Values
 		path string
+		form url.Values
+		h    http.Header
 	}{
-		{"no token", v, add(), "/cart/add"},
-		{"empty token", v, add(""), "/cart/add"},
-		{"wrong token", v, add(v.last.CSRF[1:] + "A"), "/cart/add"},
-		{"another session's token", v, add(other.last.CSRF), "/cart/add"},
-		{"session without a token", ts.visitor(t), add(v.last.CSRF), "/cart/add"},
-		{"login without a token", v, url.Values{"user": {"mallory"}}, "/login"},
-		{"log out everywhere without a token", v, url.Values{}, "/logout-everywhere"},
+		{"cross-site add", "/cart/add", add, http.Header{"Sec-Fetch-Site": {"cross-site"}, "Origin": {"https://evil.example"}}},
+		{"same-site add", "/cart/add", add, http.Header{"Sec-Fetch-Site": {"same-site"}, "Origin": {"http://sub.127.0.0.1.example"}}},
+		{"foreign Origin without Sec-Fetch-Site", "/cart/add", add, http.Header{"Origin": {"https://evil.example"}}},
+		{"cross-site login", "/login", url.Values{"user": {"mallory"}}, http.Header{"Sec-Fetch-Site": {"cross-site"}}},
+		{"cross-site log out everywhere", "/logout-everywhere", url.Values{}, http.Header{"Sec-Fetch-Site": {"cross-site"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if p := tt.v.send(tt.path, tt.form); p.Code != http.StatusForbidden {
+			if p := v.sendFrom(tt.path, tt.form, tt.h); p.Code != http.StatusForbidden {
 				t.Errorf("POST %s: status %d, want 403", tt.path, p.Code)
 			}
 		})
 	}
-	if p := v.get("/cart"); p.CartCount != 0 || p.User != "" {
-		t.Errorf("after refused POSTs: %d lines, user %q; want an empty cart, no user", p.CartCount, p.User)
+	if p := v.get("/cart"); p.CartCount != 0 || p.User != "ada" {
+		t.Errorf("after refused POSTs: %d lines, user %q; want an empty cart, ada", p.CartCount, p.User)
 	}
-	if p := v.post("/cart/add", add()); p.CartCount != 1 {
-		t.Errorf("POST with the session's token: %d lines, want 1", p.CartCount)
+	if p := v.post("/cart/add", add); p.CartCount != 1 {
+		t.Errorf("same-origin POST: %d lines, want 1", p.CartCount)
+	}
+	if p := v.sendFrom("/cart/add", add, nil); p.Code != http.StatusOK || p.CartCount != 2 {
+		t.Errorf("POST without Sec-Fetch-Site or Origin: status %d, %d lines; want 200, 2", p.Code, p.CartCount)
+	}
+}
+
+// TestRememberMe: the login form's "remember me" gives the session a
+// persistent cookie for 30 days; a plain login, a browser-session cookie.
+func TestRememberMe(t *testing.T) {
+	ts := startShop(t)
+	for _, c := range []struct {
+		form   url.Values
+		maxAge int
+	}{
+		{url.Values{"user": {"ada"}, "remember": {"1"}}, int(rememberFor / time.Second)},
+		{url.Values{"user": {"bob"}}, 0},
+	} {
+		req, err := http.NewRequest(http.MethodPost, ts.url+"/login", strings.NewReader(c.form.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		var got *http.Cookie
+		for _, ck := range resp.Cookies() {
+			if ck.Name == cookieName {
+				got = ck
+			}
+		}
+		if got == nil || got.MaxAge != c.maxAge {
+			t.Errorf("login %v: cookie %v, want Max-Age %d", c.form, got, c.maxAge)
+		}
 	}
 }
 
@@ -391,7 +430,8 @@ func TestLoginRenewsSession(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			ts := startShop(t)
 			v := ts.visitor(t)
-			before := v.get("/")
+			v.get("/")
+			before := v.post("/cart/add", url.Values{"sku": {catalogue[0].SKU}})
 			if mode == "MongoDB" {
 				before = v.addUntilMongoDB()
 			}
@@ -407,9 +447,6 @@ func TestLoginRenewsSession(t *testing.T) {
 			}
 			if p.Mode != mode || p.CartCount != before.CartCount {
 				t.Errorf("after login: %s, %d lines; want %s, %d lines", p.Mode, p.CartCount, mode, before.CartCount)
-			}
-			if p.CSRF != before.CSRF {
-				t.Error("login changed the CSRF token")
 			}
 			if mode == "MongoDB" {
 				if _, err := ts.store.Load(t.Context(), cookieName, oldToken, ts.now()); !errors.Is(err, session.ErrInvalid) {
@@ -530,11 +567,7 @@ func TestBadForms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := url.Values{"csrf": {v.last.CSRF}}
-			for k, vs := range tt.form {
-				f[k] = vs
-			}
-			if p := v.send(tt.path, f); p.Code != tt.code {
+			if p := v.send(tt.path, tt.form); p.Code != tt.code {
 				t.Errorf("status %d, want %d", p.Code, tt.code)
 			}
 		})

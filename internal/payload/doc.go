@@ -16,6 +16,16 @@
 //	         string key, bytes value (its JSON encoding)
 //	uvarint  number of flashes, then each as a string
 //
+// Version 2 is version 1 with the version byte 2 and, right after the
+// absolute deadline, the session's own timeouts, which the Manager uses in
+// place of its own (each bounded by its maximum):
+//
+//	uvarint  idle timeout in seconds, 0 for the Manager's
+//	uvarint  lifetime in seconds, 0 for the Manager's
+//
+// A session with neither is written as version 1, and a version-2 payload
+// with both zero is malformed, so that the encoding stays unique.
+//
 // A string or bytes field is a uvarint length followed by that many bytes.
 // The encoding of given contents is unique, so known-answer vectors can
 // freeze it.

@@ -11,11 +11,12 @@ type Header struct {
 	Created int64 // Unix seconds
 }
 
-// ReadHeader decodes the header of a version-1 payload. It reads only the
+// ReadHeader decodes the header of a payload, version 1 or 2, which share
+// it. It reads only the
 // fields of Header and does not check the rest of data: a caller that goes
 // on to use the session still parses it whole with Parse.
 func ReadHeader(data []byte) (Header, error) {
-	if len(data) < 2 || data[0] != Version || data[1]&^flagsKnown != 0 {
+	if len(data) < 2 || (data[0] != Version1 && data[0] != Version2) || data[1]&^flagsKnown != 0 {
 		return Header{}, ErrMalformed
 	}
 	off := 2

@@ -26,11 +26,16 @@ func TestReadHeader(t *testing.T) {
 	if _, err := ReadHeader(b[:end]); err != nil {
 		t.Errorf("the header alone: %v", err)
 	}
+	own := sample()
+	own.IdleTimeout, own.Lifetime = 600, 30*86400
+	if h, err := ReadHeader(own.Append(nil)); err != nil || h.ID != own.ID || h.User != own.User || h.Created != own.Created {
+		t.Errorf("version 2: got %+v, %v; want the sample's header", h, err)
+	}
 	badVersion := d.Append(nil)
-	badVersion[0] = 2
+	badVersion[0] = 3
 	badFlags := d.Append(nil)
 	badFlags[1] |= 0x80
-	for name, b := range map[string][]byte{"version 2": badVersion, "unknown flag": badFlags} {
+	for name, b := range map[string][]byte{"version 3": badVersion, "unknown flag": badFlags} {
 		if _, err := ReadHeader(b); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: got %v, want ErrMalformed", name, err)
 		}

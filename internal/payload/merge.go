@@ -17,8 +17,8 @@ func NewID() string {
 // Changes says what one request changed in a session since it was loaded.
 // It has the fields of session.Changes, which converts to it.
 type Changes struct {
-	Set, Deleted                         []string
-	User, Revocable, Persistent, Flashes bool
+	Set, Deleted                                   []string
+	User, Revocable, Persistent, Flashes, Lifetime bool
 }
 
 // Merge re-applies onto latest, a newer copy of mine's session that a
@@ -53,9 +53,20 @@ func Merge(mine, latest *Data, ch Changes) {
 	if !ch.User {
 		// A login in the other request restarted the lifetime with it,
 		// which moves the cap on the idle deadline: the later of the two
-		// requests' deadlines holds, within the new lifetime.
+		// requests' deadlines holds, within the new lifetime. A lifetime
+		// of mine's own (SetLifetime) keeps its length from the new start.
+		span := mine.Expires - mine.Created
 		mine.User, mine.Created, mine.Expires = latest.User, latest.Created, latest.Expires
+		if ch.Lifetime {
+			mine.Expires = mine.Created + span
+		}
 		mine.IdleExpires = min(max(mine.IdleExpires, latest.IdleExpires), mine.Expires)
+	}
+	// Timeouts the other request set come with its deadlines, taken above
+	// unless mine logged in; then the Manager bounds mine's deadlines by
+	// them at the next load.
+	if !ch.Lifetime {
+		mine.IdleTimeout, mine.Lifetime = latest.IdleTimeout, latest.Lifetime
 	}
 	if !ch.Revocable {
 		mine.Revocable = latest.Revocable

@@ -94,3 +94,32 @@ func TestMergeMovesIdleCap(t *testing.T) {
 		t.Errorf("after Merge onto the login: deadline %d, want the login's %d", plain.Expires, login.Expires)
 	}
 }
+
+// TestMergeOwnTimeouts: a request that set the session's own timeouts
+// keeps them, and the length of its lifetime from a login the other
+// request made; a request that did not takes the other's.
+func TestMergeOwnTimeouts(t *testing.T) {
+	login := int64(t0 + hour)
+	latest := baseCopy()
+	latest.User, latest.Created, latest.Issued = "ada", login, login
+	latest.IdleExpires, latest.Expires = login+idle, login+lifetime
+
+	const ownLifetime = 30 * 24 * hour
+	remember := baseCopy()
+	remember.IdleTimeout, remember.Lifetime = 2*idle, ownLifetime
+	remember.Expires = t0 + ownLifetime
+	Merge(&remember, &latest, Changes{Lifetime: true})
+	if remember.IdleTimeout != 2*idle || remember.Lifetime != ownLifetime || remember.Expires != login+ownLifetime {
+		t.Errorf("own timeouts after Merge: idle %d lifetime %d deadline %d; want %d, %d, %d (from the login)",
+			remember.IdleTimeout, remember.Lifetime, remember.Expires, 2*idle, ownLifetime, login+ownLifetime)
+	}
+
+	other := latest
+	other.IdleTimeout, other.Lifetime = idle, ownLifetime
+	plain := baseCopy()
+	Merge(&plain, &other, Changes{})
+	if plain.IdleTimeout != idle || plain.Lifetime != ownLifetime || plain.Expires != other.Expires {
+		t.Errorf("after Merge onto timeouts set elsewhere: idle %d lifetime %d deadline %d; want the other's %d, %d, %d",
+			plain.IdleTimeout, plain.Lifetime, plain.Expires, int64(idle), int64(ownLifetime), other.Expires)
+	}
+}

@@ -7,8 +7,14 @@ import (
 	"math"
 )
 
-// Version is the first byte of every payload of this layout.
-const Version = 1
+// The first byte of a payload says its layout. Version 2 adds the
+// session's own timeouts; a session without them is still written as
+// version 1, so that its encoding, and every version-1 vector, stays as
+// it was.
+const (
+	Version1 = 1
+	Version2 = 2
+)
 
 const (
 	flagRevocable = 1 << iota
@@ -16,7 +22,7 @@ const (
 	flagsKnown = flagRevocable | flagPersistent
 )
 
-// ErrMalformed reports bytes that are not a version-1 payload.
+// ErrMalformed reports bytes that are not a payload of a known version.
 var ErrMalformed = errors.New("payload: malformed")
 
 // Entry is one session value.
@@ -36,6 +42,11 @@ type Data struct {
 	Issued      int64
 	IdleExpires int64
 	Expires     int64
+	// IdleTimeout and Lifetime are the session's own timeouts in seconds,
+	// in place of the Manager's; zero means the Manager's, and a negative
+	// value is encoded as zero. Version 2.
+	IdleTimeout int64
+	Lifetime    int64
 	Entries     []Entry  // sorted by Key, keys unique; empty while packed
 	Flashes     []string // empty while packed
 
@@ -49,6 +60,9 @@ func (d *Data) Size() int {
 	n := 2 + strSize(len(d.ID)) + strSize(len(d.User)) +
 		varintSize(d.Created) + varintSize(d.Issued-d.Created) +
 		varintSize(d.IdleExpires-d.Issued) + varintSize(d.Expires-d.Created)
+	if d.ownTimeouts() {
+		n += uvarintSize(uint64(max(d.IdleTimeout, 0))) + uvarintSize(uint64(max(d.Lifetime, 0)))
+	}
 	if d.packed != nil {
 		return n + len(d.packed)
 	}
@@ -71,13 +85,21 @@ func (d *Data) Append(b []byte) []byte {
 	if d.Persistent {
 		flags |= flagPersistent
 	}
-	b = append(b, Version, flags)
+	version := byte(Version1)
+	if d.ownTimeouts() {
+		version = Version2
+	}
+	b = append(b, version, flags)
 	b = appendString(b, d.ID)
 	b = appendString(b, d.User)
 	b = binary.AppendVarint(b, d.Created)
 	b = binary.AppendVarint(b, d.Issued-d.Created)
 	b = binary.AppendVarint(b, d.IdleExpires-d.Issued)
 	b = binary.AppendVarint(b, d.Expires-d.Created)
+	if version == Version2 {
+		b = binary.AppendUvarint(b, uint64(max(d.IdleTimeout, 0)))
+		b = binary.AppendUvarint(b, uint64(max(d.Lifetime, 0)))
+	}
 	if d.packed != nil {
 		// The encoding is unique: packed is what Unpack and Append would
 		// write again.
@@ -164,7 +186,8 @@ func (d *Data) Lookup(key string) ([]byte, bool) {
 // head reads the version, the flags, the ID, the user and the times into d,
 // replacing its contents.
 func (r *reader) head(d *Data) {
-	if r.byte() != Version {
+	version := r.byte()
+	if version != Version1 && version != Version2 {
 		r.fail()
 	}
 	flags := r.byte()
@@ -181,6 +204,29 @@ func (r *reader) head(d *Data) {
 	d.Issued = r.add(d.Created, r.varint())
 	d.IdleExpires = r.add(d.Issued, r.varint())
 	d.Expires = r.add(d.Created, r.varint())
+	if version == Version2 {
+		d.IdleTimeout, d.Lifetime = r.timeout(), r.timeout()
+		// Without timeouts of its own a session is version 1: one
+		// encoding for given contents.
+		if !d.ownTimeouts() {
+			r.fail()
+		}
+	}
+}
+
+// ownTimeouts reports whether d has a timeout of its own, which only
+// version 2 encodes.
+func (d *Data) ownTimeouts() bool { return d.IdleTimeout > 0 || d.Lifetime > 0 }
+
+// timeout reads a session's own timeout: a uvarint of seconds that fits
+// an int64.
+func (r *reader) timeout() int64 {
+	v := r.uvarint()
+	if v > math.MaxInt64 {
+		r.fail()
+		return 0
+	}
+	return int64(v)
 }
 
 // tail reads the values and flashes into d, or only checks them when d is

@@ -30,11 +30,14 @@ func dirty() Data {
 
 func TestRoundTrip(t *testing.T) {
 	cases := map[string]Data{
-		"sample":         sample(),
-		"dirty entries":  dirty(),
-		"empty":          {},
-		"negative times": {Created: -5, Issued: -1, IdleExpires: 100, Expires: -3},
-		"extreme times":  {Created: math.MaxInt64, Issued: math.MaxInt64, IdleExpires: math.MaxInt64, Expires: math.MaxInt64},
+		"sample":                sample(),
+		"dirty entries":         dirty(),
+		"empty":                 {},
+		"negative times":        {Created: -5, Issued: -1, IdleExpires: 100, Expires: -3},
+		"own timeouts":          func() Data { d := sample(); d.IdleTimeout, d.Lifetime = 600, 30*86400; return d }(),
+		"own lifetime only":     {ID: "x", Lifetime: 1 << 40},
+		"own idle timeout only": {ID: "x", IdleTimeout: 1},
+		"extreme times":         {Created: math.MaxInt64, Issued: math.MaxInt64, IdleExpires: math.MaxInt64, Expires: math.MaxInt64},
 		"lengths of two bytes": {ID: strings.Repeat("i", 128), Entries: []Entry{
 			{Key: strings.Repeat("k", 200), Value: []byte(`"` + strings.Repeat("v", 16000) + `"`)}}},
 	}
@@ -53,6 +56,7 @@ func TestRoundTrip(t *testing.T) {
 			}
 			if got.ID != d.ID || got.User != d.User || got.Revocable != d.Revocable || got.Persistent != d.Persistent ||
 				got.Created != d.Created || got.Issued != d.Issued || got.IdleExpires != d.IdleExpires || got.Expires != d.Expires ||
+				got.IdleTimeout != d.IdleTimeout || got.Lifetime != d.Lifetime ||
 				len(got.Entries) != len(d.Entries) || len(got.Flashes) != len(d.Flashes) {
 				t.Errorf("got %+v, want %+v", got, d)
 			}
@@ -69,17 +73,20 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestEveryTruncationIsMalformed(t *testing.T) {
-	d := sample()
-	b := d.Append(nil)
-	for n := range len(b) {
-		var got Data
-		if err := Parse(&got, b[:n]); !errors.Is(err, ErrMalformed) {
-			t.Fatalf("length %d of %d: got %v, want ErrMalformed", n, len(b), err)
+	own := sample()
+	own.IdleTimeout, own.Lifetime = 600, 30*86400
+	for name, d := range map[string]Data{"version 1": sample(), "version 2": own} {
+		b := d.Append(nil)
+		for n := range len(b) {
+			var got Data
+			if err := Parse(&got, b[:n]); !errors.Is(err, ErrMalformed) {
+				t.Fatalf("%s, length %d of %d: got %v, want ErrMalformed", name, n, len(b), err)
+			}
 		}
-	}
-	var got Data
-	if err := Parse(&got, append(b, 0)); !errors.Is(err, ErrMalformed) {
-		t.Errorf("trailing byte: got %v, want ErrMalformed", err)
+		var got Data
+		if err := Parse(&got, append(b, 0)); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s, trailing byte: got %v, want ErrMalformed", name, err)
+		}
 	}
 }
 
@@ -90,19 +97,32 @@ func TestRejectsNonCanonical(t *testing.T) {
 	dup.Entries[1].Key = "a"
 	s := sample()
 	badVersion := s.Append(nil)
-	badVersion[0] = 2
+	badVersion[0] = 3
+	// Version 2 with no timeout of its own would be a second encoding of
+	// a version-1 session.
+	noTimeouts := s.Append(nil)
+	noTimeouts[0] = 2
+	end := 2 + strSize(len(s.ID)) + strSize(len(s.User)) + varintSize(s.Created) + varintSize(s.Issued-s.Created) +
+		varintSize(s.IdleExpires-s.Issued) + varintSize(s.Expires-s.Created)
+	noTimeouts = slices.Concat(noTimeouts[:end], []byte{0, 0}, noTimeouts[end:])
+	own := sample()
+	own.Lifetime = 1
+	hugeTimeout := own.Append(nil)
+	hugeTimeout = slices.Concat(hugeTimeout[:end+1], []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, hugeTimeout[end+2:])
 	badFlags := s.Append(nil)
 	badFlags[1] |= 0x80
 	var empty Data
 	e := empty.Append(nil)
 	hugeCount := append(e[:len(e)-2], 0xff, 0xff, 0xff, 0xff, 0x0f, 0)
 	cases := map[string][]byte{
-		"unsorted keys":  unsorted.Append(nil),
-		"duplicate keys": dup.Append(nil),
-		"version 2":      badVersion,
-		"unknown flag":   badFlags,
-		"huge count":     hugeCount,
-		"empty":          nil,
+		"unsorted keys":              unsorted.Append(nil),
+		"duplicate keys":             dup.Append(nil),
+		"version 3":                  badVersion,
+		"version 2 without timeouts": noTimeouts,
+		"timeout beyond int64":       hugeTimeout,
+		"unknown flag":               badFlags,
+		"huge count":                 hugeCount,
+		"empty":                      nil,
 		"overflowing deadline": func() []byte {
 			d := Data{Created: math.MaxInt64, Issued: math.MaxInt64, IdleExpires: math.MaxInt64, Expires: math.MaxInt64}
 			b := d.Append(nil)
