@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // MaxCookieSize is the largest cookie, name plus value in bytes, that
@@ -59,3 +60,36 @@ func (e *SizeError) Error() string {
 
 // Is reports whether target is ErrTooLarge.
 func (e *SizeError) Is(target error) bool { return target == ErrTooLarge }
+
+// fail reports err and lets the error handler write the response.
+func (m *Manager) fail(w http.ResponseWriter, r *http.Request, err error) {
+	m.log.ErrorContext(r.Context(), "session: request failed", "err", err)
+	m.onError(w, r, err)
+}
+
+// retryAfter is the Retry-After header of the default error handler's 503,
+// in seconds: long enough that clients and proxies do not hammer a store
+// that is down, short enough for a brief outage.
+const retryAfter = "5"
+
+// defaultErrorHandler is the default Options.ErrorHandler: 503 Service
+// Unavailable with Retry-After for ErrStoreUnavailable, 409 Conflict for
+// ErrConflict (the request may be retried), otherwise 500 Internal Server
+// Error. It drops the headers the handler had set and writes a generic body
+// that reveals nothing about err.
+func defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	code := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, ErrStoreUnavailable):
+		code = http.StatusServiceUnavailable
+	case errors.Is(err, ErrConflict):
+		code = http.StatusConflict
+	}
+	h := w.Header()
+	clear(h)
+	h.Set("Cache-Control", "no-store")
+	if code == http.StatusServiceUnavailable {
+		h.Set("Retry-After", retryAfter)
+	}
+	http.Error(w, http.StatusText(code), code)
+}

@@ -453,39 +453,6 @@ func (m *Manager) Token(r *http.Request, s *Session) (string, error) {
 	return m.write(r.Context(), r, s, true, deleteRecord, now, SaveEvent{})
 }
 
-// fail reports err and lets the error handler write the response.
-func (m *Manager) fail(w http.ResponseWriter, r *http.Request, err error) {
-	m.log.ErrorContext(r.Context(), "session: request failed", "err", err)
-	m.onError(w, r, err)
-}
-
-// retryAfter is the Retry-After header of the default error handler's 503,
-// in seconds: long enough that clients and proxies do not hammer a store
-// that is down, short enough for a brief outage.
-const retryAfter = "5"
-
-// defaultErrorHandler is the default Options.ErrorHandler: 503 Service
-// Unavailable with Retry-After for ErrStoreUnavailable, 409 Conflict for
-// ErrConflict (the request may be retried), otherwise 500 Internal Server
-// Error. It drops the headers the handler had set and writes a generic body
-// that reveals nothing about err.
-func defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
-	code := http.StatusInternalServerError
-	switch {
-	case errors.Is(err, ErrStoreUnavailable):
-		code = http.StatusServiceUnavailable
-	case errors.Is(err, ErrConflict):
-		code = http.StatusConflict
-	}
-	h := w.Header()
-	clear(h)
-	h.Set("Cache-Control", "no-store")
-	if code == http.StatusServiceUnavailable {
-		h.Set("Retry-After", retryAfter)
-	}
-	http.Error(w, http.StatusText(code), code)
-}
-
 // RevokeUser logs the user out everywhere: the store ends every session of
 // the user started (created, or logged in) up to now, in whatever form it
 // can know of, and keeps what it records for the Manager's MaxLifetime, so
