@@ -62,6 +62,24 @@
 // ended this way: no stamp covers it, and copies of its cookie keep working
 // until it expires (Destroy still deletes its server record).
 //
+// # Every device, in both modes
+//
+// serverstore.Store.Sessions lists a user's sessions in both modes, for
+// "your active sessions" pages: a logged-in session in its cookie keeps a
+// small device entry in the server store, under the key its record would
+// have, with its user, its client and its times (Info.Mode is
+// session.ModeCookie). The entry is written when the session's user or ID
+// changes (a login, Renew) or it moves to its cookie, deleted at a logout,
+// Destroy, RevokeHandle or RevokeUser, and expires with the session's
+// absolute deadline, which no request moves; an ordinary request never
+// writes it, so a cookie session costs no database command beyond its
+// user's cached stamp. Its LastSeen is therefore the login or renewal,
+// and a session whose cookie expired idle or was thrown away by the browser
+// stays listed until its deadline. The entry holds no payload: it never
+// opens as a session, and a reference token left from the time the
+// session lived on the server is refused. Store.RevokeHandle ends a listed
+// session in either mode through the user's stamp, as Destroy does.
+//
 // # Cookie names
 //
 // The cookie's name, which the Manager passes with every call, is bound into

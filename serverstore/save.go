@@ -106,6 +106,13 @@ func (s *Store) insert(ctx context.Context, rec *session.Record, key []byte, now
 			continue // deleted meanwhile
 		case err != nil:
 			return false, err
+		case isDevice(found):
+			// The session's device entry from its cookie: replaced by
+			// the record, which listings show in its place.
+			if _, err := s.db.delete(ctx, key, found.Version); err != nil {
+				return false, err
+			}
+			continue
 		}
 		from := found.From
 		if from.IsZero() {
@@ -200,7 +207,9 @@ var errEnded = fmt.Errorf("serverstore: %w: the session was ended by a concurren
 func (s *Store) rebase(ctx context.Context, key []byte, rec *session.Record) error {
 	doc, err := s.db.get(ctx, key)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound), err == nil && isDevice(doc):
+		// A device entry: another request moved the session to its
+		// cookie, which holds what it saved.
 		return errEnded
 	case err != nil:
 		return err
