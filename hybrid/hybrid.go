@@ -34,8 +34,10 @@ const maxMoveAttempts = 4
 type Options struct {
 	// RevocationCacheTTL is how long a user's revocation stamp is cached
 	// in this process. A revocation made on another server takes up to
-	// this long to reach cookie sessions here; the server that makes it
-	// applies it at once. Default one minute.
+	// this long to reach cookie sessions here, unless the server store's
+	// backend pushes stamp changes (redisstore does; see
+	// serverstore.Backend), which drops the cached stamp at once; the
+	// server that makes it applies it at once. Default one minute.
 	RevocationCacheTTL time.Duration
 
 	// FailOpen accepts a logged-in cookie session whose revocation stamp
