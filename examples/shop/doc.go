@@ -47,11 +47,12 @@
 //   - Log out (Session.Destroy) and log out everywhere (session.Manager.RevokeUser):
 //     the user's sessions in MongoDB are deleted, and the user's cookie
 //     sessions made before that moment are refused.
-//   - Your active sessions: the user's sessions in MongoDB
-//     (serverstore.Store.Sessions), with the current one marked and a button to
-//     revoke each (hybrid.Store.RevokeHandle, which also refuses the cookie
-//     tokens the session had before it moved to MongoDB). Sessions that live
-//     in their cookie are not listed, since the server keeps nothing of them.
+//   - Your active sessions: the user's sessions in either mode
+//     (serverstore.Store.Sessions), with where each lives, the current one
+//     marked and a button to revoke each (hybrid.Store.RevokeHandle, which
+//     also refuses its cookie tokens on every server). A session that lives
+//     in its cookie is listed from the device entry its login left in the
+//     database.
 //   - CSRF protection: every form carries a token kept in the session (32
 //     random bytes, base64url), compared in constant time on every POST; a
 //     mismatch is 403. Renew keeps it, since it is one of the session's values.
