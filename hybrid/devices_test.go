@@ -349,3 +349,29 @@ func TestDeviceEntryEndsWithTheSession(t *testing.T) {
 		t.Errorf("Sessions after RevokeUser: %+v; want none", infos)
 	}
 }
+
+// TestRewrapKeepsDeviceEntries: Rewrap re-seals a device entry under the
+// new primary key as an entry, so that the old key can be disabled and the
+// cookie session stays listed, and never as a session's record.
+func TestRewrapKeepsDeviceEntries(t *testing.T) {
+	d := newDevices(t)
+	alice, _ := d.login(t, d.m, "alice", false)
+	old, _, err := d.keys.Primary(keyrotation.PurposeRecord)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.Rotate(t, d.keys)
+	if n, err := d.server.Rewrap(ctx, nil); err != nil || n != 1 {
+		t.Fatalf("Rewrap: %d, %v; want the device entry re-sealed", n, err)
+	}
+	if err := d.keys.Disable(old); err != nil {
+		t.Fatal(err)
+	}
+	infos := d.sessions(t, "alice")
+	if len(infos) != 1 || infos[0].Handle != serverstore.Handle(alice.ID()) || infos[0].Mode != session.ModeCookie {
+		t.Errorf("Sessions after Rewrap and disabling the old key: %+v; want alice's session, in its cookie", infos)
+	}
+	if n, err := d.server.Rewrap(ctx, nil); err != nil || n != 0 {
+		t.Errorf("second Rewrap: %d, %v; want nothing left to re-seal", n, err)
+	}
+}
