@@ -375,3 +375,45 @@ func TestRewrapKeepsDeviceEntries(t *testing.T) {
 		t.Errorf("second Rewrap: %d, %v; want nothing left to re-seal", n, err)
 	}
 }
+
+// TestRenewAfterRevokeHandleStaysEnded: a server whose cached stamp
+// predates the end of a cookie session by RevokeHandle accepts its cookie
+// until the cache expires; a Renew there must not give the ended session a
+// new ID, which no stamp names, and so keep it for good. The save fails as
+// a renewal of an ended server session does.
+func TestRenewAfterRevokeHandleStaysEnded(t *testing.T) {
+	d := newDevices(t)
+	alice, c := d.login(t, d.m, "alice", false)
+	if !works(t, d.other, c, "alice") {
+		t.Fatal("alice's cookie does not work on the other server")
+	}
+	if err := d.store.RevokeHandle(ctx, "alice", serverstore.Handle(alice.ID()), d.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	r, s := testkit.Load(t, d.other, c)
+	if s.User() != "alice" {
+		t.Fatal("the other server's cached stamp already refuses the ended session")
+	}
+	s.Renew()
+	if err := d.other.Save(httptest.NewRecorder(), r, s); !errors.Is(err, session.ErrConflict) {
+		t.Errorf("renewing the ended session on a server with a stale cache: got %v, want ErrConflict", err)
+	}
+	if infos := d.sessions(t, "alice"); len(infos) != 0 {
+		t.Errorf("Sessions after the renewal: %+v; want none", infos)
+	}
+}
+
+// TestRenewIntoServerDropsTheEntry: a logged-in cookie session renewed
+// and moved to the server in one save leaves no device entry under its old
+// ID, which would stay listed until its deadline.
+func TestRenewIntoServerDropsTheEntry(t *testing.T) {
+	d := newDevices(t)
+	_, c := d.login(t, d.m, "alice", false)
+	r, s := testkit.Load(t, d.m, c)
+	s.Renew()
+	s.SetRevocable(true)
+	testkit.Save(t, d.m, r, s)
+	if infos := d.sessions(t, "alice"); len(infos) != 1 || infos[0].Handle != serverstore.Handle(s.ID()) || infos[0].Mode != session.ModeServer {
+		t.Errorf("Sessions after a renewal into the server: %+v; want the session alone, on the server", infos)
+	}
+}

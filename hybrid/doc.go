@@ -78,7 +78,12 @@
 // stays listed until its deadline. The entry holds no payload: it never
 // opens as a session, and a reference token left from the time the
 // session lived on the server is refused. Store.RevokeHandle ends a listed
-// session in either mode through the user's stamp, as Destroy does.
+// session in either mode through the user's stamp, as Destroy does. A
+// server whose cached stamp predates the end still accepts the cookie
+// until its cache expires, but cannot Renew it: the missing entry sends
+// the renewal to the stamp, and it fails with session.ErrConflict, as the
+// renewal of an ended server session does, rather than give the session
+// an ID that no stamp names.
 //
 // # Cookie names
 //

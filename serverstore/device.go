@@ -55,18 +55,47 @@ func (s *Store) CookieSaved(ctx context.Context, rec *session.Record, now time.T
 		rec.Revision = 0
 	}
 	renewed := rec.PreviousID != "" && !moved
-	if renewed && (rec.User != "" || rec.Changes.User) {
-		if err := s.dropDevice(ctx, recordkey.Session(rec.PreviousID)); err != nil {
+	if renewed {
+		if err := s.retireDevice(ctx, rec); err != nil {
 			return false, err
 		}
 	}
 	switch {
 	case rec.User != "" && (moved || renewed || rec.Changes.User):
 		return true, s.putDevice(ctx, rec, now)
-	case rec.User == "" && rec.Changes.User && !renewed:
-		return true, s.dropDevice(ctx, recordkey.Session(rec.ID))
+	case rec.User == "" && rec.Changes.User && !renewed && !moved:
+		_, err := s.dropDevice(ctx, recordkey.Session(rec.ID))
+		return true, err
 	}
 	return true, nil
+}
+
+// retireDevice deletes the device entry under the previous ID of rec, a
+// session in its cookie that Renew gave a new ID. A logged-in session whose
+// user did not change had one, unless it was ended meanwhile (RevokeHandle,
+// or Destroy of a copy of its cookie) and this request's server has not
+// read the user's new stamp yet: the stamp then names it, and the renewal,
+// which would give the ended session an ID that no stamp names, fails with
+// session.ErrConflict, as the renewal of an ended record does.
+func (s *Store) retireDevice(ctx context.Context, rec *session.Record) error {
+	if rec.User == "" && !rec.Changes.User {
+		return nil
+	}
+	found, err := s.dropDevice(ctx, recordkey.Session(rec.PreviousID))
+	if err != nil || found || rec.User == "" || rec.Changes.User {
+		return err
+	}
+	st, err := s.db.getStamp(ctx, recordkey.Stamp(rec.User))
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	}
+	if _, ended := st.Ended[recordkey.Handle(rec.PreviousID)]; ended {
+		return errEnded
+	}
+	return nil
 }
 
 // putDevice writes the device entry of rec, replacing an older one under
@@ -102,18 +131,19 @@ func (s *Store) putDevice(ctx context.Context, rec *session.Record, now time.Tim
 	return fmt.Errorf("serverstore: %d attempts to replace a device entry: %w", s.attempts, session.ErrConflict)
 }
 
-// dropDevice deletes the device entry under key, if there is one; a
-// record there, which a concurrent request saved, is left alone.
-func (s *Store) dropDevice(ctx context.Context, key []byte) error {
+// dropDevice deletes the device entry under key, if there is one, and
+// reports whether there was; a record there, which a concurrent request
+// saved, is left alone.
+func (s *Store) dropDevice(ctx context.Context, key []byte) (bool, error) {
 	found, err := s.db.get(ctx, key)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return nil
+		return false, nil
 	case err != nil:
-		return err
+		return false, err
 	case !isDevice(found):
-		return nil
+		return false, nil
 	}
 	_, err = s.db.delete(ctx, key, found.Version)
-	return err
+	return true, err
 }

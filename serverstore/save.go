@@ -29,8 +29,17 @@ func (s *Store) Save(ctx context.Context, name string, rec *session.Record, now 
 			return "", err
 		}
 		if inserted {
-			if rec.PreviousID != "" && rev != 0 {
+			switch {
+			case rec.PreviousID != "" && rev != 0:
 				if err := s.retire(ctx, rec, recordkey.Session(rec.PreviousID), rev, key, now); err != nil {
+					return "", err
+				}
+			case rec.PreviousID != "":
+				// Renewed on its way from its cookie (package hybrid).
+				if err := s.retireDevice(ctx, rec); err != nil {
+					// No token names the new record yet; if this
+					// delete fails, it only waits for its expiry.
+					_, _ = s.db.delete(context.WithoutCancel(ctx), key, 0)
 					return "", err
 				}
 			}
