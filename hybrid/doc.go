@@ -96,6 +96,8 @@
 // # MongoDB unavailable
 //
 // Cookie sessions without a user never touch MongoDB and keep working.
+// A login, a renewal or a logout of a cookie session writes its device
+// entry, and fails with session.ErrStoreUnavailable like a server save.
 // A logged-in cookie session needs its user's stamp: while it is cached it
 // keeps working; past that the request fails with
 // session.ErrStoreUnavailable (fail closed, the default) or goes on
