@@ -157,9 +157,11 @@
 // the other two in under 10 ms, against up to the one-minute cache TTL
 // without it. In a cluster, PUBLISH reaches every node, so the subscription
 // may be held by any. A lost subscription is made again by the engine,
-// which meanwhile takes every cached stamp as changed; a Redis user whose
-// ACL forbids PUBLISH or SUBSCRIBE on that channel fails the raise, or
-// leaves the caches to their TTL.
+// which meanwhile takes every cached stamp as changed. A Redis user whose
+// ACL grants no pub/sub channel (the default for users made with ACL
+// SETUSER in Redis 7) still raises stamps, unpushed; its subscription
+// fails and is logged, and the caches keep stamps for their TTL. Grant it
+// the channel (&prefix + "stamps") for the push.
 //
 // # Cluster
 //

@@ -2,9 +2,12 @@ package redisstore_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/hybrid"
@@ -83,4 +86,28 @@ func TestRevocationReachesTheFleetAtOnce(t *testing.T) {
 			time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
 		}
 	})
+}
+
+// TestRaiseWithoutPublishPermission: a Redis user whose ACL grants no
+// pub/sub channel (the default for users made with ACL SETUSER in Redis
+// 7) still raises stamps: the revocation is recorded, only not pushed,
+// and other servers see it within their cache TTL.
+func TestRaiseWithoutPublishPermission(t *testing.T) {
+	tp := redistest.Single(t)
+	admin := tp.NewClient(t)
+	name := "sessionseal-test-" + strings.TrimSuffix(tp.Prefix(t), ":")
+	if err := admin.Do(t.Context(), "ACL", "SETUSER", name, "on", ">pw", "~*", "+@all", "resetchannels").Err(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Do(context.Background(), "ACL", "DELUSER", name) })
+	opts := *admin.(*redis.Client).Options()
+	opts.Username, opts.Password = name, "pw"
+	limited := redis.NewClient(&opts)
+	t.Cleanup(func() { limited.Close() })
+	b := newBackend(t, tp, limited)
+	nb := time.Now().Truncate(time.Millisecond)
+	st, err := b.RaiseStamp(t.Context(), newKey(), &serverstore.Stamp{NotBefore: nb, ExpiresAt: nb.Add(time.Hour)})
+	if err != nil || !st.NotBefore.Equal(nb) {
+		t.Errorf("RaiseStamp without PUBLISH permission: %+v, %v; want the stamp raised", st, err)
+	}
 }

@@ -58,6 +58,8 @@ func (b *backend) GetStamp(ctx context.Context, key []byte) (*serverstore.Stamp,
 // the given one, expires the key at its x, publishes the stamp's key on the
 // stamps channel (see WatchStamps), and returns the whole hash. PUBLISH
 // names no key, so it runs in a cluster too, where it reaches every node.
+// It is a pcall: a user whose ACL grants no channel (the default for users
+// made in Redis 7) still raises the stamp, which is then only not pushed.
 //
 // KEYS[1] the stamp key; ARGV: channel, message, field, time, field, time, ...
 var raiseScript = redis.NewScript(`
@@ -68,7 +70,7 @@ for j = 3, #ARGV, 2 do
 end
 local x = redis.call('HGET', k, 'x')
 if x then redis.call('PEXPIREAT', k, x) end
-redis.call('PUBLISH', ARGV[1], ARGV[2])
+redis.pcall('PUBLISH', ARGV[1], ARGV[2])
 return redis.call('HGETALL', k)
 `)
 
