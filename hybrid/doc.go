@@ -37,8 +37,9 @@
 // with the time a cookie was issued: that time moves on every save, so one late
 // save undid the revocation for good. Each server caches a user's stamp for
 // Options.RevocationCacheTTL (default one minute): a revocation made elsewhere
-// reaches sessions here within that time. The cache holds up to 100,000 users
-// and evicts those used longest ago.
+// reaches sessions here within that time, or at once when the server store's
+// backend pushes stamp changes (redisstore does; see serverstore.Backend).
+// The cache holds up to 100,000 users and evicts those used longest ago.
 //
 // A stamp only moves forward: a second RevokeUser from a server whose clock
 // is behind, or one that loses a race, never moves it back. It is kept for

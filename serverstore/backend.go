@@ -116,7 +116,9 @@ type Backend interface {
 	NativeExpiry() bool
 }
 
-// Document is the stored record of one session.
+// Document is the stored record of one session, or the device entry of a
+// session that lives in its cookie (see Store.CookieSaved), which a backend
+// stores like any other document.
 type Document struct {
 	Key     []byte    // recordkey.Session of the session ID: a dump holds no live token
 	Data    []byte    // the session's payload, sealed; the additional data binds Key
