@@ -55,6 +55,7 @@ import (
 // changed key that is not a stamp's costs only a few needless reads.
 // Backends that cannot push leave the method out, and caches keep a stamp
 // for their lifetime (hybrid.Options.RevocationCacheTTL, one minute).
+// storetest.RunBackend checks the method of a backend that has it.
 type Backend interface {
 	// Get returns the document under key, or ErrNotFound.
 	Get(ctx context.Context, key []byte) (*Document, error)
