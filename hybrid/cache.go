@@ -28,7 +28,8 @@ func newStampCache(limit int) *stampCache {
 	return &stampCache{limit: limit, users: make(map[string]*list.Element)}
 }
 
-// get returns the user's stamp if it was read after since.
+// get returns the user's stamp if it was read after since and has not
+// changed since (see serverstore.Stamp.Changed).
 func (c *stampCache) get(user string, since time.Time) (*serverstore.Stamp, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -37,7 +38,7 @@ func (c *stampCache) get(user string, since time.Time) (*serverstore.Stamp, bool
 		return nil, false
 	}
 	cs := e.Value.(*cachedStamp)
-	if !cs.fetched.After(since) {
+	if !cs.fetched.After(since) || changed(cs.stamp) {
 		return nil, false
 	}
 	c.order.MoveToFront(e)
@@ -59,6 +60,17 @@ func (c *stampCache) put(user string, st *serverstore.Stamp, fetched time.Time) 
 		delete(c.users, oldest.Value.(*cachedStamp).user)
 	}
 	c.users[user] = c.order.PushFront(&cachedStamp{user: user, stamp: st, fetched: fetched})
+}
+
+// changed reports whether the server store has signalled that st may have
+// changed since it was read.
+func changed(st *serverstore.Stamp) bool {
+	select {
+	case <-st.Changed:
+		return true
+	default:
+		return false
+	}
 }
 
 // forget drops the user's stamp, which this server just changed, so that

@@ -37,8 +37,9 @@
 // with the time a cookie was issued: that time moves on every save, so one late
 // save undid the revocation for good. Each server caches a user's stamp for
 // Options.RevocationCacheTTL (default one minute): a revocation made elsewhere
-// reaches sessions here within that time. The cache holds up to 100,000 users
-// and evicts those used longest ago.
+// reaches sessions here within that time, or at once when the server store's
+// backend pushes stamp changes (redisstore does; see serverstore.Backend).
+// The cache holds up to 100,000 users and evicts those used longest ago.
 //
 // A stamp only moves forward: a second RevokeUser from a server whose clock
 // is behind, or one that loses a race, never moves it back. It is kept for
@@ -62,6 +63,29 @@
 // ended this way: no stamp covers it, and copies of its cookie keep working
 // until it expires (Destroy still deletes its server record).
 //
+// # Every device, in both modes
+//
+// serverstore.Store.Sessions lists a user's sessions in both modes, for
+// "your active sessions" pages: a logged-in session in its cookie keeps a
+// small device entry in the server store, under the key its record would
+// have, with its user, its client and its times (Info.Mode is
+// session.ModeCookie). The entry is written when the session's user or ID
+// changes (a login, Renew) or it moves to its cookie, deleted at a logout,
+// Destroy, RevokeHandle or RevokeUser, and expires with the session's
+// absolute deadline, which no request moves; an ordinary request never
+// writes it, so a cookie session costs no database command beyond its
+// user's cached stamp. Its LastSeen is therefore the login or renewal,
+// and a session whose cookie expired idle or was thrown away by the browser
+// stays listed until its deadline. The entry holds no payload: it never
+// opens as a session, and a reference token left from the time the
+// session lived on the server is refused. Store.RevokeHandle ends a listed
+// session in either mode through the user's stamp, as Destroy does. A
+// server whose cached stamp predates the end still accepts the cookie
+// until its cache expires, but cannot Renew it: the missing entry sends
+// the renewal to the stamp, and it fails with session.ErrConflict, as the
+// renewal of an ended server session does, rather than give the session
+// an ID that no stamp names.
+//
 // # Cookie names
 //
 // The cookie's name, which the Manager passes with every call, is bound into
@@ -73,6 +97,8 @@
 // # MongoDB unavailable
 //
 // Cookie sessions without a user never touch MongoDB and keep working.
+// A login, a renewal or a logout of a cookie session writes its device
+// entry, and fails with session.ErrStoreUnavailable like a server save.
 // A logged-in cookie session needs its user's stamp: while it is cached it
 // keeps working; past that the request fails with
 // session.ErrStoreUnavailable (fail closed, the default) or goes on

@@ -34,8 +34,10 @@ const maxMoveAttempts = 4
 type Options struct {
 	// RevocationCacheTTL is how long a user's revocation stamp is cached
 	// in this process. A revocation made on another server takes up to
-	// this long to reach cookie sessions here; the server that makes it
-	// applies it at once. Default one minute.
+	// this long to reach cookie sessions here, unless the server store's
+	// backend pushes stamp changes (redisstore does; see
+	// serverstore.Backend), which drops the cached stamp at once; the
+	// server that makes it applies it at once. Default one minute.
 	RevocationCacheTTL time.Duration
 
 	// FailOpen accepts a logged-in cookie session whose revocation stamp
@@ -187,13 +189,12 @@ func (s *Store) Save(ctx context.Context, name string, rec *session.Record, now 
 		if err != nil {
 			return "", err
 		}
-		if rec.Mode != session.ModeServer {
-			return token, nil
-		}
 		// Moving to the cookie: the record must go, or a revocation of it
 		// would miss the session, but only if no other request saved it
-		// meanwhile, or that request's changes would be lost.
-		deleted, err := s.server.DeleteIfUnchanged(ctx, rec, now)
+		// meanwhile, or that request's changes would be lost. A logged-in
+		// session keeps a device entry, written at a login, a renewal or
+		// a move, so that listings show it: no call on other saves.
+		deleted, err := s.server.CookieSaved(ctx, rec, now)
 		if err != nil {
 			return "", err
 		}
@@ -229,8 +230,9 @@ func (s *Store) Delete(ctx context.Context, rec *session.Record, now time.Time) 
 // deletes the user's server sessions. Other servers see the stamp within
 // Options.RevocationCacheTTL; this one at once.
 //
-// It returns the number of server sessions deleted. Cookie sessions cannot
-// be counted, since no server holds them; the stamp refuses all of them.
+// It returns the number of sessions deleted: server records, and the
+// device entries of logged-in cookie sessions (see RevokeHandle). The stamp
+// refuses every cookie session, listed or not.
 func (s *Store) RevokeUser(ctx context.Context, userID string, notBefore time.Time, keep time.Duration) (int64, error) {
 	if err := s.server.SetNotBefore(ctx, userID, notBefore, keep); err != nil {
 		return 0, err
@@ -240,10 +242,12 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, notBefore time.Ti
 }
 
 // RevokeHandle ends the user's session that a listing of the server
-// store's sessions named by handle (see serverstore.Store.Sessions): it
-// deletes its record and records it in the user's stamp, so that the cookie
-// tokens it had before it moved to the server are refused too. This server
-// applies it at once, others within Options.RevocationCacheTTL.
+// store's sessions named by handle (see serverstore.Store.Sessions), in
+// either mode: it deletes its record, or the device entry of a session in
+// its cookie, and records it in the user's stamp, so that its cookie
+// tokens are refused too. This server applies it at once, others within
+// Options.RevocationCacheTTL, or at once when the backend pushes stamp
+// changes. A handle of another user's session, or of none, ends nothing.
 func (s *Store) RevokeHandle(ctx context.Context, userID, handle string, now time.Time) error {
 	if err := s.server.RevokeHandle(ctx, userID, handle, now); err != nil {
 		return err

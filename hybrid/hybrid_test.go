@@ -235,8 +235,8 @@ func TestRevokeUserCoversBothModes(t *testing.T) {
 		}
 	}
 	// Within the same second as the logins: the stamp is rounded up.
-	if n, err := f.m.RevokeUser(ctx, "alice"); err != nil || n != 1 {
-		t.Fatalf("RevokeUser: %d, %v; want 1 server session deleted", n, err)
+	if n, err := f.m.RevokeUser(ctx, "alice"); err != nil || n != 2 {
+		t.Fatalf("RevokeUser: %d, %v; want 2 deleted: the server session and the cookie session's device entry", n, err)
 	}
 	for name, c := range map[string]*http.Cookie{"cookie mode": aliceCookie, "server mode": aliceServer} {
 		if code, body, _ := f.do(t, "/whoami", c); code != 200 || body != "" {
@@ -280,8 +280,8 @@ func TestRevocationSurvivesReissue(t *testing.T) {
 	// Two requests of alice's are in flight on this server.
 	r1, inFlight := testkit.Load(t, f.m, alice)
 	r2, spilling := testkit.Load(t, f.m, alice)
-	if n, err := f.m.RevokeUser(ctx, "alice"); err != nil || n != 0 {
-		t.Fatalf("RevokeUser: %d, %v; want 0 server sessions", n, err)
+	if n, err := f.m.RevokeUser(ctx, "alice"); err != nil || n != 1 {
+		t.Fatalf("RevokeUser: %d, %v; want 1: the cookie session's device entry", n, err)
 	}
 	f.clock.Advance(2 * time.Second)
 

@@ -130,3 +130,24 @@ func TestEndingASessionEndsItsEarlierTokens(t *testing.T) {
 		}
 	})
 }
+
+// TestRevocationReachOnMongoDB: three servers, each with its own stores
+// and stamp cache, over one MongoDB collection. MongoDB cannot push stamp
+// changes here (change streams need a replica set, which FerretDB lacks),
+// so a RevokeUser on one server reaches cookie sessions on the others when
+// their cached stamps expire: within RevocationCacheTTL, two seconds here,
+// one minute by default.
+func TestRevocationReachOnMongoDB(t *testing.T) {
+	f := newFixture(t, hybrid.Options{})
+	const ttl = 2 * time.Second
+	fleet := make([]*session.Manager, 3)
+	for i := range fleet {
+		store, err := hybrid.New(f.keys, f.serverStore(t, serverstore.Options{}), hybrid.Options{RevocationCacheTTL: ttl, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fleet[i] = f.manager(t, store, time.Now, session.Options{})
+	}
+	reach := testkit.Reach(t, fleet, "alice", ttl+time.Second)
+	t.Logf("RevokeUser on server 0 refused the cookie on servers 1 and 2 after %v (cache TTL %v)", reach, ttl)
+}

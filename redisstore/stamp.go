@@ -55,23 +55,28 @@ func (b *backend) GetStamp(ctx context.Context, key []byte) (*serverstore.Stamp,
 }
 
 // raiseScript sets each given field to the later of its stored time and
-// the given one, expires the key at its x, and returns the whole hash.
+// the given one, expires the key at its x, publishes the stamp's key on the
+// stamps channel (see WatchStamps), and returns the whole hash. PUBLISH
+// names no key, so it runs in a cluster too, where it reaches every node.
+// It is a pcall: a user whose ACL grants no channel (the default for users
+// made in Redis 7) still raises the stamp, which is then only not pushed.
 //
-// KEYS[1] the stamp key; ARGV: field, time, field, time, ...
+// KEYS[1] the stamp key; ARGV: channel, message, field, time, field, time, ...
 var raiseScript = redis.NewScript(`
 local k = KEYS[1]
-for j = 1, #ARGV, 2 do
+for j = 3, #ARGV, 2 do
 	local cur = redis.call('HGET', k, ARGV[j])
 	if not cur or tonumber(ARGV[j + 1]) > tonumber(cur) then redis.call('HSET', k, ARGV[j], ARGV[j + 1]) end
 end
 local x = redis.call('HGET', k, 'x')
 if x then redis.call('PEXPIREAT', k, x) end
+redis.pcall('PUBLISH', ARGV[1], ARGV[2])
 return redis.call('HGETALL', k)
 `)
 
 // RaiseStamp moves the stamp's times forward: one script.
 func (b *backend) RaiseStamp(ctx context.Context, key []byte, raise *serverstore.Stamp) (*serverstore.Stamp, error) {
-	var args []any
+	args := []any{b.stampsChannel(), key}
 	for f, t := range map[string]time.Time{"nb": raise.NotBefore, "x": raise.ExpiresAt} {
 		if !t.IsZero() {
 			args = append(args, f, millis(t))
@@ -106,4 +111,38 @@ func (b *backend) DropEnded(ctx context.Context, key []byte, handles []string) e
 		return fail(err)
 	}
 	return nil
+}
+
+// stampsChannel is the pub/sub channel on which RaiseStamp publishes the
+// key of each stamp it raises.
+func (b *backend) stampsChannel() string { return b.prefix + "stamps" }
+
+// WatchStamps is the optional part of serverstore.Backend that pushes
+// stamp changes: it subscribes to the stamps channel and calls changed with
+// nil once subscribed, and with the key of every stamp that any process
+// raises, until ctx ends or the connection fails. In a cluster the
+// subscription is held by one node, and PUBLISH reaches every node. A
+// subscription that go-redis makes again after a lost connection calls
+// changed with nil again, since messages may have been lost meanwhile.
+func (b *backend) WatchStamps(ctx context.Context, changed func(key []byte)) error {
+	ps := b.client.Subscribe(ctx, b.stampsChannel())
+	defer ps.Close()
+	// Receive waits for a message whatever ctx says; closing the
+	// subscription ends the wait.
+	stop := context.AfterFunc(ctx, func() { ps.Close() })
+	defer stop()
+	for {
+		msg, err := ps.Receive(ctx)
+		if err != nil {
+			return fail(err)
+		}
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			if m.Kind == "subscribe" {
+				changed(nil)
+			}
+		case *redis.Message:
+			changed([]byte(m.Payload))
+		}
+	}
 }

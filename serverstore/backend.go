@@ -34,6 +34,28 @@ import (
 //
 // Every method must honour ctx; the engine bounds each call by
 // Options.Timeout. Implementations must be safe for concurrent use.
+//
+// # Pushing stamp changes
+//
+// A backend whose database can tell every process at once that a stamp
+// changed (Redis pub/sub: redisstore) may also have the method
+//
+//	WatchStamps(ctx context.Context, changed func(key []byte)) error
+//
+// This optional part of the contract lets caches of stamps (package
+// hybrid's) drop a stamp as soon as any process raises it, instead of
+// when their lifetime ends: "log out everywhere" then reaches every server
+// in about a network round trip. WatchStamps subscribes, calls changed
+// with nil once the subscription is in place (and again whenever it is
+// made again, after a loss in which changes may have gone unseen), then
+// calls changed with the key of every stamp that RaiseStamp, in any
+// process, changed, until ctx ends or the subscription fails; it returns
+// the error then. The engine calls it from New until Close, again after a
+// pause when it fails, and takes every stamp as changed meanwhile. A
+// changed key that is not a stamp's costs only a few needless reads.
+// Backends that cannot push leave the method out, and caches keep a stamp
+// for their lifetime (hybrid.Options.RevocationCacheTTL, one minute).
+// storetest.RunBackend checks the method of a backend that has it.
 type Backend interface {
 	// Get returns the document under key, or ErrNotFound.
 	Get(ctx context.Context, key []byte) (*Document, error)
@@ -95,7 +117,9 @@ type Backend interface {
 	NativeExpiry() bool
 }
 
-// Document is the stored record of one session.
+// Document is the stored record of one session, or the device entry of a
+// session that lives in its cookie (see Store.CookieSaved), which a backend
+// stores like any other document.
 type Document struct {
 	Key     []byte    // recordkey.Session of the session ID: a dump holds no live token
 	Data    []byte    // the session's payload, sealed; the additional data binds Key
@@ -141,6 +165,10 @@ type Stamp struct {
 	// ExpiresAt is when the stamp may be deleted: it no longer refuses
 	// anything that could be live.
 	ExpiresAt time.Time
+	// Changed, in a stamp that Store.Stamp returns, is closed once the
+	// stamp may have changed, for caches to drop it at once; nil when the
+	// backend does not push stamp changes. Backends leave it nil.
+	Changed <-chan struct{}
 }
 
 // Errors of a Backend.

@@ -8,7 +8,6 @@ import (
 // cleanup deletes expired records every interval until ctx ends. It is
 // background work, not a request's, so it reads the system clock.
 func (s *Store) cleanup(ctx context.Context, interval time.Duration) {
-	defer close(s.done)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

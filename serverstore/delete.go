@@ -35,30 +35,3 @@ func (s *Store) Delete(ctx context.Context, rec *session.Record, now time.Time) 
 	}
 	return nil
 }
-
-// DeleteIfUnchanged deletes the session's record (under its previous ID
-// after Renew), as Delete does, but only if no other request has saved it
-// since rec was loaded or last saved; rec then has revision 0, that of a
-// session without a record. If one has, it merges that save into rec, as
-// Save does, and returns false, so that the caller can decide again where
-// to save the merged session; if the record is gone, ended by another
-// request, the error matches session.ErrConflict. Package hybrid calls it
-// when a session moves back to the cookie, so that a concurrent save is
-// never lost and a revoked session never escapes to a cookie.
-func (s *Store) DeleteIfUnchanged(ctx context.Context, rec *session.Record, _ time.Time) (bool, error) {
-	if rec.Revision == 0 {
-		// No record: nothing can have changed it. Version 0 would also
-		// make the delete unconditional.
-		return true, nil
-	}
-	key := recordkey.Session(recordID(rec))
-	deleted, err := s.db.delete(ctx, key, rec.Revision)
-	if err != nil {
-		return false, err
-	}
-	if deleted {
-		rec.Revision = 0
-		return true, nil
-	}
-	return false, s.rebase(ctx, key, rec)
-}

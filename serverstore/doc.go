@@ -33,6 +33,11 @@
 // by the database (a TTL index) or, when it has none, by the store every
 // Options.CleanupInterval.
 //
+// A device entry (see CookieSaved) stands for a logged-in session that
+// lives in its cookie, so that Sessions lists it and RevokeHandle ends it:
+// a document under the session's key with its user, client and times and
+// no payload, which never opens as a session.
+//
 // # Round trips
 //
 // A request that only reads its session costs one backend call (Get); one

@@ -10,18 +10,20 @@ import (
 	"time"
 
 	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/internal/format"
 	"github.com/sessionseal/session/internal/payload"
 	"github.com/sessionseal/session/internal/recordkey"
 )
 
 // Info describes one live session, for "your active sessions" pages.
 type Info struct {
-	Handle    string    // names the session without revealing its ID; see Handle and RevokeHandle
-	Created   time.Time // when the session started: its creation or its login
-	LastSeen  time.Time // when it was last saved
-	ExpiresAt time.Time // when it expires unless used again
-	UserAgent string    // the User-Agent of the request that logged it in, or first saved it here
-	IP        string    // the client address of that request
+	Handle    string       // names the session without revealing its ID; see Handle and RevokeHandle
+	Mode      session.Mode // where the session lives: ModeServer, or ModeCookie for a device entry (see CookieSaved)
+	Created   time.Time    // when the session started: its creation or its login
+	LastSeen  time.Time    // when it was last saved; in cookie mode, when it logged in or was renewed
+	ExpiresAt time.Time    // when it expires unless used again; in cookie mode, its absolute deadline
+	UserAgent string       // the User-Agent of the request that logged it in, or first saved it here
+	IP        string       // the client address of that request
 }
 
 // Sessions lists the user's sessions that have not expired by now, most
@@ -37,6 +39,12 @@ func (s *Store) Sessions(ctx context.Context, userID string, now time.Time) ([]I
 	t := now.Unix()
 	for i := range docs {
 		d := &docs[i]
+		if isDevice(d) {
+			if info, ok := s.deviceInfo(ctx, d, now); ok {
+				infos = append(infos, info)
+			}
+			continue
+		}
 		var p payload.Data
 		plaintext, _, err := s.open(d)
 		if err == nil {
@@ -50,11 +58,28 @@ func (s *Store) Sessions(ctx context.Context, userID string, now time.Time) ([]I
 		if t >= p.IdleExpires || t >= p.Expires {
 			continue
 		}
-		infos = append(infos, Info{Handle: recordkey.EncodeHandle(d.Key), Created: time.Unix(p.Created, 0),
+		infos = append(infos, Info{Handle: recordkey.EncodeHandle(d.Key), Mode: session.ModeServer, Created: time.Unix(p.Created, 0),
 			LastSeen: time.Unix(p.Issued, 0), ExpiresAt: time.Unix(p.IdleExpires, 0), UserAgent: d.UserAgent, IP: d.IP})
 	}
 	slices.SortFunc(infos, func(a, b Info) int { return cmp.Or(b.LastSeen.Compare(a.LastSeen), cmp.Compare(a.Handle, b.Handle)) })
 	return infos, nil
+}
+
+// deviceInfo returns the listing of the device entry d, and false for
+// one that has expired by now or does not open. No request writes an
+// entry after the login or renewal that made it, so its times are those
+// of that save: LastSeen is when it logged in or was renewed, ExpiresAt
+// its absolute deadline.
+func (s *Store) deviceInfo(ctx context.Context, d *Document, now time.Time) (Info, bool) {
+	if !d.ExpiresAt.After(now) {
+		return Info{}, false
+	}
+	if _, _, err := s.openAs(d, format.FlagReference); err != nil {
+		s.log.WarnContext(ctx, "serverstore: device entry failed authentication", "err", err)
+		return Info{}, false
+	}
+	return Info{Handle: recordkey.EncodeHandle(d.Key), Mode: session.ModeCookie, Created: d.Created,
+		LastSeen: d.Updated, ExpiresAt: d.ExpiresAt, UserAgent: d.UserAgent, IP: d.IP}, true
 }
 
 // Handle returns the handle that Info reports for the session with the
@@ -62,9 +87,9 @@ func (s *Store) Sessions(ctx context.Context, userID string, now time.Time) ([]I
 func Handle(sessionID string) string { return recordkey.Handle(sessionID) }
 
 // RevokeHandle ends the session that a listing of userID's sessions named
-// by handle: it deletes its record and records it as ended in the user's
-// revocation stamp until the record would have expired, so that the cookie
-// tokens it had before it moved here are refused too (see package hybrid).
+// by handle: it deletes its record, or its device entry, and records it as
+// ended in the user's revocation stamp until the record or entry would have
+// expired, so that its cookie tokens are refused too (see package hybrid).
 // It deletes nothing of another user's. A malformed handle is an error
 // matching session.ErrInvalid.
 func (s *Store) RevokeHandle(ctx context.Context, userID, handle string, now time.Time) error {
@@ -103,8 +128,8 @@ func (s *Store) RevokeHandle(ctx context.Context, userID, handle string, now tim
 	}
 }
 
-// RevokeUser deletes every record of the user and returns how many there
-// were: "log out everywhere". Deleting a record ends its session whatever
+// RevokeUser deletes every record of the user, device entries included,
+// and returns how many there were: "log out everywhere". Deleting a record ends its session whatever
 // its start, so notBefore and keep, which session.Manager.RevokeUser passes
 // to every Revoker, are not needed here; package hybrid also records them
 // in the user's stamp with SetNotBefore, for its cookie sessions.

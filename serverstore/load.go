@@ -36,7 +36,9 @@ func (s *Store) Load(ctx context.Context, name, token string, _ time.Time) (*ses
 	}
 	doc, err := s.db.get(ctx, recordkey.Session(claims.ID))
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound), err == nil && isDevice(doc):
+		// A device entry: the session lives in its cookie now, and the
+		// token is left from before it moved there.
 		return nil, session.ErrInvalid
 	case err != nil:
 		return nil, err

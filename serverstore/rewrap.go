@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/sessionseal/session/internal/format"
+
 	"github.com/sessionseal/session/keyrotation"
 )
 
@@ -68,12 +70,16 @@ func (s *Store) rewrap(ctx context.Context, doc *Document) (bool, error) {
 	if kid, ok := sealedBy(doc.Data); ok && kid == primary {
 		return false, nil
 	}
-	plaintext, _, err := s.open(doc)
+	var flags byte
+	if isDevice(doc) {
+		flags = format.FlagReference
+	}
+	plaintext, _, err := s.openAs(doc, flags)
 	if err != nil {
 		s.log.WarnContext(ctx, "serverstore: rewrap skipped a record that does not open", "err", err)
 		return false, nil
 	}
-	data, err := s.seal(doc.Key, plaintext)
+	data, err := s.sealAs(doc.Key, plaintext, flags)
 	if err != nil {
 		return false, err
 	}

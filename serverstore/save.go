@@ -35,8 +35,17 @@ func (s *Store) Save(ctx context.Context, name string, rec *session.Record, now 
 			return "", err
 		}
 		if inserted {
-			if rec.PreviousID != "" && rev != 0 {
+			switch {
+			case rec.PreviousID != "" && rev != 0:
 				if err := s.retire(ctx, rec, recordkey.Session(rec.PreviousID), rev, key, now); err != nil {
+					return "", err
+				}
+			case rec.PreviousID != "":
+				// Renewed on its way from its cookie (package hybrid).
+				if err := s.retireDevice(ctx, rec); err != nil {
+					// No token names the new record yet; if this
+					// delete fails, it only waits for its expiry.
+					_, _ = s.db.delete(context.WithoutCancel(ctx), key, 0)
 					return "", err
 				}
 			}
@@ -112,6 +121,13 @@ func (s *Store) insert(ctx context.Context, rec *session.Record, key []byte, now
 			continue // deleted meanwhile
 		case err != nil:
 			return false, err
+		case isDevice(found):
+			// The session's device entry from its cookie: replaced by
+			// the record, which listings show in its place.
+			if _, err := s.db.delete(ctx, key, found.Version); err != nil {
+				return false, err
+			}
+			continue
 		}
 		from := found.From
 		if from.IsZero() {
@@ -206,7 +222,9 @@ var errEnded = fmt.Errorf("serverstore: %w: the session was ended by a concurren
 func (s *Store) rebase(ctx context.Context, key []byte, rec *session.Record) error {
 	doc, err := s.db.get(ctx, key)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound), err == nil && isDevice(doc):
+		// A device entry: another request moved the session to its
+		// cookie, which holds what it saved.
 		return errEnded
 	case err != nil:
 		return err

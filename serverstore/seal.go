@@ -17,12 +17,16 @@ import (
 // (another session's, or a user's stamp) does not open there.
 
 // seal returns plaintext sealed under the primary key, bound to key.
-func (s *Store) seal(key, plaintext []byte) ([]byte, error) {
+func (s *Store) seal(key, plaintext []byte) ([]byte, error) { return s.sealAs(key, plaintext, 0) }
+
+// sealAs is seal with the given flags in the header: 0 for a session's
+// payload, format.FlagReference for a device entry.
+func (s *Store) sealAs(key, plaintext []byte, flags byte) ([]byte, error) {
 	kid, c, err := s.keys.Primary(keyrotation.PurposeRecord)
 	if err != nil {
 		return nil, fmt.Errorf("serverstore: %w", err)
 	}
-	b, err := format.Begin(make([]byte, 0, len(plaintext)+format.Overhead), 0, kid, s.rand)
+	b, err := format.Begin(make([]byte, 0, len(plaintext)+format.Overhead), flags, kid, s.rand)
 	if err != nil {
 		return nil, fmt.Errorf("serverstore: reading nonce: %w", err)
 	}
@@ -33,8 +37,11 @@ func (s *Store) seal(key, plaintext []byte) ([]byte, error) {
 // plaintext and the ID of the key that sealed it. A document that does not
 // open was altered in the database, or moved there from another key: it is
 // refused as session.ErrInvalid, never trusted.
-func (s *Store) open(doc *Document) ([]byte, uint32, error) {
-	plaintext, kid, err := format.OpenBytes(doc.Data, 0, string(doc.Key), s.keys, keyrotation.PurposeRecord, make([]byte, 0, 64))
+func (s *Store) open(doc *Document) ([]byte, uint32, error) { return s.openAs(doc, 0) }
+
+// openAs is open for data sealed with the given flags.
+func (s *Store) openAs(doc *Document, flags byte) ([]byte, uint32, error) {
+	plaintext, kid, err := format.OpenBytes(doc.Data, flags, string(doc.Key), s.keys, keyrotation.PurposeRecord, make([]byte, 0, 64))
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: %v", session.ErrInvalid, err)
 	}

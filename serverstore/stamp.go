@@ -25,15 +25,22 @@ const maxEnded = 100
 var forever = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 
 // Stamp returns the user's revocation stamp, the zero Stamp when there is
-// none. It is one point lookup by key.
+// none. It is one point lookup by key. When the backend pushes stamp
+// changes, the stamp's Changed is closed once it may have changed.
 func (s *Store) Stamp(ctx context.Context, userID string) (Stamp, error) {
-	st, err := s.db.getStamp(ctx, recordkey.Stamp(userID))
+	key := recordkey.Stamp(userID)
+	var changed <-chan struct{}
+	if s.signals != nil {
+		changed = s.signals.current(key)
+	}
+	st, err := s.db.getStamp(ctx, key)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return Stamp{}, nil
+		return Stamp{Changed: changed}, nil
 	case err != nil:
 		return Stamp{}, err
 	}
+	st.Changed = changed
 	return *st, nil
 }
 

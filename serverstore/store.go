@@ -67,9 +67,11 @@ type Store struct {
 	// the cleanup and the ring's reloads.
 	observer observe.Latest
 
-	stop      context.CancelFunc
-	done      chan struct{}
-	closeOnce sync.Once
+	// signals is nil unless the backend pushes stamp changes.
+	signals *signals
+
+	stop context.CancelFunc
+	bg   sync.WaitGroup // the background loops
 }
 
 var (
@@ -106,7 +108,6 @@ func New(keys *keyrotation.Keyring, b Backend, opts Options) (*Store, error) {
 		attempts: opts.MaxAttempts,
 		log:      opts.Logger,
 		rand:     rand.Reader,
-		done:     make(chan struct{}),
 	}
 	if s.attempts == 0 {
 		s.attempts = defaultMaxAttempts
@@ -117,12 +118,14 @@ func New(keys *keyrotation.Keyring, b Backend, opts Options) (*Store, error) {
 	// Background work, not a request's: it ends with Close.
 	ctx, stop := context.WithCancel(context.Background())
 	s.stop = stop
-	if b.NativeExpiry() {
-		close(s.done)
-	} else {
+	if !b.NativeExpiry() {
 		interval := orDefault(opts.CleanupInterval, defaultCleanupInterval)
 		s.log.Info("serverstore: the backend does not expire records; deleting expired ones periodically", "interval", interval)
-		go s.cleanup(ctx, interval)
+		s.bg.Go(func() { s.cleanup(ctx, interval) })
+	}
+	if w, ok := b.(stampWatcher); ok {
+		s.signals = &signals{}
+		s.bg.Go(func() { s.watch(ctx, w) })
 	}
 	return s, nil
 }
@@ -134,11 +137,11 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
-// Close stops the cleanup loop and waits for it. The backend stays open:
-// it belongs to the caller.
+// Close stops the cleanup loop and the watch of stamps, and waits for
+// them. The backend stays open: it belongs to the caller.
 func (s *Store) Close() error {
-	s.closeOnce.Do(s.stop)
-	<-s.done
+	s.stop()
+	s.bg.Wait()
 	return nil
 }
 

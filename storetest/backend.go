@@ -18,6 +18,8 @@ import (
 // RunBackend runs the conformance suite of serverstore.Backend, each check
 // as a subtest with a backend from newBackend, which must be empty. A new
 // backend proves itself by passing it and Run (over a serverstore.Store).
+// The optional part of the contract, WatchStamps, is checked for backends
+// that have it and skipped for the others.
 func RunBackend(t *testing.T, newBackend func(t *testing.T) serverstore.Backend) {
 	for _, c := range []struct {
 		name string
@@ -34,6 +36,7 @@ func RunBackend(t *testing.T, newBackend func(t *testing.T) serverstore.Backend)
 		{"Stamps", testStamps},
 		{"ConcurrentStamps", testConcurrentStamps},
 		{"DeleteExpired", testDeleteExpired},
+		{"WatchStamps", testWatchStamps},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newBackend(t)) })
 	}

@@ -71,6 +71,16 @@ func (b tab) text(id string) string {
 	return strings.TrimSpace(s)
 }
 
+// eval returns the value of the JavaScript expression js on the page.
+func (b tab) eval(js string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		b.t.Fatalf("evaluating %s: %v", js, err)
+	}
+	return s
+}
+
 // flash returns the text of the page's first flash message.
 func (b tab) flash() string {
 	b.t.Helper()
@@ -147,9 +157,10 @@ func (b tab) screenshot(name string) {
 }
 
 // TestBrowser drives the shop in headless Chromium: a cart that spills to
-// MongoDB and comes back, then "log out everywhere" from a second browser
-// context, which has cookies of its own. Set SHOP_SCREENSHOTS to a directory
-// to keep screenshots of the cart in both modes.
+// MongoDB and comes back, then, from a second browser context, which has
+// cookies of its own, the first one's session listed in its cookie and
+// revoked, and "log out everywhere". Set SHOP_SCREENSHOTS to a directory to
+// keep screenshots of the cart in both modes and of the sessions page.
 func TestBrowser(t *testing.T) {
 	path := chromiumPath(t)
 	ts := startShop(t)
@@ -203,6 +214,25 @@ func TestBrowser(t *testing.T) {
 	defer cancelB()
 	b := tab{t: t, ctx: ctxB, base: ts.url}
 	b.login("ada")
+	b.open("/sessions")
+	b.screenshot("shop-sessions.png")
+	rows := b.eval(`Array.from(document.querySelectorAll("#sessions tbody tr"), r => (r.className || "other") + ":" + r.querySelector("td.where").textContent).join(" ")`)
+	if rows != "other:cookie current:cookie" && rows != "current:cookie other:cookie" {
+		t.Fatalf("B's sessions page lists %q; want A's session and its own, both in their cookie", rows)
+	}
+	b.submit("#sessions tr:not(.current) form.revoke button")
+	if flash := b.flash(); !strings.Contains(flash, "Session ended") {
+		t.Errorf("B after revoking A's session: flash %q", flash)
+	}
+	if err := chromedp.Do(ctxA, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	if user, n := a.text("user"), a.number("cart-count"); user != "" || n != 0 {
+		t.Errorf("A after B revoked its cookie session: user %q, %d lines; want logged out", user, n)
+	}
+
+	a.login("ada")
+	b.open("/")
 	b.submit("#logout-everywhere button")
 	if user, flash := b.text("user"), b.flash(); user != "" || !strings.Contains(flash, "Logged out everywhere") {
 		t.Errorf("B after log out everywhere: user %q, flash %q", user, flash)

@@ -50,11 +50,12 @@
 //   - Log out (Session.Destroy) and log out everywhere (session.Manager.RevokeUser):
 //     the user's sessions in MongoDB are deleted, and the user's cookie
 //     sessions made before that moment are refused.
-//   - Your active sessions: the user's sessions in MongoDB
-//     (serverstore.Store.Sessions), with the current one marked and a button to
-//     revoke each (hybrid.Store.RevokeHandle, which also refuses the cookie
-//     tokens the session had before it moved to MongoDB). Sessions that live
-//     in their cookie are not listed, since the server keeps nothing of them.
+//   - Your active sessions: the user's sessions in either mode
+//     (serverstore.Store.Sessions), with where each lives, the current one
+//     marked and a button to revoke each (hybrid.Store.RevokeHandle, which
+//     also refuses its cookie tokens on every server). A session that lives
+//     in its cookie is listed from the device entry its login left in the
+//     database.
 //   - CSRF protection: http.CrossOriginProtection in front of the Manager
 //     refuses (403) a POST that a browser sends from another origin, and
 //     the session cookie is SameSite=Lax; the forms carry no token (see

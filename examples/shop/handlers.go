@@ -34,11 +34,10 @@ func (sh *shop) sessions(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		current := serverstore.Handle(s.ID())
-		d.Current = "This session lives in its cookie, so it is not listed."
 		for _, in := range infos {
-			row := sessionRow{Info: in, Current: in.Handle == current}
-			if row.Current {
-				d.Current = "This session is marked “this one”."
+			row := sessionRow{Info: in, Current: in.Handle == current, Where: sh.db.name}
+			if in.Mode == session.ModeCookie {
+				row.Where = "cookie"
 			}
 			d.Sessions = append(d.Sessions, row)
 		}
@@ -159,7 +158,7 @@ func (sh *shop) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Destroy()
-	s.AddFlash(fmt.Sprintf("Logged out everywhere: %s in %s deleted, and every cookie session of %s made before now refused.",
+	s.AddFlash(fmt.Sprintf("Logged out everywhere: %s listed in %s deleted, and every cookie session of %s made before now refused.",
 		plural(int(n), "session"), sh.db.name, user))
 	redirect(w, r, "/")
 }

@@ -224,13 +224,13 @@ type pageData struct {
 	Catalogue []item
 	Cart      []line // the session's cart; render fills it in
 	Sessions  []sessionRow
-	Current   string // how the current session appears in Sessions, or why it does not
 }
 
-// sessionRow is one of the user's sessions in MongoDB.
+// sessionRow is one of the user's sessions, in either mode.
 type sessionRow struct {
 	serverstore.Info
 	Current bool
+	Where   string // where it lives: "cookie", or the database's name
 }
 
 // render writes the page. The Manager saves the session when the header is

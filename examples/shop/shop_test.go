@@ -347,8 +347,8 @@ func TestCartSpillsToMongoDBAndBack(t *testing.T) {
 	if p.CookieSize < 3000 || p.CookieSize > session.MaxCookieSize || p.TokenKind != "sealed session" {
 		t.Errorf("back in the cookie: %d bytes, token %q; want a sealed session of 3000 to 4096 bytes", p.CookieSize, p.TokenKind)
 	}
-	if infos, err := ts.server.Sessions(t.Context(), "ada", ts.now()); err != nil || len(infos) != 0 {
-		t.Errorf("back in the cookie: ada has %d sessions in MongoDB (err %v), want none", len(infos), err)
+	if infos, err := ts.server.Sessions(t.Context(), "ada", ts.now()); err != nil || len(infos) != 1 || infos[0].Mode != session.ModeCookie {
+		t.Errorf("back in the cookie: ada's sessions %+v (err %v), want this one, in its cookie", infos, err)
 	}
 }
 
@@ -470,7 +470,9 @@ func TestLogOutEverywhere(t *testing.T) {
 	second.login("ada")
 
 	p := second.post("/logout-everywhere", url.Values{})
-	if p.User != "" || !p.hasFlash("Logged out everywhere: 1 session in MongoDB deleted") {
+	// The MongoDB session, and the device entries of the two in their
+	// cookie: this one's and the first's.
+	if p.User != "" || !p.hasFlash("Logged out everywhere: 3 sessions listed in MongoDB deleted") {
 		t.Errorf("after log out everywhere: user %q, flashes %q", p.User, p.Flashes)
 	}
 	for name, v := range map[string]*visitor{"cookie session": inCookie, "MongoDB session": inMongoDB} {
@@ -519,8 +521,12 @@ func TestActiveSessions(t *testing.T) {
 	p := laptop.get("/sessions")
 	own := serverstore.Handle(ts.sessionID(t, laptop.cookie()))
 	other := serverstore.Handle(ts.sessionID(t, phone.cookie()))
-	if n := strings.Count(p.Body, `name="handle"`); n != 2 {
-		t.Errorf("laptop's sessions page lists %d sessions, want 2 (the phone's and its own):\n%s", n, p.Body)
+	cookie := serverstore.Handle(ts.sessionID(t, inCookie.cookie()))
+	if n := strings.Count(p.Body, `name="handle"`); n != 3 {
+		t.Errorf("laptop's sessions page lists %d sessions, want 3 (the phone's, its own and the cookie session):\n%s", n, p.Body)
+	}
+	if n := strings.Count(p.Body, `<td class="where">cookie</td>`); n != 1 || !strings.Contains(p.Body, cookie) {
+		t.Errorf("laptop's sessions page lists %d sessions in their cookie, want the cookie session's:\n%s", n, p.Body)
 	}
 	if !strings.Contains(p.Body, `<tr class="current"><td>this one</td>`) || !strings.Contains(p.Body, own) || !strings.Contains(p.Body, other) {
 		t.Errorf("laptop's sessions page does not mark its own session or lacks the phone's:\n%s", p.Body)
@@ -528,8 +534,8 @@ func TestActiveSessions(t *testing.T) {
 	if !strings.Contains(p.Body, "Go-http-client") || !strings.Contains(p.Body, "127.0.0.1") {
 		t.Errorf("sessions page lacks the user agent or the IP:\n%s", p.Body)
 	}
-	if p := inCookie.get("/sessions"); !strings.Contains(p.Body, "lives in its cookie, so it is not listed") {
-		t.Errorf("sessions page of a cookie session does not say it is not listed:\n%s", p.Body)
+	if p := inCookie.get("/sessions"); !strings.Contains(p.Body, `<tr class="current"><td>this one</td><td class="where">cookie</td>`) {
+		t.Errorf("sessions page of a cookie session does not mark it as this one, in its cookie:\n%s", p.Body)
 	}
 
 	p = laptop.post("/sessions/revoke", url.Values{"handle": {other}})
@@ -545,6 +551,13 @@ func TestActiveSessions(t *testing.T) {
 	}
 	if p := inCookie.get("/"); p.User != "ada" {
 		t.Errorf("the cookie session after the others were revoked: user %q", p.User)
+	}
+	phone.login("ada")
+	if p = phone.post("/sessions/revoke", url.Values{"handle": {cookie}}); !p.hasFlash("Session ended") {
+		t.Errorf("after revoking the cookie session: flashes %q", p.Flashes)
+	}
+	if p := inCookie.get("/"); p.User != "" {
+		t.Errorf("the cookie session after it was revoked: user %q, want logged out", p.User)
 	}
 }
 
