@@ -52,16 +52,21 @@
 // through session.Manager over serverstore.Store while the store holds
 // sessions=100, 1000 and 10000 live sessions, on backend=memstore,
 // backend=devmongo (FerretDB over SQLite, from internal/mongotest;
-// backend=mongodb when MONGODB_URI is set) and backend=devmongo-pg
-// (FerretDB over a PostgreSQL server from internal/pgtest). The sessions
-// are made by requests, so every document is a real one; each op=read
-// loads a random one and reads its cart, each op=write changes one
-// quantity of a random one and saves it, op=cleanup is Store.DeleteExpired
-// with 10 expired records among the live ones, and op=revokeuser is
-// Manager.RevokeUser of a user with 2 sessions. Each reports commands/op,
-// the commands the MongoDB client sent (memstore: its backend calls), and
-// backend-calls/op. The command ./loadtest measures latency percentiles
-// and throughput with concurrent users.
+// backend=mongodb when MONGODB_URI is set), backend=devmongo-pg
+// (FerretDB over a PostgreSQL server from internal/pgtest), backend=redis
+// (redisstore over a redis-server of its own, from internal/redisproc,
+// without persistence) and backend=postgres (pgstore over internal/pgtest's
+// server). The sessions are made by requests, so every document is a real
+// one; each op=read loads a random one and reads its cart, each op=write
+// changes one quantity of a random one and saves it, op=cleanup is
+// Store.DeleteExpired with 10 expired records among the live ones (skipped
+// where the database expires records itself, as Redis does), and
+// op=revokeuser is Manager.RevokeUser of a user with 2 sessions. Each
+// reports commands/op, the database round trips the backend's client made
+// (counted by bench/internal/backends; memstore: its backend calls), and
+// backend-calls/op. The command ./loadtest measures latency percentiles,
+// throughput and round trips per request with concurrent users, on any
+// backend.
 //
 // To run, from this directory:
 //

@@ -17,16 +17,16 @@ import (
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/event"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
 	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/bench/internal/backends"
 	"github.com/sessionseal/session/internal/mongotest"
 	"github.com/sessionseal/session/internal/pgtest"
+	"github.com/sessionseal/session/internal/redisproc"
 	"github.com/sessionseal/session/keyrotation"
 	"github.com/sessionseal/session/memstore"
 	"github.com/sessionseal/session/mongostore"
+	"github.com/sessionseal/session/pgstore"
+	"github.com/sessionseal/session/redisstore"
 	"github.com/sessionseal/session/serverstore"
 )
 
@@ -62,19 +62,23 @@ const (
 
 // BenchmarkScale measures requests through session.Manager over
 // serverstore.Store while the store holds 100, 1,000 and 10,000 live
-// sessions, on each backend: op=read loads a random session and reads its
-// cart; op=write loads one, changes one quantity and saves; op=cleanup is
-// the store's deletion of expired records (Backend.DeleteExpired) when 10
-// of them lie among the live ones; op=revokeuser is Manager.RevokeUser of a
-// user with 2 sessions (Backend.DeleteUser). See doc.go.
+// sessions, on each backend (memstore, devmongo, devmongo-pg, redis,
+// postgres): op=read loads a random session and reads its cart; op=write
+// loads one, changes one quantity and saves; op=cleanup is the store's
+// deletion of expired records (Backend.DeleteExpired) when 10 of them lie
+// among the live ones, skipped where the database expires records itself;
+// op=revokeuser is Manager.RevokeUser of a user with 2 sessions
+// (Backend.DeleteUser). See doc.go.
 func BenchmarkScale(b *testing.B) {
 	for _, be := range []struct {
 		name string
-		open func(b *testing.B) (serverstore.Backend, *atomic.Int64)
+		open func(b *testing.B) (serverstore.Backend, *backends.Counter)
 	}{
 		{"memstore", openMemstore},
 		{mongoName(), openMongo},
 		{"devmongo-pg", openDevmongoPG},
+		{"redis", openRedis},
+		{"postgres", openPostgres},
 	} {
 		b.Run("backend="+be.name, func(b *testing.B) {
 			backend, commands := be.open(b)
@@ -107,19 +111,19 @@ func mongoName() string {
 }
 
 // openMemstore returns a memory backend; it sends no database commands.
-func openMemstore(*testing.B) (serverstore.Backend, *atomic.Int64) {
+func openMemstore(*testing.B) (serverstore.Backend, *backends.Counter) {
 	return memstore.New(memstore.Options{}), nil
 }
 
 // openMongo returns a backend on a new database of mongotest's server,
 // and the counter of the commands its client sends.
-func openMongo(b *testing.B) (serverstore.Backend, *atomic.Int64) {
+func openMongo(b *testing.B) (serverstore.Backend, *backends.Counter) {
 	return mongoBackend(b, mongotest.URI(b), mongotest.DB(b).Name())
 }
 
 // openDevmongoPG returns a backend on devmongo over a new PostgreSQL
 // database of pgtest's server, and the counter of its commands.
-func openDevmongoPG(b *testing.B) (serverstore.Backend, *atomic.Int64) {
+func openDevmongoPG(b *testing.B) (serverstore.Backend, *backends.Counter) {
 	pg := pgtest.URL(b)
 	p, uri, err := mongotest.StartPostgreSQLProcess(pg)
 	if err != nil {
@@ -135,15 +139,52 @@ func openDevmongoPG(b *testing.B) (serverstore.Backend, *atomic.Int64) {
 
 // mongoBackend connects a client to uri that counts the commands it sends
 // and returns a backend on the collection sessions of database db.
-func mongoBackend(b *testing.B, uri, db string) (serverstore.Backend, *atomic.Int64) {
-	commands := new(atomic.Int64)
-	monitor := &event.CommandMonitor{Started: func(context.Context, *event.CommandStartedEvent) { commands.Add(1) }}
-	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetMonitor(monitor).SetMaxPoolSize(2 * seedWorkers))
+func mongoBackend(b *testing.B, uri, db string) (serverstore.Backend, *backends.Counter) {
+	commands := backends.NewCounter()
+	client, err := backends.Mongo(uri, commands)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { client.Disconnect(context.Background()) })
 	backend, err := mongostore.New(b.Context(), client.Database(db).Collection("sessions"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return backend, commands
+}
+
+// openRedis returns a backend on a redis-server of its own, which keeps
+// its data in memory only, and the counter of its client's round trips.
+// Without redis-server it skips, except under CI.
+func openRedis(b *testing.B) (serverstore.Backend, *backends.Counter) {
+	srv, err := redisproc.Start(redisproc.Options{})
+	if errors.Is(err, redisproc.ErrNotInstalled) && os.Getenv("CI") == "" {
+		b.Skip(err)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { srv.Close() })
+	commands := backends.NewCounter()
+	client := backends.Redis(srv.Addr(), commands)
+	b.Cleanup(func() { client.Close() })
+	backend, err := redisstore.New(client, redisstore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return backend, commands
+}
+
+// openPostgres returns a pgstore backend on a new database of pgtest's
+// server, and the counter of its pool's round trips.
+func openPostgres(b *testing.B) (serverstore.Backend, *backends.Counter) {
+	commands := backends.NewCounter()
+	pool, err := backends.Postgres(b.Context(), pgtest.URL(b), commands)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
+	backend, err := pgstore.New(b.Context(), pool, pgstore.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -219,7 +260,7 @@ func (c *countingBackend) DeleteExpired(ctx context.Context, now time.Time) (int
 // scaleEnv is a store, the Managers over it and the sessions it holds.
 type scaleEnv struct {
 	backend  *countingBackend
-	commands *atomic.Int64 // database commands sent; nil for memstore
+	commands *backends.Counter // database round trips; nil for memstore
 	store    *serverstore.Store
 	now      time.Time // every Manager's clock stands still, so no read is due a touch
 
@@ -237,7 +278,7 @@ type scaleEnv struct {
 }
 
 // newScaleEnv returns an empty store over b.
-func newScaleEnv(tb testing.TB, b serverstore.Backend, commands *atomic.Int64) *scaleEnv {
+func newScaleEnv(tb testing.TB, b serverstore.Backend, commands *backends.Counter) *scaleEnv {
 	keys, err := keyrotation.Generate()
 	if err != nil {
 		tb.Fatal(err)
@@ -356,7 +397,7 @@ func (e *scaleEnv) counts() (calls, commands int64) {
 	if e.commands == nil {
 		return calls, calls
 	}
-	return calls, e.commands.Load()
+	return calls, e.commands.Total()
 }
 
 // report reports the backend calls and commands per op made since
@@ -421,6 +462,9 @@ func (e *scaleEnv) benchmarkWrite(b *testing.B) {
 }
 
 func (e *scaleEnv) benchmarkCleanup(b *testing.B) {
+	if e.backend.NativeExpiry() {
+		b.Skip("the database deletes expired records itself (Redis; MongoDB with TTL indexes): the store never calls DeleteExpired")
+	}
 	e.benchmarkAfterSetup(b, expiredPerCleanup, func() error {
 		for range expiredPerCleanup {
 			if _, err := newSession(e.expired, e.createExpired, "usr_expired"); err != nil {

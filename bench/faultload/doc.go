@@ -8,12 +8,13 @@
 //	cd bench && go run ./faultload -backend redis
 //
 // -backend chooses the database, which the harness starts on loopback:
-// mongo (devmongo, the default), redis (redis-server, which must be
+// mongo (devmongo, the default), mongo-pg (devmongo over PostgreSQL, whose
+// devmongo process each outage kills), redis (redis-server, which must be
 // installed, with an append-only file synced on every write so that a
 // crash keeps every acknowledged write), postgres (PostgreSQL's programs
 // through internal/pgtest, stopped with a fast shutdown, which ends every
 // connection at once as a crash would) or memory, which has no server and
-// so no outages.
+// so no outages. bench/internal/backends starts each.
 //
 // It prints the requests, the responses by class, the median and 99th
 // percentile latency, and the number of acknowledged cart changes missing

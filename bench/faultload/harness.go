@@ -18,15 +18,15 @@ import (
 	"time"
 
 	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/bench/internal/backends"
 	"github.com/sessionseal/session/hybrid"
-	"github.com/sessionseal/session/internal/mongotest"
 	"github.com/sessionseal/session/keyrotation"
 	"github.com/sessionseal/session/serverstore"
 )
 
 // Config sets the size of a run.
 type Config struct {
-	Backend  string        // one of Backends; "" is "mongo"
+	Backend  string        // one of backends.Names; "" is "mongo"
 	Users    int           // simulated users; every fifth fills a cart past the cookie limit
 	Duration time.Duration // how long the load runs
 	Outage   time.Duration // how long each database outage lasts; memory has none
@@ -39,7 +39,7 @@ type Report struct {
 	Attacks   int64            // tampered and oversized cookies sent
 	AttackBad int64            // of those, answered with anything but 200
 	P50, P99  time.Duration
-	Database  string // the backend's server: "MongoDB", "Redis", "PostgreSQL" or "memory"
+	Database  string // the backend's server, as backends.DB.Name names it
 	Outages   int
 	Rotations int
 	Lost      int      // acknowledged changes missing at the end
@@ -101,7 +101,7 @@ type crasher interface {
 	Restart() error
 }
 
-var _ crasher = (*mongotest.Process)(nil)
+var _ crasher = backends.Server(nil)
 
 // Run runs the harness for cfg.Duration and returns its report. It
 // returns an error, and no report, when it cannot set up the run or cannot
@@ -115,12 +115,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		cfg.Backend = "mongo"
 	}
 	h := &harness{cfg: cfg}
-	db, err := openDatabase(ctx, cfg.Backend)
+	// Redis syncs each write before it answers, as a durable deployment
+	// does: a crash must not lose what the server acknowledged.
+	db, err := backends.Open(ctx, cfg.Backend, backends.Options{Durable: true})
 	if err != nil {
 		return nil, err
 	}
-	defer db.close()
-	h.db = db.server
+	defer db.Close()
+	h.db = db.Server
 	if h.keys, err = keyrotation.Generate(); err != nil {
 		return nil, err
 	}
@@ -128,7 +130,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	server, err := serverstore.New(h.keys, db.backend, serverstore.Options{Logger: quiet})
+	server, err := serverstore.New(h.keys, db.Backend, serverstore.Options{Logger: quiet})
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +155,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		wg.Go(func() { h.drive(runCtx, users[i]) })
 	}
 	wg.Go(func() { h.attack(runCtx) })
-	rep := &Report{ByClass: map[string]int64{}, Database: db.name}
+	rep := &Report{ByClass: map[string]int64{}, Database: db.Name}
 	var outErr, rotErr error
 	// A fault that cannot be caused ends the run at once: cancel stops the
 	// users, and the deferred calls stop the servers.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionseal/session/bench/internal/backends"
 	"github.com/sessionseal/session/keyrotation"
 )
 
@@ -17,10 +18,10 @@ import (
 // 503. Redis and PostgreSQL are skipped when their programs are not
 // installed, unless CI is set.
 func TestHarness(t *testing.T) {
-	for _, backend := range Backends {
+	for _, backend := range backends.Names {
 		t.Run(backend, func(t *testing.T) {
 			rep, err := Run(context.Background(), Config{Backend: backend, Users: 15, Duration: 8 * time.Second, Outage: time.Second})
-			if notInstalled(err) && os.Getenv("CI") == "" {
+			if backends.NotInstalled(err) && os.Getenv("CI") == "" {
 				t.Skip(err)
 			}
 			if err != nil {

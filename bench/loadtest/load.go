@@ -18,15 +18,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/event"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
 	"github.com/sessionseal/session"
+	"github.com/sessionseal/session/bench/internal/backends"
 	"github.com/sessionseal/session/hybrid"
-	"github.com/sessionseal/session/internal/mongotest"
 	"github.com/sessionseal/session/keyrotation"
-	"github.com/sessionseal/session/mongostore"
 	"github.com/sessionseal/session/serverstore"
 )
 
@@ -36,6 +31,7 @@ type Config struct {
 	Duration time.Duration // how long the load runs
 	Writes   float64       // fraction of requests that change the cart
 	Store    string        // "hybrid" or "server"
+	Backend  string        // one of backends.Names; "" is "mongo"
 }
 
 // Report is what a run measured.
@@ -46,9 +42,32 @@ type Report struct {
 	Elapsed        time.Duration // from the first request to the last answer
 	All            Latency
 	Read, Change   Latency
-	Commands       map[string]int64 // database commands during the load, by name
+	Database       string           // the backend's server, as backends.DB.Name names it
+	RoundTrips     map[string]int64 // database round trips during the load, by command
+	Sequential     [3]Kind          // one user's requests one at a time, by kind: read, change, unchanged past the touch interval
 	Mismatched     int              // users whose cart did not read back as acknowledged
 }
+
+// Kind is the database round trips of one kind of request, counted over
+// requests sent one at a time, so that each round trip is the request's.
+type Kind struct {
+	Requests   int64
+	RoundTrips map[string]int64 // by command
+}
+
+// PerRequest returns the round trips per request, in all and by command.
+func (k Kind) PerRequest() (float64, map[string]float64) {
+	var all int64
+	by := map[string]float64{}
+	for name, n := range k.RoundTrips {
+		all += n
+		by[name] = float64(n) / float64(k.Requests)
+	}
+	return float64(all) / float64(k.Requests), by
+}
+
+// kindNames name Report.Sequential's entries.
+var kindNames = [3]string{"read", "change", "unchanged past touch"}
 
 // Latency is a latency distribution's median and 99th percentile.
 type Latency struct{ P50, P99 time.Duration }
@@ -70,11 +89,7 @@ func (r *Report) OK() bool {
 // Print writes the report.
 func (r *Report) Print(w io.Writer) {
 	n := r.Reads + r.Changes
-	var cmds int64
-	for _, c := range r.Commands {
-		cmds += c
-	}
-	fmt.Fprintf(w, "store             %s over %s, sessions kept on the server\n", r.Store, serverName())
+	fmt.Fprintf(w, "store             %s over %s, sessions kept on the server\n", r.Store, r.Database)
 	fmt.Fprintf(w, "users             %d, %.0f%% changes\n", r.Users, 100*r.Writes)
 	fmt.Fprintf(w, "requests          %d in %v: %d reads, %d changes, %d failed\n",
 		n, r.Elapsed.Round(time.Millisecond), r.Reads, r.Changes, r.Failed)
@@ -86,16 +101,14 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "latency %-9s p50 %v  p99 %v\n", l.name, l.l.P50.Round(time.Microsecond), l.l.P99.Round(time.Microsecond))
 	}
 	if n > 0 {
-		fmt.Fprintf(w, "commands/request  %.2f", float64(cmds)/float64(n))
-		names := make([]string, 0, len(r.Commands))
-		for name := range r.Commands {
-			names = append(names, name)
+		fmt.Fprint(w, "round trips/req   ")
+		printPerRequest(w, Kind{Requests: n, RoundTrips: r.RoundTrips})
+	}
+	for i, k := range r.Sequential {
+		if k.Requests > 0 {
+			fmt.Fprintf(w, "  one at a time, %s: ", kindNames[i])
+			printPerRequest(w, k)
 		}
-		slices.Sort(names)
-		for _, name := range names {
-			fmt.Fprintf(w, "  %s %.2f", name, float64(r.Commands[name])/float64(n))
-		}
-		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "carts mismatched  %d of %d\n", r.Mismatched, r.Users)
 	if r.OK() {
@@ -105,29 +118,27 @@ func (r *Report) Print(w io.Writer) {
 	}
 }
 
-// serverName names the MongoDB server the run uses.
-func serverName() string {
-	if os.Getenv("MONGODB_URI") != "" {
-		return "MONGODB_URI"
+// printPerRequest writes k's round trips per request, in all and by
+// command, on one line.
+func printPerRequest(w io.Writer, k Kind) {
+	all, by := k.PerRequest()
+	fmt.Fprintf(w, "%.2f", all)
+	names := make([]string, 0, len(by))
+	for name := range by {
+		names = append(names, name)
 	}
-	return "devmongo (FerretDB over SQLite)"
+	slices.Sort(names)
+	for _, name := range names {
+		fmt.Fprintf(w, "  %s %.2f", name, by[name])
+	}
+	fmt.Fprintln(w)
 }
 
-// commandCounter counts the commands a client sends, by name, while on.
-type commandCounter struct {
-	on     atomic.Bool
-	mu     sync.Mutex
-	counts map[string]int64
-}
+// clock is the Manager's clock: the time now plus an offset that the
+// sequential requests move forward past the touch interval.
+type clock struct{ offset atomic.Int64 }
 
-func (c *commandCounter) started(_ context.Context, e *event.CommandStartedEvent) {
-	if !c.on.Load() {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.counts[e.CommandName]++
-}
+func (c *clock) now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
 
 // Run runs the load for cfg.Duration and returns its report. It returns
 // an error, and no report, when it cannot set the run up.
@@ -138,34 +149,24 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Store != "hybrid" && cfg.Store != "server" {
 		return nil, fmt.Errorf("store %q: want hybrid or server", cfg.Store)
 	}
-	uri := os.Getenv("MONGODB_URI")
-	if uri == "" {
-		p, u, err := mongotest.StartProcess()
-		if err != nil {
-			return nil, err
-		}
-		defer p.Close()
-		uri = u
+	if cfg.Backend != "" && !slices.Contains(backends.Names, cfg.Backend) {
+		return nil, fmt.Errorf("unknown backend %q: want one of %v", cfg.Backend, backends.Names)
 	}
-	counter := &commandCounter{counts: map[string]int64{}}
-	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetMonitor(&event.CommandMonitor{Started: counter.started}))
+	if cfg.Backend == "" {
+		cfg.Backend = "mongo"
+	}
+	db, err := backends.Open(ctx, cfg.Backend, backends.Options{MongoURI: os.Getenv("MONGODB_URI")})
 	if err != nil {
 		return nil, err
 	}
-	defer client.Disconnect(context.Background())
-	db := client.Database(fmt.Sprintf("loadtest_%d", time.Now().UnixNano()))
-	defer db.Drop(context.Background())
+	defer db.Close()
 
 	keys, err := keyrotation.Generate()
 	if err != nil {
 		return nil, err
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	b, err := mongostore.New(ctx, db.Collection("sessions"))
-	if err != nil {
-		return nil, err
-	}
-	server, err := serverstore.New(keys, b, serverstore.Options{Logger: quiet})
+	server, err := serverstore.New(keys, db.Backend, serverstore.Options{Logger: quiet})
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +177,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return nil, err
 		}
 	}
-	m, err := session.NewManager(store, session.Options{Cookie: session.CookieOptions{Name: "session", AllowInsecureHTTP: true}, Logger: quiet})
+	clk := &clock{}
+	m, err := session.NewManager(store, session.Options{Cookie: session.CookieOptions{Name: "session", AllowInsecureHTTP: true},
+		Logger: quiet, Now: clk.now, TouchInterval: touchInterval})
 	if err != nil {
 		return nil, err
 	}
@@ -195,14 +198,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 
 	// The sessions must be where the run claims to measure them.
-	if n, err := b.Count(ctx); err != nil || n != int64(cfg.Users) {
+	if n, err := db.Backend.Count(ctx); err != nil || n != int64(cfg.Users) {
 		return nil, fmt.Errorf("%d session records on the server after %d logins (%v), want one each", n, cfg.Users, err)
 	}
 
-	rep := &Report{Config: cfg}
+	rep := &Report{Config: cfg, Database: db.Name}
 	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
-	counter.on.Store(true)
+	before := db.RoundTrips.Counts()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for _, u := range users {
@@ -210,7 +213,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	wg.Wait()
 	rep.Elapsed = time.Since(start)
-	counter.on.Store(false)
+	rep.RoundTrips = backends.Since(before, db.RoundTrips.Counts())
 
 	var all, reads, changes []time.Duration
 	for _, u := range users {
@@ -224,8 +227,58 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.Reads, rep.Changes = int64(len(reads)), int64(len(changes))
 	all = append(append(all, reads...), changes...)
 	rep.All, rep.Read, rep.Change = latency(all), latency(reads), latency(changes)
-	rep.Commands = counter.counts
+	// Last, since it moves the clock past the other users' idle deadlines.
+	if rep.Sequential, err = users[0].sequential(ctx, srv.URL, clk, db.RoundTrips); err != nil {
+		return nil, err
+	}
 	return rep, nil
+}
+
+const (
+	// touchInterval is the Manager's: an unchanged session is written at
+	// most this often. The shortest allowed, so that sequential can make
+	// sessions due a touch without moving the clock past the hybrid
+	// store's revocation cache (a minute). A user under load changes its
+	// cart several times a second, so the load sees few touches.
+	touchInterval = time.Second
+
+	// sequentialRequests is how many requests of each kind sequential sends.
+	sequentialRequests = 10
+)
+
+// sequential sends sequentialRequests requests of each kind one at a time,
+// with no other user's requests in flight, and counts their round trips:
+// reads, changes, and reads of an unchanged session each after the clock
+// moved past the touch interval, which makes the session due a write.
+//
+// First it moves the clock a minute on and sends a read it does not count,
+// which refreshes the user's revocation stamp in the hybrid store's cache:
+// the requests it counts then find the stamp cached, as all but one a
+// minute of a user's requests do.
+func (u *user) sequential(ctx context.Context, url string, clk *clock, c *backends.Counter) ([3]Kind, error) {
+	var kinds [3]Kind
+	clk.offset.Add(int64(time.Minute))
+	if code, err := u.do(ctx, http.MethodGet, url+"/cart"); err != nil || code != http.StatusOK {
+		return kinds, fmt.Errorf("user %d: refreshing the stamp: status %d, %v", u.id, code, err)
+	}
+	for i := range kinds {
+		before := c.Counts()
+		for range sequentialRequests {
+			method, target := http.MethodGet, url+"/cart"
+			switch i {
+			case 1:
+				u.qty++
+				method, target = http.MethodPost, url+"/cart/qty?qty="+strconv.Itoa(u.qty)
+			case 2:
+				clk.offset.Add(int64(2 * touchInterval))
+			}
+			if code, err := u.do(ctx, method, target); err != nil || code != http.StatusOK {
+				return kinds, fmt.Errorf("user %d: sequential %s: status %d, %v", u.id, kindNames[i], code, err)
+			}
+		}
+		kinds[i] = Kind{Requests: sequentialRequests, RoundTrips: backends.Since(before, c.Counts())}
+	}
+	return kinds, nil
 }
 
 // user is one simulated browser.

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
+
+	"github.com/sessionseal/session/bench/internal/backends"
 )
 
 func main() {
@@ -15,6 +18,7 @@ func main() {
 	flag.DurationVar(&cfg.Duration, "duration", 20*time.Second, "how long the load runs")
 	flag.Float64Var(&cfg.Writes, "writes", 0.25, "fraction of requests that change the cart; the others read it")
 	flag.StringVar(&cfg.Store, "store", "hybrid", "store under the Manager: hybrid, or server (serverstore alone)")
+	flag.StringVar(&cfg.Backend, "backend", "mongo", "the server store's database, started on loopback: "+strings.Join(backends.Names, ", "))
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

@@ -22,6 +22,7 @@ import (
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/devmongo"
 	"github.com/sessionseal/session/examples/internal/demotest"
+	"github.com/sessionseal/session/internal/pgtest"
 	"github.com/sessionseal/session/keyrotation"
 	"github.com/sessionseal/session/serverstore"
 )
@@ -30,7 +31,13 @@ import (
 // server that TestMain starts.
 var testMongoURI string
 
-func TestMain(m *testing.M) { os.Exit(runTests(m)) }
+func TestMain(m *testing.M) { os.Exit(pgtest.Run(withDevmongo{m})) }
+
+// withDevmongo runs the tests through runTests, inside pgtest.Run: each
+// stops the server it started.
+type withDevmongo struct{ m *testing.M }
+
+func (w withDevmongo) Run() int { return runTests(w.m) }
 
 // runTests runs the tests against MONGODB_URI, or against a devmongo server
 // that it starts and stops around them.
