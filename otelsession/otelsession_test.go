@@ -251,15 +251,16 @@ func TestScriptedRequests(t *testing.T) {
 	}
 	r.get("/peek", login) // revoked
 
-	// The seals so far: 3 cookies; 4 records: the spill, the first of the
-	// two concurrent saves, the second's losing and winning writes.
+	// The seals so far: 3 cookies; 5 records: the spill, the first of the
+	// two concurrent saves, the second's losing and winning writes, and the
+	// device entry that lists the logged-in cookie session.
 	got := values(r.collect())
 	id := r.keys.Keys()[0].ID
 	for p, want := range map[string]float64{
 		point("sessionseal.key.seals", attribute.NewSet(attribute.Int64("sessionseal.key.id", int64(id)),
-			attribute.String("sessionseal.key.state", "primary"))): 7,
+			attribute.String("sessionseal.key.state", "primary"))): 8,
 		point("sessionseal.key.nonce_bound.utilization", attribute.NewSet(attribute.Int64("sessionseal.key.id", int64(id)),
-			attribute.String("sessionseal.key.state", "primary"))): 7.0 / (1 << 32),
+			attribute.String("sessionseal.key.state", "primary"))): 8.0 / (1 << 32),
 	} {
 		if got[p] != want {
 			t.Errorf("%s = %v, want %v", p, got[p], want)
