@@ -120,7 +120,10 @@ func From(ctx context.Context) *Session {
 // hijacks and unwraps to the underlying writer.
 func (m *Manager) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Add("Vary", m.vary)
+		// Header keys here are canonical already: indexing the map skips
+		// the canonicalisation that Add, Set and Values spend on each call.
+		h := w.Header()
+		h["Vary"] = append(h["Vary"], m.vary)
 		s, err := m.Load(r)
 		if errors.Is(err, ErrInvalid) || errors.Is(err, ErrExpired) {
 			// Only a bearer token is refused rather than replaced.
@@ -338,16 +341,16 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 		h.Set(tokenHeader, token)
 	case bearer:
 	case save && persistent:
-		h.Add("Set-Cookie", m.setCookie(token, expires, int(max(expires-now, 1))))
+		h["Set-Cookie"] = append(h["Set-Cookie"], m.setCookie(token, expires, int(max(expires-now, 1))))
 	case save:
-		h.Add("Set-Cookie", m.setCookie(token, 0, 0))
+		h["Set-Cookie"] = append(h["Set-Cookie"], m.setCookie(token, 0, 0))
 	default:
-		h.Add("Set-Cookie", m.setCookie("", 0, -1))
+		h["Set-Cookie"] = append(h["Set-Cookie"], m.setCookie("", 0, -1))
 	}
-	if cc := strings.Join(h.Values("Cache-Control"), ", "); cc == "" {
-		h.Set("Cache-Control", `no-cache="Set-Cookie"`)
+	if cc := strings.Join(h["Cache-Control"], ", "); cc == "" {
+		h["Cache-Control"] = []string{`no-cache="Set-Cookie"`}
 	} else if !strings.Contains(strings.ToLower(cc), "no-cache") && !strings.Contains(strings.ToLower(cc), "no-store") {
-		h.Set("Cache-Control", cc+`, no-cache="Set-Cookie"`)
+		h["Cache-Control"] = []string{cc + `, no-cache="Set-Cookie"`}
 	}
 	return nil
 }
