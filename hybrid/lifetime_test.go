@@ -111,3 +111,48 @@ func TestSetLifetimeAfterRevokeHandleStaysEnded(t *testing.T) {
 		t.Error("the ended session's lengthened cookie works past its old deadline")
 	}
 }
+
+// TestSetLifetimeIntoServerAfterRevokeHandleStaysEnded: as
+// TestSetLifetimeAfterRevokeHandleStaysEnded, for a session that moves to
+// the server in the same save: the record it would get must not outlive
+// the time the stamp names it until.
+func TestSetLifetimeIntoServerAfterRevokeHandleStaysEnded(t *testing.T) {
+	d := newDevices(t)
+	m := d.rememberMe(t, d.store)
+	_, otherStore, _ := d.node(t, d.b)
+	other := d.rememberMe(t, otherStore)
+	alice, c := d.login(t, m, "alice", false)
+	if !works(t, other, c, "alice") {
+		t.Fatal("alice's cookie does not work on the other server")
+	}
+	if err := d.store.RevokeHandle(ctx, "alice", serverstore.Handle(alice.ID()), d.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	r, s := testkit.Load(t, other, c)
+	s.SetLifetime(30*24*time.Hour, 90*24*time.Hour)
+	s.SetRevocable(true)
+	w := httptest.NewRecorder()
+	err := other.Save(w, r, s)
+	if !errors.Is(err, session.ErrConflict) {
+		t.Errorf("lengthening the ended session into the server on a server with a stale cache: got %v, want ErrConflict", err)
+	}
+	if infos := d.sessions(t, "alice"); len(infos) != 0 {
+		t.Errorf("Sessions after the save: %+v; want none", infos)
+	}
+	if err != nil {
+		return
+	}
+	var ref *http.Cookie
+	for _, nc := range w.Result().Cookies() {
+		if nc.Name == cookieName {
+			ref = nc
+		}
+	}
+	d.clock.Advance(24*time.Hour + time.Minute)
+	if _, err := d.server.DeleteExpired(ctx, d.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if ref != nil && works(t, m, ref, "alice") {
+		t.Error("the ended session's reference token works past its old deadline")
+	}
+}
