@@ -69,10 +69,11 @@
 // "your active sessions" pages: a logged-in session in its cookie keeps a
 // small device entry in the server store, under the key its record would
 // have, with its user, its client and its times (Info.Mode is
-// session.ModeCookie). The entry is written when the session's user or ID
-// changes (a login, Renew) or it moves to its cookie, deleted at a logout,
-// Destroy, RevokeHandle or RevokeUser, and expires with the session's
-// absolute deadline, which no request moves; an ordinary request never
+// session.ModeCookie). The entry is written when the session's user, ID
+// or deadline changes (a login, Renew, Session.SetLifetime) or it moves to
+// its cookie, deleted at a logout, Destroy, RevokeHandle or RevokeUser, and
+// expires with the session's absolute deadline, which only those move, so
+// that RevokeHandle ends the session until then; an ordinary request never
 // writes it, so a cookie session costs no database command beyond its
 // user's cached stamp. Its LastSeen is therefore the login or renewal,
 // and a session whose cookie expired idle or was thrown away by the browser
@@ -81,10 +82,11 @@
 // session lived on the server is refused. Store.RevokeHandle ends a listed
 // session in either mode through the user's stamp, as Destroy does. A
 // server whose cached stamp predates the end still accepts the cookie
-// until its cache expires, but cannot Renew it: the missing entry sends
-// the renewal to the stamp, and it fails with session.ErrConflict, as the
-// renewal of an ended server session does, rather than give the session
-// an ID that no stamp names.
+// until its cache expires, but cannot Renew it nor give it a new lifetime:
+// the missing entry sends the save to the stamp, and it fails with
+// session.ErrConflict, as the renewal of an ended server session does,
+// rather than give the session an ID that no stamp names, or a deadline
+// past the one the stamp names it until.
 //
 // # Cookie names
 //
@@ -97,8 +99,9 @@
 // # MongoDB unavailable
 //
 // Cookie sessions without a user never touch MongoDB and keep working.
-// A login, a renewal or a logout of a cookie session writes its device
-// entry, and fails with session.ErrStoreUnavailable like a server save.
+// A login, a renewal, a new lifetime or a logout of a cookie session
+// writes its device entry, and fails with session.ErrStoreUnavailable like
+// a server save.
 // A logged-in cookie session needs its user's stamp: while it is cached it
 // keeps working; past that the request fails with
 // session.ErrStoreUnavailable (fail closed, the default) or goes on

@@ -192,8 +192,9 @@ func (s *Store) Save(ctx context.Context, name string, rec *session.Record, now 
 		// Moving to the cookie: the record must go, or a revocation of it
 		// would miss the session, but only if no other request saved it
 		// meanwhile, or that request's changes would be lost. A logged-in
-		// session keeps a device entry, written at a login, a renewal or
-		// a move, so that listings show it: no call on other saves.
+		// session keeps a device entry, written at a login, a renewal, a
+		// new lifetime or a move, so that listings show it: no call on
+		// other saves.
 		deleted, err := s.server.CookieSaved(ctx, rec, now)
 		if err != nil {
 			return "", err

@@ -19,9 +19,10 @@ import (
 // sealed with the reference flag (the session itself is elsewhere), which
 // the header authenticates, so that an entry never opens as a session and
 // a reference token of the session, left from before it moved to its
-// cookie, is refused. It is written when the session's user or ID changes
-// (a login, a renewal), never on an ordinary request, and expires with the
-// session's absolute deadline, which no request moves.
+// cookie, is refused. It is written when the session's user, ID or
+// deadline changes (a login, a renewal, Session.SetLifetime), never on an
+// ordinary request, and expires with the session's absolute deadline,
+// which only those move.
 
 // isDevice reports whether doc is a device entry rather than a session's
 // record: whether its data is sealed with the reference flag.
@@ -39,7 +40,9 @@ func isDevice(doc *Document) bool {
 // the error matches session.ErrConflict. A logged-in session that moves to
 // its cookie, logs in or is renewed gets a device entry until its deadline,
 // so that listings show it and RevokeHandle ends it; one that logs out
-// loses it. Any other save, the ordinary request, costs no backend call.
+// loses it; one whose lifetime changes gets its new deadline, unless it
+// was ended meanwhile (session.ErrConflict). Any other save, the ordinary
+// request, costs no backend call.
 func (s *Store) CookieSaved(ctx context.Context, rec *session.Record, now time.Time) (bool, error) {
 	moved := rec.Revision != 0
 	if moved {
@@ -63,6 +66,14 @@ func (s *Store) CookieSaved(ctx context.Context, rec *session.Record, now time.T
 	switch {
 	case rec.User != "" && (moved || renewed || rec.Changes.User):
 		return true, s.putDevice(ctx, rec, now)
+	case rec.User != "" && rec.Changes.Lifetime:
+		// SetLifetime moved the session's deadline: the entry follows,
+		// so that RevokeHandle ends the session until then, not until
+		// the old deadline, past which its cookie would work again.
+		if err := s.checkDevice(ctx, rec); err != nil {
+			return false, err
+		}
+		return true, s.putDevice(ctx, rec, now)
 	case rec.User == "" && rec.Changes.User && !renewed && !moved:
 		_, err := s.dropDevice(ctx, recordkey.Session(rec.ID))
 		return true, err
@@ -85,14 +96,32 @@ func (s *Store) retireDevice(ctx context.Context, rec *session.Record) error {
 	if err != nil || found || rec.User == "" || rec.Changes.User {
 		return err
 	}
-	st, err := s.db.getStamp(ctx, recordkey.Stamp(rec.User))
+	return s.notEnded(ctx, rec.User, rec.PreviousID)
+}
+
+// checkDevice checks that rec, a logged-in session in its cookie whose
+// deadline moved, was not ended meanwhile: that it has a device entry, or
+// that the user's stamp does not name it, as for a renewal (retireDevice).
+// Else a server whose cached stamp predates the end would write the ended
+// session a new entry and a later deadline than the stamp's.
+func (s *Store) checkDevice(ctx context.Context, rec *session.Record) error {
+	if _, err := s.db.get(ctx, recordkey.Session(rec.ID)); !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return s.notEnded(ctx, rec.User, rec.ID)
+}
+
+// notEnded returns errEnded when the user's stamp names the session with
+// the given ID as ended.
+func (s *Store) notEnded(ctx context.Context, userID, id string) error {
+	st, err := s.db.getStamp(ctx, recordkey.Stamp(userID))
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return nil
 	case err != nil:
 		return err
 	}
-	if _, ended := st.Ended[recordkey.Handle(rec.PreviousID)]; ended {
+	if _, ended := st.Ended[recordkey.Handle(id)]; ended {
 		return errEnded
 	}
 	return nil

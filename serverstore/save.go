@@ -42,12 +42,18 @@ func (s *Store) Save(ctx context.Context, name string, rec *session.Record, now 
 				}
 			case rec.PreviousID != "":
 				// Renewed on its way from its cookie (package hybrid).
-				if err := s.retireDevice(ctx, rec); err != nil {
-					// No token names the new record yet; if this
-					// delete fails, it only waits for its expiry.
-					_, _ = s.db.delete(context.WithoutCancel(ctx), key, 0)
-					return "", err
-				}
+				err = s.retireDevice(ctx, rec)
+			case rev == 0 && rec.User != "" && rec.Changes.Lifetime && !rec.Changes.User:
+				// From its cookie with a deadline that SetLifetime
+				// moved: a session ended meanwhile must not outlive the
+				// time the user's stamp names it until.
+				err = s.notEnded(ctx, rec.User, rec.ID)
+			}
+			if err != nil {
+				// No token names the new record yet; if this delete
+				// fails, it only waits for its expiry.
+				_, _ = s.db.delete(context.WithoutCancel(ctx), key, 0)
+				return "", err
 			}
 			return s.issue(name, rec)
 		}
