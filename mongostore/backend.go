@@ -21,10 +21,13 @@ import (
 // MongoDB collection. It is safe for concurrent use.
 type backend struct {
 	coll   *mongo.Collection
-	ttl    bool   // the server expires documents itself
-	legacy bool   // the collection held binary keys when New ran
-	claims bool   // the server is FerretDB: conditional writes take claims
-	owner  string // names this backend's claims
+	ttl    bool // the server expires documents itself
+	legacy bool // the collection held binary keys when New ran
+	claims bool // the server is FerretDB: conditional writes take claims
+	// claimColl holds the claims: the collection of the same name in
+	// another database (claims.go).
+	claimColl *mongo.Collection
+	owner     string // names this backend's claims
 
 	writing turns // of each key's writes from this process
 }
@@ -116,6 +119,7 @@ func New(ctx context.Context, coll *mongo.Collection) (serverstore.Backend, erro
 		return nil, fmt.Errorf("mongostore: buildInfo: %w", classify(err))
 	}
 	_, b.claims = info["ferretdbVersion"]
+	b.claimColl = claimCollection(coll)
 	b.owner = rand.Text()
 	_, err = coll.Indexes().CreateOne(ctx, mongo.IndexModel{
 		Keys:    bson.D{{Key: "expiresAt", Value: 1}},

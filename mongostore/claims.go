@@ -22,6 +22,17 @@ import (
 // is deleted once the write is done. A write costs three commands there
 // (insert the claim, write, delete the claim) against one on MongoDB.
 //
+// The claims live in a database of their own, named after the records'
+// with "_claims" appended, in a collection of the records' name. FerretDB
+// over SQLite keeps each database in a file of its own, with a writer of
+// its own, so claims do not queue behind the records' writes, and reads
+// of the records do not pass over claims. With 16 users changing their
+// carts on devmongo this took the p99 of a request from 158–182 ms to
+// 68–102 ms, and 560–620 requests/s to 870–1150 (bench/loadtest); a
+// second collection in the records' database reached 97–113 ms. A
+// database name too long for the suffix keeps the claims beside the
+// records, as before.
+//
 // A claim whose delete failed (the server went away after the write)
 // would block the version it names. The process that left it takes it
 // over at its next write of the record: it holds the record's turn then,
@@ -37,9 +48,23 @@ const claimTimeout = 30 * time.Second
 // whatever became of the request's context.
 const releaseTimeout = 2 * time.Second
 
+// maxDatabaseName is the longest database name MongoDB and FerretDB take.
+const maxDatabaseName = 63
+
+// claimCollection returns the collection for the claims on the records of
+// coll (see above).
+func claimCollection(coll *mongo.Collection) *mongo.Collection {
+	db := coll.Database()
+	name := db.Name() + "_claims"
+	if len(name) > maxDatabaseName {
+		return coll
+	}
+	return db.Client().Database(name).Collection(coll.Name())
+}
+
 // claim is the document of a claim. It has no data and no user, so
-// listings, scans and counts of sessions pass it by, and no expiresAt, so
-// the cleanup leaves it to its writer.
+// listings, scans and counts of sessions pass it by where it lies beside
+// the records, and no expiresAt, so the cleanup leaves it to its writer.
 type claim struct {
 	ID    string    `bson:"_id"`
 	At    time.Time `bson:"at"`
@@ -59,7 +84,7 @@ func (b *backend) claim(ctx context.Context, key []byte, version int64) (release
 	id := claimID(key, version)
 	for range 2 {
 		now := time.Now()
-		_, err := b.coll.InsertOne(ctx, claim{ID: id, At: now, Owner: b.owner})
+		_, err := b.claimColl.InsertOne(ctx, claim{ID: id, At: now, Owner: b.owner})
 		switch {
 		case err == nil:
 			return func() {
@@ -70,13 +95,13 @@ func (b *backend) claim(ctx context.Context, key []byte, version int64) (release
 				// is taken over (see above).
 				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
 				defer cancel()
-				_, _ = b.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "at", Value: now}})
+				_, _ = b.claimColl.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "at", Value: now}})
 			}, true, nil
 		case !mongo.IsDuplicateKeyError(err):
 			return nil, false, fmt.Errorf("mongostore: %w", classify(err))
 		}
 		var held claim
-		err = b.coll.FindOne(ctx, byKey(id)).Decode(&held)
+		err = b.claimColl.FindOne(ctx, byKey(id)).Decode(&held)
 		switch {
 		case errors.Is(err, mongo.ErrNoDocuments):
 			continue // released meanwhile: try again
@@ -87,7 +112,7 @@ func (b *backend) claim(ctx context.Context, key []byte, version int64) (release
 		}
 		// Left by this backend, or abandoned: take it over, unless
 		// another writer did first.
-		if _, err := b.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "at", Value: held.At}}); err != nil {
+		if _, err := b.claimColl.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "at", Value: held.At}}); err != nil {
 			return nil, false, fmt.Errorf("mongostore: %w", classify(err))
 		}
 	}

@@ -3,6 +3,7 @@ package mongostore
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,7 +42,7 @@ func TestLeftClaims(t *testing.T) {
 	} {
 		from := version
 		c.held.ID = claimID(key, from)
-		if _, err := b.coll.InsertOne(ctx, c.held); err != nil {
+		if _, err := b.claimColl.InsertOne(ctx, c.held); err != nil {
 			t.Fatal(err)
 		}
 		next := *doc
@@ -54,8 +55,22 @@ func TestLeftClaims(t *testing.T) {
 			version++
 			continue
 		}
-		if _, err := b.coll.DeleteOne(ctx, byKey(c.held.ID)); err != nil {
+		if _, err := b.claimColl.DeleteOne(ctx, byKey(c.held.ID)); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestClaimsInTheirOwnDatabase: claims go to the records' database name
+// with "_claims" appended, unless that name would be too long.
+func TestClaimsInTheirOwnDatabase(t *testing.T) {
+	coll := mongotest.DB(t).Collection("sessions")
+	got := claimCollection(coll)
+	if want := coll.Database().Name() + "_claims"; got.Database().Name() != want || got.Name() != "sessions" {
+		t.Errorf("claims in %s.%s, want %s.sessions", got.Database().Name(), got.Name(), want)
+	}
+	long := coll.Database().Client().Database(strings.Repeat("d", maxDatabaseName-6)).Collection("sessions")
+	if got := claimCollection(long); got != long {
+		t.Errorf("claims of a %d-byte database name in %s.%s, want beside the records", len(long.Database().Name()), got.Database().Name(), got.Name())
 	}
 }

@@ -96,6 +96,10 @@
 // three commands (insert the claim, update, delete the claim) instead of
 // one; a claim left by a process that died is taken over after 30
 // seconds. Within one process the writes of one _id also take turns.
+// Claims live in a database of their own, the records' database name with
+// "_claims" appended (the collection of the same name there), so that on
+// FerretDB over SQLite, which keeps a database per file, they do not wait
+// for the records' writer: the credentials need write access to it too.
 //
 // # Revocation reach
 //
