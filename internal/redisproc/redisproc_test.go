@@ -46,6 +46,54 @@ func TestKillRestart(t *testing.T) {
 	}
 }
 
+// TestStopCrashed checks that a crash is reported until a restart, that
+// Stop ends a server for good, and that Args reach the server.
+func TestStopCrashed(t *testing.T) {
+	s, err := Start(Options{Args: []string{"--databases", "1"}})
+	if errors.Is(err, ErrNotInstalled) && os.Getenv("CI") == "" {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := send(s.Addr(), "SELECT 1\r\n", "-ERR DB index is out of range\r\n"); err != nil {
+		t.Errorf("with --databases 1: %v", err)
+	}
+	if err := s.Crashed(); err != nil {
+		t.Fatalf("a running server: Crashed: %v", err)
+	}
+	if err := s.Signal(os.Kill); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(readyTimeout); s.Crashed() == nil; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("Crashed reports nothing after the server was killed behind its back")
+		}
+	}
+	if err := s.Restart(); err != nil {
+		t.Fatalf("Restart after a crash: %v", err)
+	}
+	if err := s.Crashed(); err != nil {
+		t.Errorf("after the restart: Crashed: %v", err)
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ping(s.Addr()); err == nil {
+		t.Error("the server answers after Stop")
+	}
+	if err := s.Crashed(); err != nil {
+		t.Errorf("after Stop: Crashed: %v", err)
+	}
+	if err := s.Stop(); err != nil {
+		t.Errorf("second Stop: %v", err)
+	}
+	if err := s.Signal(os.Kill); err == nil {
+		t.Error("Signal to a stopped server succeeded, want an error")
+	}
+}
+
 // send sends an inline command to addr and checks the first line of the
 // answer.
 func send(addr, command, want string) error {

@@ -29,6 +29,9 @@
 // environment variable is set, so that CI never passes without running
 // them.
 //
-// The processes do not outlive the test binary: Run stops them, and on
-// Linux the kernel kills them if the test binary dies first.
+// The root module's internal/redisproc runs every server this package
+// starts; what is here is what only Redis tests need: the shared
+// deployments, the cluster, the URLs, key prefixes and skips. The
+// processes do not outlive the test binary: Run stops them, and on Linux
+// the kernel kills them if the test binary dies first.
 package redistest

@@ -16,9 +16,14 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sessionseal/session/internal/redisproc"
 )
 
 const (
+	// readyTimeout bounds the wait for a client to reach a deployment.
+	readyTimeout = 10 * time.Second
+
 	// clusterTimeout bounds the creation of the cluster.
 	clusterTimeout = time.Minute
 
@@ -62,8 +67,7 @@ type Topology struct {
 
 	newClient func() redis.UniversalClient
 	client    redis.UniversalClient
-	procs     []*process // nil for an external deployment
-	dir       string
+	servers   []*redisproc.Server // nil for an external deployment
 }
 
 // Run runs the tests, then closes the shared clients and stops the servers
@@ -128,8 +132,8 @@ func (s *shared) get(t testing.TB) *Topology {
 	case s.err != nil:
 		t.Fatalf("redistest: no Redis %s: %v", s.name, s.err)
 	}
-	for _, p := range s.tp.procs {
-		if err := p.crashed(); err != nil {
+	for _, srv := range s.tp.servers {
+		if err := srv.Crashed(); err != nil {
 			t.Fatalf("redistest: %v", err)
 		}
 	}
@@ -156,9 +160,6 @@ func installed() error {
 	return nil
 }
 
-// noPersistence is the configuration of the shared servers.
-var noPersistence = []string{"--save", "", "--appendonly", "no"}
-
 func setupSingle() (*Topology, error) {
 	tp := &Topology{Name: "single"}
 	if url := os.Getenv("REDIS_URL"); url != "" {
@@ -172,19 +173,13 @@ func setupSingle() (*Topology, error) {
 		if err := installed(); err != nil {
 			return nil, err
 		}
-		dir, err := os.MkdirTemp("", "redistest-")
+		srv, err := redisproc.Start(redisproc.Options{})
 		if err != nil {
 			return nil, err
 		}
-		tp.dir = dir
-		p, err := startProcess(dir, noPersistence...)
-		if err != nil {
-			tp.close()
-			return nil, err
-		}
-		tp.procs = []*process{p}
+		tp.servers = []*redisproc.Server{srv}
 		tp.newClient = func() redis.UniversalClient {
-			return redis.NewClient(&redis.Options{Addr: p.addr(), ContextTimeoutEnabled: true})
+			return redis.NewClient(&redis.Options{Addr: srv.Addr(), ContextTimeoutEnabled: true})
 		}
 	}
 	tp.client = tp.newClient()
@@ -210,29 +205,18 @@ func setupCluster() (*Topology, error) {
 		if err := installed(); err != nil {
 			return nil, err
 		}
-		dir, err := os.MkdirTemp("", "redistest-cluster-")
-		if err != nil {
-			return nil, err
-		}
-		tp.dir = dir
-		for i := range 3 {
-			node := fmt.Sprintf("%s/node%d", dir, i)
-			if err := os.Mkdir(node, 0o700); err != nil {
-				tp.close()
-				return nil, err
-			}
-			p, err := startProcess(node, append([]string{"--cluster-enabled", "yes",
-				"--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000"}, noPersistence...)...)
+		for range 3 {
+			srv, err := redisproc.Start(redisproc.Options{Args: clusterNode})
 			if err != nil {
 				tp.close()
 				return nil, err
 			}
-			tp.procs = append(tp.procs, p)
-			addrs = append(addrs, p.addr())
+			tp.servers = append(tp.servers, srv)
+			addrs = append(addrs, srv.Addr())
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), clusterTimeout)
 		defer cancel()
-		if err := createCluster(ctx, tp.procs); err != nil {
+		if err := createCluster(ctx, tp.servers); err != nil {
 			tp.close()
 			return nil, err
 		}
@@ -260,17 +244,14 @@ func (tp *Topology) ready() error {
 }
 
 // close closes the shared client, stops the servers and removes their
-// directory.
+// directories.
 func (tp *Topology) close() error {
 	var errs []error
 	if tp.client != nil {
 		errs = append(errs, tp.client.Close())
 	}
-	for _, p := range tp.procs {
-		errs = append(errs, p.stop())
-	}
-	if tp.dir != "" {
-		errs = append(errs, os.RemoveAll(tp.dir))
+	for _, srv := range tp.servers {
+		errs = append(errs, srv.Close())
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("redistest: stopping the %s: %v", tp.Name, err)
@@ -356,7 +337,7 @@ type ServerOptions struct {
 
 // Server is a redis-server of one test's own.
 type Server struct {
-	p *process
+	srv *redisproc.Server
 }
 
 // StartServer starts a redis-server of the test's own on a free loopback
@@ -368,29 +349,23 @@ func StartServer(t testing.TB, opts ServerOptions) *Server {
 	if installed() != nil {
 		skip(t)
 	}
-	dir := t.TempDir()
-	conf := noPersistence
-	if opts.Persistent {
-		conf = []string{"--save", "", "--appendonly", "yes", "--appendfsync", "always"}
-	}
-	p, err := startProcess(dir, conf...)
+	srv, err := redisproc.Start(redisproc.Options{Durable: opts.Persistent})
 	if err != nil {
 		t.Fatalf("redistest: %v", err)
 	}
 	t.Cleanup(func() {
-		if !p.isStopped() {
-			// A paused server takes SIGTERM only once resumed.
-			p.signal(syscall.SIGCONT)
-		}
-		if err := p.stop(); err != nil {
+		// A paused server takes SIGTERM only once resumed; a stopped
+		// one refuses the signal, and needs none.
+		srv.Signal(syscall.SIGCONT)
+		if err := srv.Close(); err != nil {
 			t.Errorf("redistest: %v", err)
 		}
 	})
-	return &Server{p: p}
+	return &Server{srv: srv}
 }
 
 // Addr returns the server's host:port, which a restart keeps.
-func (s *Server) Addr() string { return s.p.addr() }
+func (s *Server) Addr() string { return s.srv.Addr() }
 
 // NewClient returns a client of the server with ContextTimeoutEnabled,
 // closed when the test ends.
@@ -404,7 +379,7 @@ func (s *Server) NewClient(t testing.TB) *redis.Client {
 // Kill ends the server with SIGKILL, as a crash would.
 func (s *Server) Kill(t testing.TB) {
 	t.Helper()
-	if err := s.p.kill(); err != nil {
+	if err := s.srv.Kill(); err != nil {
 		t.Fatalf("redistest: %v", err)
 	}
 }
@@ -412,7 +387,7 @@ func (s *Server) Kill(t testing.TB) {
 // Restart starts the killed server again on its port and directory.
 func (s *Server) Restart(t testing.TB) {
 	t.Helper()
-	if err := s.p.restart(); err != nil {
+	if err := s.srv.Restart(); err != nil {
 		t.Fatalf("redistest: %v", err)
 	}
 }
@@ -421,7 +396,7 @@ func (s *Server) Restart(t testing.TB) {
 // connections, and nothing answers them, until Resume.
 func (s *Server) Pause(t testing.TB) {
 	t.Helper()
-	if err := s.p.signal(syscall.SIGSTOP); err != nil {
+	if err := s.srv.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatalf("redistest: %v", err)
 	}
 }
@@ -429,7 +404,7 @@ func (s *Server) Pause(t testing.TB) {
 // Resume continues a paused server (SIGCONT).
 func (s *Server) Resume(t testing.TB) {
 	t.Helper()
-	if err := s.p.signal(syscall.SIGCONT); err != nil {
+	if err := s.srv.Signal(syscall.SIGCONT); err != nil {
 		t.Fatalf("redistest: %v", err)
 	}
 }
