@@ -28,10 +28,13 @@ func (d *devices) rememberMe(t *testing.T, store *hybrid.Store) *session.Manager
 
 // extend calls SetLifetime on the session of c through m, in a request of
 // its own after the login, and returns the session and its new cookie.
-func extend(t *testing.T, m *session.Manager, c *http.Cookie) (*session.Session, *http.Cookie, error) {
+func extend(t *testing.T, m *session.Manager, c *http.Cookie, revocable bool) (*session.Session, *http.Cookie, error) {
 	t.Helper()
 	r, s := testkit.Load(t, m, c)
 	s.SetLifetime(30*24*time.Hour, 90*24*time.Hour)
+	if revocable {
+		s.SetRevocable(true)
+	}
 	w := httptest.NewRecorder()
 	if err := m.Save(w, r, s); err != nil {
 		return s, nil, err
@@ -56,7 +59,7 @@ func TestSetLifetimeMovesDeviceEntryDeadline(t *testing.T) {
 	m := d.rememberMe(t, d.store)
 	_, c := d.login(t, m, "alice", false)
 	d.clock.Advance(time.Hour)
-	s, c, err := extend(t, m, c)
+	s, c, err := extend(t, m, c, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,80 +82,39 @@ func TestSetLifetimeMovesDeviceEntryDeadline(t *testing.T) {
 // TestSetLifetimeAfterRevokeHandleStaysEnded: a server whose cached stamp
 // predates the end of a cookie session by RevokeHandle accepts its cookie
 // until the cache expires; a SetLifetime there must not lengthen the
-// ended session past the time its stamp names it, nor list it again. The
-// save fails as a renewal of an ended session does.
+// ended session past the time its stamp names it, nor list it again,
+// whether the session stays in its cookie or moves to the server in the
+// same save (SetRevocable). The save fails as a renewal of an ended
+// session does.
 func TestSetLifetimeAfterRevokeHandleStaysEnded(t *testing.T) {
-	d := newDevices(t)
-	m := d.rememberMe(t, d.store)
-	_, otherStore, _ := d.node(t, d.b)
-	other := d.rememberMe(t, otherStore)
-	alice, c := d.login(t, m, "alice", false)
-	if !works(t, other, c, "alice") {
-		t.Fatal("alice's cookie does not work on the other server")
-	}
-	if err := d.store.RevokeHandle(ctx, "alice", serverstore.Handle(alice.ID()), d.clock.Now()); err != nil {
-		t.Fatal(err)
-	}
-	_, extended, err := extend(t, other, c)
-	if !errors.Is(err, session.ErrConflict) {
-		t.Errorf("lengthening the ended session on a server with a stale cache: got %v, want ErrConflict", err)
-	}
-	if infos := d.sessions(t, "alice"); len(infos) != 0 {
-		t.Errorf("Sessions after SetLifetime: %+v; want none", infos)
-	}
-	if extended == nil {
-		return
-	}
-	d.clock.Advance(24*time.Hour + time.Minute)
-	if _, err := d.server.DeleteExpired(ctx, d.clock.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if works(t, m, extended, "alice") {
-		t.Error("the ended session's lengthened cookie works past its old deadline")
-	}
-}
-
-// TestSetLifetimeIntoServerAfterRevokeHandleStaysEnded: as
-// TestSetLifetimeAfterRevokeHandleStaysEnded, for a session that moves to
-// the server in the same save: the record it would get must not outlive
-// the time the stamp names it until.
-func TestSetLifetimeIntoServerAfterRevokeHandleStaysEnded(t *testing.T) {
-	d := newDevices(t)
-	m := d.rememberMe(t, d.store)
-	_, otherStore, _ := d.node(t, d.b)
-	other := d.rememberMe(t, otherStore)
-	alice, c := d.login(t, m, "alice", false)
-	if !works(t, other, c, "alice") {
-		t.Fatal("alice's cookie does not work on the other server")
-	}
-	if err := d.store.RevokeHandle(ctx, "alice", serverstore.Handle(alice.ID()), d.clock.Now()); err != nil {
-		t.Fatal(err)
-	}
-	r, s := testkit.Load(t, other, c)
-	s.SetLifetime(30*24*time.Hour, 90*24*time.Hour)
-	s.SetRevocable(true)
-	w := httptest.NewRecorder()
-	err := other.Save(w, r, s)
-	if !errors.Is(err, session.ErrConflict) {
-		t.Errorf("lengthening the ended session into the server on a server with a stale cache: got %v, want ErrConflict", err)
-	}
-	if infos := d.sessions(t, "alice"); len(infos) != 0 {
-		t.Errorf("Sessions after the save: %+v; want none", infos)
-	}
-	if err != nil {
-		return
-	}
-	var ref *http.Cookie
-	for _, nc := range w.Result().Cookies() {
-		if nc.Name == cookieName {
-			ref = nc
+	for _, intoServer := range []bool{false, true} {
+		d := newDevices(t)
+		m := d.rememberMe(t, d.store)
+		_, otherStore, _ := d.node(t, d.b)
+		other := d.rememberMe(t, otherStore)
+		alice, c := d.login(t, m, "alice", false)
+		if !works(t, other, c, "alice") {
+			t.Fatal("alice's cookie does not work on the other server")
 		}
-	}
-	d.clock.Advance(24*time.Hour + time.Minute)
-	if _, err := d.server.DeleteExpired(ctx, d.clock.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if ref != nil && works(t, m, ref, "alice") {
-		t.Error("the ended session's reference token works past its old deadline")
+		if err := d.store.RevokeHandle(ctx, "alice", serverstore.Handle(alice.ID()), d.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		_, extended, err := extend(t, other, c, intoServer)
+		if !errors.Is(err, session.ErrConflict) {
+			t.Errorf("into the server %v: lengthening the ended session on a server with a stale cache: got %v, want ErrConflict", intoServer, err)
+		}
+		if infos := d.sessions(t, "alice"); len(infos) != 0 {
+			t.Errorf("into the server %v: Sessions after SetLifetime: %+v; want none", intoServer, infos)
+		}
+		if extended == nil {
+			continue
+		}
+		d.clock.Advance(24*time.Hour + time.Minute)
+		if _, err := d.server.DeleteExpired(ctx, d.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if works(t, m, extended, "alice") {
+			t.Errorf("into the server %v: the ended session's lengthened token works past its old deadline", intoServer)
+		}
 	}
 }
