@@ -1,9 +1,7 @@
 package pgstore_test
 
 import (
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/hybrid"
@@ -32,56 +30,5 @@ func TestHybridSpillsToPostgreSQL(t *testing.T) {
 		return n
 	}
 
-	r, s := testkit.Load(t, m, nil)
-	s.SetUser("alice")
-	if err := s.Set("small", "x"); err != nil {
-		t.Fatal(err)
-	}
-	c := testkit.Save(t, m, r, s)
-	if s.Mode() != session.ModeCookie || count() != 1 {
-		t.Fatalf("a small session: mode %v, %d records; want the cookie and its device entry", s.Mode(), count())
-	}
-	small := c
-
-	r, s = testkit.Load(t, m, c)
-	if err := s.Set("big", strings.Repeat("x", 5000)); err != nil {
-		t.Fatal(err)
-	}
-	c = testkit.Save(t, m, r, s)
-	if s.Mode() != session.ModeServer || count() != 1 {
-		t.Fatalf("a 5000-byte session: mode %v, %d records; want it in PostgreSQL", s.Mode(), count())
-	}
-	r, s = testkit.Load(t, m, c)
-	if big, _, _ := session.Value[string](s, "big"); len(big) != 5000 || s.Mode() != session.ModeServer {
-		t.Fatalf("loaded from PostgreSQL: mode %v, %d bytes of big; want 5000 from the server", s.Mode(), len(big))
-	}
-
-	s.Delete("big")
-	c = testkit.Save(t, m, r, s)
-	if s.Mode() != session.ModeCookie || count() != 1 {
-		t.Errorf("after it shrank: mode %v, %d records; want the cookie and its device entry", s.Mode(), count())
-	}
-	_, s = testkit.Load(t, m, c)
-	if got, _, _ := session.Value[string](s, "small"); got != "x" || s.Mode() != session.ModeCookie {
-		t.Errorf("back in the cookie: mode %v, small %q; want the cookie and x", s.Mode(), got)
-	}
-
-	// Spilled again, then revoked: gone from PostgreSQL and refused, and
-	// so is the cookie it started in.
-	r, s = testkit.Load(t, m, c)
-	if err := s.Set("big", strings.Repeat("y", 5000)); err != nil {
-		t.Fatal(err)
-	}
-	c = testkit.Save(t, m, r, s)
-	id := s.ID()
-	f.clock.Advance(2 * time.Second)
-	if n, err := m.RevokeUser(t.Context(), "alice"); n != 1 || err != nil {
-		t.Fatalf("RevokeUser: %d, %v; want the record in PostgreSQL", n, err)
-	}
-	if _, s = testkit.Load(t, m, c); s.ID() == id || count() != 0 {
-		t.Errorf("after RevokeUser: loaded %q, %d records; want a new session and none", s.ID(), count())
-	}
-	if _, s = testkit.Load(t, m, small); s.ID() == id {
-		t.Errorf("after RevokeUser: the first cookie still loads session %q", s.ID())
-	}
+	testkit.Spill(t, m, "PostgreSQL", count, f.clock)
 }
