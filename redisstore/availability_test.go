@@ -3,12 +3,8 @@ package redisstore_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
-	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -149,117 +145,10 @@ func TestUnreachable(t *testing.T) {
 // server writes each change to its append-only file before it answers, as
 // a production server that must keep sessions across a restart does.
 func TestOutage(t *testing.T) {
-	const clients = 4
 	srv := redistest.StartServer(t, redistest.ServerOptions{Persistent: true})
 	b := backendAt(t, srv.NewClient(t), "outage:")
 	f := newFixture(t, b)
 	web := testkit.KVServer(t, f.manager(t, nil, session.Options{}))
 
-	var (
-		down      atomic.Bool // set while the server is killed
-		statusMu  sync.Mutex
-		byStatus  = map[int]int{}
-		cookies   [clients]*http.Cookie
-		acked     [clients]atomic.Int64 // last value each client got a 200 for
-		kept      [clients]atomic.Int64 // 503s during the outage that kept the cookie
-		badCookie atomic.Int64
-		stop      = make(chan struct{})
-		wg        sync.WaitGroup
-	)
-	for i := range clients {
-		wg.Go(func() {
-			// The first change marks the session, to tell it from a new
-			// one after the restart.
-			path := fmt.Sprintf("/set?k=origin&v=%d", i)
-			for v := int64(1); ; v++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				code, _, got := testkit.Request(t, web.URL+path, "session", cookies[i])
-				statusMu.Lock()
-				byStatus[code]++
-				statusMu.Unlock()
-				switch code {
-				case http.StatusOK:
-					cookies[i] = got
-					acked[i].Store(v)
-					path = fmt.Sprintf("/set?k=v&v=%d", v+1)
-				case http.StatusServiceUnavailable:
-					if got != cookies[i] {
-						badCookie.Add(1)
-					} else if down.Load() {
-						kept[i].Add(1)
-					}
-					time.Sleep(10 * time.Millisecond)
-				}
-			}
-		})
-	}
-	waitFor(t, "every client's first changes", func() bool {
-		for i := range clients {
-			if acked[i].Load() < 5 {
-				return false
-			}
-		}
-		return true
-	})
-	down.Store(true)
-	srv.Kill(t)
-	waitFor(t, "503s during the outage", func() bool {
-		for i := range clients {
-			if kept[i].Load() < 3 {
-				return false
-			}
-		}
-		return true
-	})
-	before := [clients]int64{}
-	for i := range clients {
-		before[i] = acked[i].Load()
-	}
-	srv.Restart(t)
-	down.Store(false)
-	waitFor(t, "changes after the restart", func() bool {
-		for i := range clients {
-			if acked[i].Load() < before[i]+5 {
-				return false
-			}
-		}
-		return true
-	})
-	close(stop)
-	wg.Wait()
-
-	statusMu.Lock()
-	defer statusMu.Unlock()
-	for code, n := range byStatus {
-		if code != http.StatusOK && code != http.StatusServiceUnavailable {
-			t.Errorf("%d responses with status %d, want only 200 and 503", n, code)
-		}
-	}
-	if n := badCookie.Load(); n != 0 {
-		t.Errorf("%d responses of 503 changed the client's cookie", n)
-	}
-	for i, c := range cookies {
-		if _, body, _ := testkit.Request(t, web.URL+"/get?k=origin", "session", c); body != strconv.Itoa(i) {
-			t.Errorf("client %d: origin %q, want %d: its session did not survive the restart", i, body, i)
-		}
-		if _, body, _ := testkit.Request(t, web.URL+"/get?k=v", "session", c); body != strconv.FormatInt(acked[i].Load(), 10) {
-			t.Errorf("client %d: value %q, want %d, the last one acknowledged", i, body, acked[i].Load())
-		}
-	}
-	t.Logf("responses by status: %v", byStatus)
-}
-
-// waitFor polls cond until it holds, failing the test after 30 seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("waiting for %s: timed out", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Outage(t, web.URL, func() { srv.Kill(t) }, func() { srv.Restart(t) })
 }
