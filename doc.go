@@ -92,7 +92,8 @@
 //
 // Browsers drop a cookie whose name and value exceed 4096 bytes
 // (MaxCookieSize) and keep sending the old one, silently. Stores therefore
-// measure the final cookie and refuse to exceed the limit with a *SizeError
+// measure the final cookie, as large as it can grow while the session ages
+// unchanged, and refuse to exceed the limit with a *SizeError
 // that matches ErrTooLarge; the request then fails through the error
 // handler and the client keeps its previous cookie. A cookie-only store
 // holds about 3 KB of encoded values.

@@ -50,7 +50,7 @@ var (
 // SizeError reports a cookie that would exceed its size limit.
 // errors.Is(err, ErrTooLarge) is true for it.
 type SizeError struct {
-	Size  int // length of the cookie's name plus value, in bytes
+	Size  int // length of the cookie's name plus value, in bytes, at its largest as the session ages
 	Limit int // the largest allowed, normally MaxCookieSize
 }
 

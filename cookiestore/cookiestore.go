@@ -12,6 +12,7 @@ import (
 	"github.com/sessionseal/session"
 	"github.com/sessionseal/session/internal/format"
 	"github.com/sessionseal/session/internal/observe"
+	"github.com/sessionseal/session/internal/payload"
 	"github.com/sessionseal/session/keyrotation"
 )
 
@@ -81,15 +82,18 @@ func (s *Store) Load(ctx context.Context, name, token string, _ time.Time) (*ses
 
 // Save seals r's payload into a token for the cookie name. It returns a
 // *session.SizeError, which matches session.ErrTooLarge, when the name and
-// the token together would exceed session.MaxCookieSize: browsers drop
-// such a cookie and keep sending the old one.
+// the token together would exceed session.MaxCookieSize, now or later in
+// the session's life (its times take a few more bytes as it ages): browsers
+// drop such a cookie and keep sending the old one, and a session saved
+// once must fit again when it is refreshed unchanged.
 func (s *Store) Save(ctx context.Context, name string, r *session.Record, _ time.Time) (string, error) {
 	s.observer.Learn(ctx, s.keys)
 	kid, c, err := s.keys.Primary(keyrotation.PurposeCookie)
 	if err != nil {
 		return "", fmt.Errorf("cookiestore: %w", err)
 	}
-	if size := len(name) + format.Base64.EncodedLen(format.Overhead+len(r.Payload)); size > session.MaxCookieSize {
+	grow := payload.Growth(r.Started.Unix(), r.Issued.Unix(), r.Idle.Unix(), r.Deadline.Unix())
+	if size := len(name) + format.Base64.EncodedLen(format.Overhead+len(r.Payload)+grow); size > session.MaxCookieSize {
 		return "", &session.SizeError{Size: size, Limit: session.MaxCookieSize}
 	}
 	sc := scratches.Get().(*scratch)

@@ -281,18 +281,18 @@ func TestUnknownAndDisabledKeys(t *testing.T) {
 	}
 }
 
-// The size limit is exact: a cookie of 4096 bytes (name plus value) is
-// made, one of 4097 refused.
+// The size limit is exact: for a record at the end of its life, whose
+// times cannot grow, a cookie of 4096 bytes (name plus value) is made, one
+// of 4097 refused.
 func TestSizeLimitIsExact(t *testing.T) {
 	f := newFixture(t)
 	name := f.m.CookieName()
+	rec := f.record(t)
+	rec.Started, rec.Issued, rec.Idle = rec.Deadline, rec.Deadline, rec.Deadline
 	seen := map[int]bool{}
 	for n := 2900; n < 3100; n++ {
-		_, s := testkit.Load(t, f.m, nil)
-		if err := s.Set("pad", strings.Repeat("a", n)); err != nil {
-			t.Fatal(err)
-		}
-		tok, err := f.seal(s)
+		rec.Payload = bytes.Repeat([]byte{'a'}, n)
+		tok, err := f.save(rec)
 		var se *session.SizeError
 		switch {
 		case err == nil:
@@ -301,7 +301,7 @@ func TestSizeLimitIsExact(t *testing.T) {
 				t.Fatalf("made a cookie of %d bytes", size)
 			}
 			seen[size] = true
-			if _, err := f.load(tok); err != nil {
+			if got, err := f.load(tok); err != nil || !bytes.Equal(got.Payload, rec.Payload) {
 				t.Fatalf("cookie of %d bytes does not load: %v", size, err)
 			}
 		case errors.As(err, &se) && errors.Is(err, session.ErrTooLarge):
@@ -315,7 +315,7 @@ func TestSizeLimitIsExact(t *testing.T) {
 	}
 	for _, size := range []int{4096, 4097} {
 		if !seen[size] {
-			t.Errorf("no session gave a cookie of exactly %d bytes", size)
+			t.Errorf("no record gave a cookie of exactly %d bytes", size)
 		}
 	}
 }
@@ -441,5 +441,51 @@ func TestOversizedTokenAllocatesNothingLarge(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("rejecting a 1 MiB token: %v allocations, want 0", allocs)
+	}
+}
+
+// TestSessionThatFitsKeepsFitting: a session that was saved can be saved
+// again, unchanged, at any age. Its times take more bytes as it ages, so
+// the limit counts them at their largest: otherwise a session near the
+// limit fails its next refresh, with nothing changed, and every request
+// of its user fails with it.
+func TestSessionThatFitsKeepsFitting(t *testing.T) {
+	const lifetime = 30 * 24 * time.Hour
+	f := newFixture(t)
+	m, err := session.NewManager(f.store, session.Options{Now: f.clock.Now, IdleTimeout: lifetime, Lifetime: lifetime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := 0
+	for n := 2900; n < 3100; n++ {
+		start := f.clock.Now()
+		r, s := testkit.Load(t, m, nil)
+		if err := s.Set("pad", strings.Repeat("a", n)); err != nil {
+			t.Fatal(err)
+		}
+		w := httptest.NewRecorder()
+		err := m.Save(w, r, s)
+		if errors.Is(err, session.ErrTooLarge) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		saved++
+		c := w.Result().Cookies()[0]
+		for _, age := range []time.Duration{time.Minute, time.Hour, lifetime - time.Second} {
+			f.clock.Advance(start.Add(age).Sub(f.clock.Now()))
+			r, loaded := testkit.Load(t, m, c)
+			if loaded.ID() != s.ID() {
+				t.Fatalf("%d bytes, %v later: the session did not load", n, age)
+			}
+			loaded.Renew()
+			if err := m.Save(httptest.NewRecorder(), r, loaded); err != nil {
+				t.Fatalf("a session of %d bytes saved again %v later: %v", n, age, err)
+			}
+		}
+	}
+	if saved == 0 || saved == 200 {
+		t.Fatalf("%d of 200 sizes saved: the sizes miss the limit", saved)
 	}
 }

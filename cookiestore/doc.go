@@ -36,7 +36,10 @@
 //
 // Save returns a *session.SizeError (matching session.ErrTooLarge) when the
 // cookie's name and token would exceed session.MaxCookieSize, 4096 bytes,
-// measured exactly on the final encoding. Sealing adds 34 bytes to the
+// measured exactly on the final encoding with the session's times at their
+// largest: they are offsets that take a few more bytes as the session
+// ages, and a session saved once always fits again when the Manager
+// refreshes it unchanged. Sealing adds 34 bytes to the
 // session's encoding and base64 a third of the total, so about 3 KB of
 // encoded values fit. The hybrid store moves larger sessions to MongoDB by
 // itself.

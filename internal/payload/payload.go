@@ -76,6 +76,19 @@ func (d *Data) Size() int {
 	return n
 }
 
+// Growth returns the most bytes by which the encoding of a session
+// started at started, saved at issued with its idle deadline at idle, and
+// ending at deadline, can grow as it ages with its contents unchanged
+// (times in Unix seconds). The issued time and the idle deadline are
+// encoded as offsets, which take more bytes as the session ages: each
+// stays within the session's lifetime, deadline - started. A store with a
+// size limit counts this growth against it, so that a session it saved
+// once it can always save again unchanged.
+func Growth(started, issued, idle, deadline int64) int {
+	most := varintSize(deadline - started)
+	return max(0, 2*most-varintSize(issued-started)-varintSize(idle-issued))
+}
+
 // Append appends d's encoding to b. d.Entries must be sorted with unique keys.
 func (d *Data) Append(b []byte) []byte {
 	var flags byte

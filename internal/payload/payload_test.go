@@ -263,3 +263,27 @@ func TestParsePackedAllocations(t *testing.T) {
 		t.Errorf("Lookup: %v allocations, want none", allocs)
 	}
 }
+
+// TestGrowthBoundsAging: however a session's issued time and idle deadline
+// move within its lifetime, its encoding stays within Size plus Growth of
+// the encoding it started with.
+func TestGrowthBoundsAging(t *testing.T) {
+	for _, lifetime := range []int64{1, 63, 64, 8191, 8192, 86400, 30 * 86400, 1 << 40} {
+		for _, idle := range []int64{1, 60, 1800, 86400, 1 << 30} {
+			d := sample()
+			d.Issued, d.IdleExpires, d.Expires = d.Created, d.Created+min(idle, lifetime), d.Created+lifetime
+			bound := d.Size() + Growth(d.Created, d.Issued, d.IdleExpires, d.Expires)
+			for _, age := range []int64{0, 1, 63, 64, lifetime / 2, lifetime - 1, lifetime} {
+				aged := d
+				aged.Issued = d.Created + min(age, lifetime)
+				for _, left := range []int64{0, 1, idle, lifetime} {
+					aged.IdleExpires = min(aged.Issued+left, d.Expires)
+					if got := len(aged.Append(nil)); got > bound {
+						t.Fatalf("lifetime %d, idle %d, age %d, idle left %d: %d bytes, over the bound %d",
+							lifetime, idle, age, left, got, bound)
+					}
+				}
+			}
+		}
+	}
+}
