@@ -158,7 +158,10 @@
 // serialization failure or deadlock (40001, 40P01), a read-only server (a
 // standby after a failover, 25006), and a closed pool. A canceled context
 // returns context.Canceled at once: pgx closes the connection it was
-// using rather than wait for the server, and the pool dials a new one.
+// using rather than wait for the server, asks the server to cancel the
+// statement in the background, and the pool dials a new one. A statement
+// that completes before the cancel request arrives (one waiting for a row
+// lock that frees just then) is applied although the call failed.
 //
 // The backend recovers with the pool when the server comes back: pgxpool
 // drops connections that fail and dials new ones. It retries nothing
