@@ -64,7 +64,13 @@ func TestWatchFileReportsReloads(t *testing.T) {
 		t.Fatal(err)
 	}
 	wait("reload new primary true, failed false")
-	if err := os.WriteFile(path, []byte("{not a key ring"), 0o600); err != nil {
+	// Replaced whole, as WriteFile does: written in place, the file could
+	// be read while empty, a second failed reload.
+	bad := path + ".tmp"
+	if err := os.WriteFile(bad, []byte("{not a key ring"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(bad, path); err != nil {
 		t.Fatal(err)
 	}
 	wait("reload new primary false, failed true")
