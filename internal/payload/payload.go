@@ -79,11 +79,11 @@ func (d *Data) Size() int {
 // Growth returns the most bytes by which the encoding of a session
 // started at started, saved at issued with its idle deadline at idle, and
 // ending at deadline, can grow as it ages with its contents unchanged
-// (times in Unix seconds). The issued time and the idle deadline are
-// encoded as offsets, which take more bytes as the session ages: each
-// stays within the session's lifetime, deadline - started. A store with a
-// size limit counts this growth against it, so that a session it saved
-// once it can always save again unchanged.
+// (times in Unix seconds). The issued time is encoded as an offset from
+// the start, and the idle deadline as one from the issued time; either can
+// grow up to the session's lifetime, deadline - started, and take more
+// bytes. A store with a size limit counts this growth against it, so that
+// a session it saved once fits again when it is saved unchanged.
 func Growth(started, issued, idle, deadline int64) int {
 	most := varintSize(deadline - started)
 	return max(0, 2*most-varintSize(issued-started)-varintSize(idle-issued))
