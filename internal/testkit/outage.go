@@ -14,7 +14,9 @@ import (
 // store, while stop takes the store's database down and restart brings it
 // back on the same address: during the outage every request gets a 503
 // and keeps its cookie; afterwards the same process serves them again, and
-// no change the database acknowledged is lost.
+// no change the database acknowledged is lost. The clients stop before
+// Outage returns, also when stop or restart ends the test (t.Fatal,
+// t.Skip).
 func Outage(t *testing.T, url string, stop, restart func()) {
 	t.Helper()
 	const clients = 4
@@ -60,6 +62,13 @@ func Outage(t *testing.T, url string, stop, restart func()) {
 			}
 		})
 	}
+	// The clients use t: they must be done before the test is, whatever
+	// ends it.
+	stopClients := sync.OnceFunc(func() {
+		close(done)
+		wg.Wait()
+	})
+	defer stopClients()
 	WaitFor(t, "every client's first changes", func() bool {
 		for i := range clients {
 			if acked[i].Load() < 5 {
@@ -95,8 +104,7 @@ func Outage(t *testing.T, url string, stop, restart func()) {
 		return true
 	})
 	recovered := time.Now()
-	close(done)
-	wg.Wait()
+	stopClients()
 
 	statusMu.Lock()
 	defer statusMu.Unlock()
