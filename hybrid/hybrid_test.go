@@ -630,3 +630,20 @@ func TestMongoDBOutage(t *testing.T) {
 		})
 	}
 }
+
+// TestSpillsToMongoDB: the spill-and-revoke walk that every database
+// backend runs through the hybrid (testkit.Spill), here over MongoDB.
+func TestSpillsToMongoDB(t *testing.T) {
+	f := newFixture(t, hybrid.Options{})
+	b, err := mongostore.New(ctx, f.coll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.Spill(t, f.m, "MongoDB", func() int64 {
+		n, err := b.Count(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}, f.clock)
+}
